@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` starts the app, `make test` runs every check.
+# Both set up what they need first: a virtual environment in .venv and the Debian packages.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench system-deps clean
+
+$(STAMP): pyproject.toml scripts/setup-venv.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup-venv.sh
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+run: $(STAMP)
+	$(BIN)/coauthor
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pyright
+
+test: system-deps $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+bench: $(STAMP)
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Create the virtual environment and install Coauthor with its development tools.
+set -euo pipefail
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info < (3, 11):
+    sys.exit(f"Coauthor needs Python 3.11 or newer; {sys.executable} is {sys.version.split()[0]}")
+PY
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -e '.[dev]'

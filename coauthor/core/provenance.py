@@ -74,7 +74,9 @@ class ProvenanceText:
             self.insert(0, text, origin, ref)
 
     @classmethod
-    def from_runs(cls, text: str, runs: Iterable[tuple[int, Origin | str, str | None]]) -> ProvenanceText:
+    def from_runs(
+        cls, text: str, runs: Iterable[tuple[int, Origin | str, str | None]]
+    ) -> ProvenanceText:
         """Build from a text and runs that cover it (as loaded from disk)."""
         result = cls()
         try:
@@ -103,7 +105,9 @@ class ProvenanceText:
 
     def __repr__(self) -> str:
         preview = self.text[:40]
-        return f"ProvenanceText({preview!r}{'…' if self._len > 40 else ''}, runs={self.run_count()})"
+        return (
+            f"ProvenanceText({preview!r}{'…' if self._len > 40 else ''}, runs={self.run_count()})"
+        )
 
     @property
     def text(self) -> str:
@@ -144,14 +148,28 @@ class ProvenanceText:
     def runs_in(self, start: int, end: int) -> Iterator[Run]:
         """The runs of the range ``[start, end)``, clipped to it and merged."""
         start, end = self._clamp(start, end)
-        pos = 0
-        for length, origin, ref in self.runs():
-            run_end = pos + length
-            if run_end > start and pos < end:
-                yield (min(run_end, end) - max(pos, start), origin, ref)
-            if run_end >= end:
-                break
-            pos = run_end
+        if start == end:
+            return
+        idx, pos = self._locate_after(start)
+        chunks = self._chunks
+        pending: list | None = None
+        while pos < end:
+            for length, origin, ref in chunks[idx].runs:
+                run_end = pos + length
+                if run_end > start and pos < end:
+                    piece = min(run_end, end) - max(pos, start)
+                    if pending is not None and pending[1] is origin and pending[2] == ref:
+                        pending[0] += piece
+                    else:
+                        if pending is not None:
+                            yield (pending[0], pending[1], pending[2])
+                        pending = [piece, origin, ref]
+                pos = run_end
+                if pos >= end:
+                    break
+            idx += 1
+        if pending is not None:
+            yield (pending[0], pending[1], pending[2])
 
     def slice(self, start: int, end: int) -> Fragment:
         """The text and runs of ``[start, end)``, for copying or moving with origins kept."""
@@ -200,9 +218,15 @@ class ProvenanceText:
 
     def insert_fragment(self, pos: int, fragment: Fragment) -> None:
         """Insert a fragment keeping the origin of each of its runs (moves, undo)."""
-        offset = 0
         text = fragment.text
-        for length, origin, ref in fragment.runs:
+        if not text:
+            return
+        if not 0 <= pos <= self._len:
+            raise IndexError(f"cannot insert at {pos}: the text has {self._len} characters")
+        # Check every origin first, so that a bad fragment changes nothing.
+        runs = [(length, _as_origin(origin), ref) for length, origin, ref in fragment.runs]
+        offset = 0
+        for length, origin, ref in runs:
             self.insert(pos + offset, text[offset : offset + length], origin, ref)
             offset += length
 
@@ -249,6 +273,7 @@ class ProvenanceText:
         self, pos: int, length: int, text: str, origin: Origin | str, ref: str | None = None
     ) -> None:
         """Replace ``length`` characters at ``pos`` with ``text``."""
+        origin = _as_origin(origin)  # before deleting, so that a bad origin changes nothing
         self.delete(pos, length)
         self.insert(pos, text, origin, ref)
 
@@ -306,7 +331,10 @@ class ProvenanceText:
     def _merge_small(self, idx: int) -> None:
         chunks = self._chunks
         # Merge with the right neighbour when possible, else with the left one.
-        if idx + 1 < len(chunks) and len(chunks[idx].text) + len(chunks[idx + 1].text) <= _CHUNK_MAX:
+        if (
+            idx + 1 < len(chunks)
+            and len(chunks[idx].text) + len(chunks[idx + 1].text) <= _CHUNK_MAX
+        ):
             left, right = idx, idx + 1
         elif idx > 0 and len(chunks[idx - 1].text) + len(chunks[idx].text) <= _CHUNK_MAX:
             left, right = idx - 1, idx
@@ -314,7 +342,11 @@ class ProvenanceText:
             return
         a, b = chunks[left], chunks[right]
         if a.runs and b.runs and a.runs[-1][1] is b.runs[0][1] and a.runs[-1][2] == b.runs[0][2]:
-            merged_runs = a.runs[:-1] + [[a.runs[-1][0] + b.runs[0][0], b.runs[0][1], b.runs[0][2]]] + b.runs[1:]
+            merged_runs = (
+                a.runs[:-1]
+                + [[a.runs[-1][0] + b.runs[0][0], b.runs[0][1], b.runs[0][2]]]
+                + b.runs[1:]
+            )
         else:
             merged_runs = a.runs + b.runs
         merged = _Chunk(a.text + b.text, merged_runs)
@@ -372,7 +404,11 @@ def _runs_insert(runs: list[list], off: int, n: int, origin: Origin, ref: str | 
         runs.insert(i, [n, origin, ref])
     else:
         left = off - acc
-        runs[i : i + 1] = [[left, run[1], run[2]], [n, origin, ref], [run[0] - left, run[1], run[2]]]
+        runs[i : i + 1] = [
+            [left, run[1], run[2]],
+            [n, origin, ref],
+            [run[0] - left, run[1], run[2]],
+        ]
 
 
 def _runs_delete(runs: list[list], off: int, n: int, counts: dict[Origin, int]) -> None:

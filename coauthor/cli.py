@@ -1,0 +1,330 @@
+"""The ``coauthor`` command: the GUI with no subcommand, headless project commands otherwise.
+
+Nothing here imports Qt unless the GUI is asked for. Exit codes: 0 success, 1 failure with
+one line on stderr, 2 usage error (from argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from coauthor import __version__
+from coauthor.core.book import BookMeta
+from coauthor.core.history import apply_event
+from coauthor.core.origin import Origin
+from coauthor.core.project import Project, ProjectError
+from coauthor.core.provenance import ProvenanceText
+from coauthor.core.roles import book_stats
+from coauthor.importers import ImportFailed, apply, parse_source
+from coauthor.store import ProjectFile, ProjectFileError
+from coauthor.store.verify import verify
+
+__all__ = ["main"]
+
+
+class CommandFailed(Exception):
+    """A command cannot do what was asked; the message is the one line printed."""
+
+
+def _write(text: str) -> None:
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogatepass"))
+    sys.stdout.buffer.flush()
+
+
+@contextlib.contextmanager
+def _opened(path: str, *, readonly: bool) -> Iterator[tuple[ProjectFile, Project]]:
+    project_file = ProjectFile.open(path, readonly=readonly)
+    try:
+        project = project_file.load()
+        yield project_file, project
+    except BaseException:
+        project_file.close()
+        raise
+    else:
+        project_file.close(None if readonly else project)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    meta = BookMeta(
+        title=args.title,
+        author=args.author or "",
+        company=args.company or "",
+        language=args.language,
+    )
+    project_file = ProjectFile.create(args.project, meta)
+    project_file.close()
+    print(f"Created {args.project}", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    target = Path(args.into)
+    parsed = [parse_source(Path(source), args.encoding) for source in args.sources]
+    if target.exists():
+        project_file = ProjectFile.open(target)
+        try:
+            project = project_file.load()
+            project_file.backup_rolling(reason="before-import")
+            summaries = [apply(project, p, own_writing=args.own_writing) for p in parsed]
+            project_file.flush(project)
+        finally:
+            project_file.close()
+    else:
+        # A new project is built beside the target and renamed into place when complete,
+        # so an interrupted import leaves no project rather than half of one.
+        partial = target.with_name(target.name + ".importing")
+        partial.unlink(missing_ok=True)
+        title = args.title or _title_from(parsed) or target.stem
+        meta = BookMeta(title=title, author=args.author or _author_from(parsed) or "")
+        project_file = ProjectFile.create(partial, meta)
+        try:
+            project = Project(meta)
+            summaries = [apply(project, p, own_writing=args.own_writing) for p in parsed]
+            project_file.flush(project)
+            project_file.close(project)
+        except BaseException:
+            project_file.close()
+            partial.unlink(missing_ok=True)
+            raise
+        if target.exists():
+            partial.unlink(missing_ok=True)
+            raise CommandFailed(f"{target} appeared while importing; nothing was changed")
+        partial.replace(target)
+    for summary in summaries:
+        extra = f", {summary.generations} generations pending review" if summary.generations else ""
+        print(
+            f"Imported {summary.source} as {len(summary.chapters)} chapter"
+            f"{'' if len(summary.chapters) == 1 else 's'}{extra}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _title_from(parsed: list) -> str:
+    fields = getattr(parsed[0], "details", {}).get("gutenberg_fields", {}) if parsed else {}
+    return str(fields.get("title", ""))
+
+
+def _author_from(parsed: list) -> str:
+    fields = getattr(parsed[0], "details", {}).get("gutenberg_fields", {}) if parsed else {}
+    return str(fields.get("author", ""))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _opened(args.project, readonly=True) as (_, project):
+        stats = book_stats(project.chapters, project.generations)
+    if args.json:
+        _write(json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    _write(_stats_table(project, stats))
+    return 0
+
+
+def _stats_table(project: Project, stats: dict) -> str:
+    origins = [o.value for o in Origin]
+    header = (
+        f"{'chapter':<32} " + " ".join(f"{o:>10}" for o in origins) + f" {'AI %':>6} {'pending':>8}"
+    )
+    lines = [f"{project.meta.title} — characters by origin", header, "-" * len(header)]
+
+    def row(title: str, data: dict) -> str:
+        chars = data["chars"]
+        total = sum(chars.values())
+        share = f"{100 * chars['ai'] / total:5.1f}%" if total else "    -"
+        title = title if len(title) <= 32 else title[:31] + "…"
+        return (
+            f"{title:<32} "
+            + " ".join(f"{chars[o]:>10,}" for o in origins)
+            + f" {share:>6} {data['generations']['pending']:>8}"
+        )
+
+    lines.extend(row(c["title"], c) for c in stats["chapters"])
+    lines.append("-" * len(header))
+    book = stats["book"]
+    lines.append(row("book", book))
+    lines.append("")
+    lines.append("words:    " + ", ".join(f"{o} {book['words'][o]:,}" for o in origins))
+    lines.append(
+        "inserted over the whole history: "
+        + ", ".join(f"{o} {book['process']['inserted'][o]:,}" for o in origins)
+    )
+    gens = book["generations"]
+    lines.append(
+        f"generations: {gens['pending']} pending, {gens['approved']} approved, "
+        f"{gens['rejected']} rejected"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def cmd_cat(args: argparse.Namespace) -> int:
+    with _opened(args.project, readonly=True) as (_, project):
+        chapter = project.find_chapter(args.chapter)
+        _write(chapter.text.text)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    project_file = ProjectFile.open(args.project, readonly=True)
+    try:
+        result = verify(project_file)
+    finally:
+        project_file.close()
+    if not result.ok:
+        raise CommandFailed(f"{args.project}: {result.message}")
+    print(f"{args.project}: OK, {result.message}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    project_file = ProjectFile.open(args.project, readonly=True)
+    try:
+        project = project_file.load()
+        chapter = project.find_chapter(args.chapter)
+        text = ProvenanceText()
+        for event in project_file.events(chapter.id, args.event):
+            apply_event(text, event)
+    finally:
+        project_file.close()
+    _write(text.text)
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    project_file = ProjectFile.open(args.project, readonly=True)
+    try:
+        project = project_file.load()
+        chapter_id = project.find_chapter(args.chapter).id if args.chapter else None
+        titles = {c.id: c.title for c in [*project.chapters, *project.removed_chapters]}
+        for event in project_file.events(chapter_id):
+            what = _describe(event.kind, event.deleted, event.inserted, event.payload)
+            source = ""
+            if event.origin is not None:
+                source = event.origin.value + (f":{event.ref}" if event.ref else "")
+            _write(
+                f"{event.seq:>8} {event.time:>14} {titles.get(event.chapter, '-')[:20]:<20} "
+                f"{event.pos:>8} {source:<14} {what}\n"
+            )
+    finally:
+        project_file.close()
+    return 0
+
+
+def _describe(kind: str, deleted: str, inserted: str, payload: str | None) -> str:
+    if kind == "m":
+        return payload or ""
+
+    def short(text: str) -> str:
+        return json.dumps(text if len(text) <= 40 else text[:39] + "…", ensure_ascii=False)
+
+    parts = []
+    if deleted:
+        parts.append(f"-{short(deleted)}")
+    if inserted:
+        parts.append(("moved " if kind == "r" else "+") + short(inserted))
+    return " ".join(parts)
+
+
+def _event_number(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("the event number must be 0 or more")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coauthor",
+        description="Write books with a language model, with a record of who wrote every "
+        "character. With no command, starts the editor.",
+    )
+    parser.add_argument("--version", action="version", version=f"coauthor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("new", help="create a project")
+    p.add_argument("project", help="the .coauthor file to create")
+    p.add_argument("--title", required=True)
+    p.add_argument("--author", default="")
+    p.add_argument("--company", default="")
+    p.add_argument("--language", default="en")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("import", help="import Markdown, text or CoAuthor session logs")
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--into", required=True, metavar="PROJECT", help="created if missing")
+    p.add_argument("--encoding", help="the text encoding of the sources (default UTF-8)")
+    p.add_argument(
+        "--own-writing",
+        action="store_true",
+        help="declare that the imported text is the author's own writing",
+    )
+    p.add_argument("--title", help="the book title, when the project is created")
+    p.add_argument("--author", help="the author, when the project is created")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("stats", help="characters and words by origin")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("cat", help="print a chapter's exact text")
+    p.add_argument("project")
+    p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
+    p.set_defaults(func=cmd_cat)
+
+    p = sub.add_parser("verify", help="check the history against the stored text")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("replay", help="print a chapter as it was after an event")
+    p.add_argument("project")
+    p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
+    p.add_argument("--event", required=True, type=_event_number, metavar="N")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("log", help="list the history's events")
+    p.add_argument("project")
+    p.add_argument("--chapter", metavar="TITLE_OR_NUMBER")
+    p.set_defaults(func=cmd_log)
+    return parser
+
+
+def _start_gui(argv: Sequence[str]) -> int:
+    try:
+        from coauthor.ui.app import run  # noqa: PLC0415 - Qt only when the GUI is wanted
+    except ImportError as exc:
+        print(f"coauthor: the editor cannot start: {exc}", file=sys.stderr)
+        return 1
+    return run(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not args_list or (args_list[0].endswith(".coauthor") and len(args_list) == 1):
+        return _start_gui(args_list)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        return _start_gui(args_list)
+    try:
+        return args.func(args)
+    except (ProjectFileError, ProjectError, ImportFailed, CommandFailed) as exc:
+        print(f"coauthor: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("coauthor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``coauthor cat … | head``): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

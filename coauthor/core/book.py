@@ -1,0 +1,62 @@
+"""The book: metadata, ordered titled chapters, and the records of imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from coauthor.core.origin import Origin
+from coauthor.core.provenance import ProvenanceText
+
+
+@dataclass
+class BookMeta:
+    """What the book says about itself; exported as its metadata and attribution."""
+
+    title: str = "Untitled"
+    author: str = ""
+    company: str = ""
+    language: str = "en"
+    subtitle: str = ""
+    description: str = ""
+    rights: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> BookMeta:
+        known = {k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def empty_counts() -> dict[Origin, int]:
+    return dict.fromkeys(Origin, 0)
+
+
+@dataclass(eq=False)
+class Chapter:
+    """A titled chapter: its provenance text and its process measure.
+
+    ``process`` counts the characters freshly inserted into this chapter over its whole
+    history, by origin (typed, accepted from the model, pasted, imported), including those
+    deleted since. Moving text around does not count.
+    """
+
+    id: int
+    title: str
+    text: ProvenanceText = field(default_factory=ProvenanceText)
+    process: dict[Origin, int] = field(default_factory=empty_counts)
+
+
+@dataclass
+class ImportRecord:
+    """Where imported text came from, and whether the author declares it their own writing."""
+
+    id: str
+    source: str
+    kind: str
+    own_writing: bool
+    encoding: str = "utf-8"
+    sha256: str = ""
+    time: int = 0
+    details: dict[str, object] = field(default_factory=dict)

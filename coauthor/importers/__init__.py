@@ -1,0 +1,136 @@
+"""Bring outside text into a project: Markdown, plain text and CoAuthor session logs.
+
+Every source is read and checked completely before the project is touched, so a bad file
+changes nothing; then ``apply`` adds its chapters to the project in memory, and the caller
+writes them in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from coauthor.core.book import Chapter, ImportRecord
+from coauthor.core.generation import Generation, Outcome
+from coauthor.core.origin import Origin
+from coauthor.core.project import Project, now_ms
+from coauthor.importers.coauthor_log import (
+    COAUTHOR_MODEL,
+    COAUTHOR_PROVIDER,
+    ParsedSession,
+    parse_session_log,
+)
+from coauthor.importers.errors import ImportFailed
+from coauthor.importers.textfiles import ParsedText, parse_text_file
+
+__all__ = ["ImportFailed", "ImportSummary", "apply", "is_session_log", "parse_source"]
+
+Parsed = ParsedText | ParsedSession
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    source: Path
+    chapters: list[Chapter]
+    generations: int
+
+
+def is_session_log(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".jsonl", ".jsonl.gz"))
+
+
+def parse_source(path: Path, encoding: str | None = None) -> Parsed:
+    """Read one source completely, in memory; raise ``ImportFailed`` with a clear sentence."""
+    if not path.exists():
+        raise ImportFailed(f"{path} does not exist")
+    if path.is_dir():
+        raise ImportFailed(f"{path} is a folder; name the files to import")
+    if is_session_log(path):
+        return parse_session_log(path)
+    return parse_text_file(path, encoding)
+
+
+def apply(project: Project, parsed: Parsed, *, own_writing: bool = False) -> ImportSummary:
+    """Add the parsed source's chapters to the project (in memory)."""
+    if isinstance(parsed, ParsedSession):
+        return _apply_session(project, parsed)
+    record = project.add_import(
+        ImportRecord(
+            project.new_import_id(),
+            str(parsed.source),
+            parsed.kind,
+            own_writing,
+            parsed.encoding,
+            parsed.sha256,
+            now_ms(),
+            {**parsed.details, "chapters": len(parsed.chapters)},
+        )
+    )
+    chapters = []
+    for piece in parsed.chapters:
+        chapter = project.add_chapter(piece.title)
+        project.insert(chapter, 0, piece.text, Origin.IMPORTED, record.id)
+        chapters.append(chapter)
+    return ImportSummary(parsed.source, chapters, 0)
+
+
+def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
+    record = project.add_import(
+        ImportRecord(
+            project.new_import_id(),
+            str(session.source),
+            "coauthor-session",
+            False,
+            "utf-8",
+            session.sha256,
+            session.start_time,
+            {
+                "session_id": session.session_id,
+                "events": session.event_count,
+                "note": "the starting text is the CoAuthor study's prompt, not the writer's",
+            },
+        )
+    )
+    chapter = project.add_chapter(session.session_id)
+    history = project.history
+    coalesce, history.coalesce = history.coalesce, False
+    try:
+        project.insert(
+            chapter, 0, session.prompt, Origin.IMPORTED, record.id, time=session.start_time
+        )
+        generation_for_event: dict[int, str] = {}
+        for edit in session.edits:
+            if edit.delete:
+                project.delete(chapter, edit.pos, edit.delete, time=edit.time)
+            if not edit.text:
+                continue
+            if edit.source == "api":
+                gen_id = generation_for_event.get(edit.event_num)
+                if gen_id is None:
+                    gen_id = project.new_generation_id()
+                    generation_for_event[edit.event_num] = gen_id
+                    project.add_generation(
+                        Generation(
+                            gen_id,
+                            COAUTHOR_PROVIDER,
+                            COAUTHOR_MODEL,
+                            dict(edit.parameters),
+                            [{"role": "user", "content": chapter.text.text_in(0, edit.pos)}],
+                            edit.text,
+                            Outcome.COMPLETE,
+                            edit.time,
+                            edit.time,
+                            chapter.id,
+                        )
+                    )
+                else:
+                    project.generations[gen_id].output += edit.text
+                project.insert(chapter, edit.pos, edit.text, Origin.AI, gen_id, time=edit.time)
+            else:
+                project.insert(chapter, edit.pos, edit.text, Origin.HUMAN, time=edit.time)
+    finally:
+        history.coalesce = coalesce
+    if chapter.text.text != session.final_text:
+        raise ImportFailed(f"{session.source}: replaying the log did not reach its final text")
+    return ImportSummary(session.source, [chapter], len(generation_for_event))

@@ -1,0 +1,586 @@
+"""The ``.coauthor`` project file: open, check, load, write changes, back up, close.
+
+A project file is a SQLite database opened through ``sqlite-utils``. While open it runs in WAL
+mode and every ``flush`` is one small transaction, so a killed process loses at most the work
+since the last flush and never leaves a file that fails to open. Chapters keep a snapshot of
+their text and runs; events after the snapshot are replayed on open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from coauthor.core.book import BookMeta, Chapter, ImportRecord
+from coauthor.core.generation import Generation, Outcome, ReviewState
+from coauthor.core.history import (
+    GENESIS,
+    EditEvent,
+    History,
+    ReplayError,
+    apply_event,
+    runs_from_json,
+    runs_to_json,
+)
+from coauthor.core.origin import Origin
+from coauthor.core.project import Project
+from coauthor.core.provenance import ProvenanceText
+from coauthor.store.errors import ProjectFileError
+from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ProjectFile", "row_to_event"]
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SNAPSHOT_EVERY_EVENTS = 2000
+_SNAPSHOT_EVERY_MS = 10_000
+_BACKUPS_KEPT = 5
+
+_EVENT_COLUMNS = (
+    "seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, time, hash"
+)
+
+
+def row_to_event(row: tuple) -> EditEvent:
+    seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, when, digest = row
+    return EditEvent(
+        seq,
+        chapter,
+        kind,
+        pos,
+        deleted or "",
+        inserted or "",
+        Origin.from_code(origin) if origin else None,
+        ref,
+        tuple(runs_from_json(runs)) if runs else None,
+        payload,
+        when,
+        bytes(digest),
+    )
+
+
+def _event_row(event: EditEvent) -> tuple:
+    return (
+        event.seq,
+        event.chapter,
+        event.kind,
+        event.pos,
+        event.deleted,
+        event.inserted,
+        event.origin.code if event.origin is not None else None,
+        event.ref,
+        runs_to_json(event.runs) if event.runs else None,
+        event.payload,
+        event.time,
+        event.hash,
+    )
+
+
+def _process_to_json(process: dict[Origin, int]) -> str:
+    return json.dumps({origin.value: n for origin, n in process.items()})
+
+
+def _process_from_json(data: str | None) -> dict[Origin, int]:
+    counts = dict.fromkeys(Origin, 0)
+    for key, value in json.loads(data or "{}").items():
+        counts[Origin(key)] = int(value)
+    return counts
+
+
+def check_file(path: Path) -> None:
+    """Raise ``ProjectFileError`` if ``path`` is not a project this version can open.
+
+    Reads only the file's header, so nothing is changed whatever the file holds.
+    """
+    if not path.exists():
+        raise ProjectFileError(f"{path} does not exist.")
+    if path.is_dir():
+        raise ProjectFileError(f"{path} is a folder, not a Coauthor project file.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ProjectFileError(f"{path} is empty, so it is not a Coauthor project.")
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if not header.startswith(_SQLITE_MAGIC):
+        raise ProjectFileError(f"{path} is not a Coauthor project (it is not a SQLite database).")
+    if len(header) < 100:
+        raise ProjectFileError(f"{path} is damaged: the file is truncated.")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    counter_valid = header[24:28] == header[92:96]
+    if counter_valid and page_count and size < page_size * page_count:
+        raise ProjectFileError(
+            f"{path} is damaged: it is truncated ({size:,} of {page_size * page_count:,} bytes); "
+            "restore it from a backup."
+        )
+
+
+class ProjectFile:
+    """An open project file. Use ``create`` or ``open``; always ``close``."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool) -> None:
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.readonly = readonly
+        self._snapshot_seq: dict[int, int] = {}
+        self._snapshot_time: dict[int, float] = {}
+        self._chapter_rows: dict[int, tuple[int, str, int]] = {}
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path | str, meta: BookMeta, *, overwrite: bool = False) -> ProjectFile:
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise ProjectFileError(f"{path} already exists; choose another name.")
+        if path.exists():
+            path.unlink()
+        _remove_sidecars(path)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ProjectFileError(f"Cannot create {path}: {exc}.") from exc
+        try:
+            # Identity first, in rollback-journal mode, so the header always says what it is.
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("BEGIN")
+            db = sqlite_utils.Database(conn)
+            migrate(db, 0)
+            db["meta"].insert({"key": "book", "value": json.dumps(meta.to_dict())})  # type: ignore[union-attr]
+            conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            conn.close()
+            raise ProjectFileError(f"Cannot create {path}: {exc}.") from exc
+        project_file = cls(path, conn, readonly=False)
+        project_file._configure()
+        return project_file
+
+    @classmethod
+    def open(cls, path: Path | str, *, readonly: bool = False) -> ProjectFile:
+        path = Path(path)
+        check_file(path)
+        if not readonly and _is_read_only(path):
+            raise ProjectFileError(
+                f"{path} is read-only; Coauthor needs to write to it (make it writable or "
+                "open a copy)."
+            )
+        try:
+            if readonly:
+                conn = sqlite3.connect(
+                    path.absolute().as_uri() + "?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise ProjectFileError(f"{path} is damaged and cannot be read ({exc}).") from exc
+        if app_id != APPLICATION_ID:
+            conn.close()
+            raise ProjectFileError(f"{path} is a SQLite database but not a Coauthor project.")
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise ProjectFileError(
+                f"{path} was saved by a newer version of Coauthor (format {version}; this "
+                f"version reads up to {SCHEMA_VERSION}); update Coauthor to open it."
+            )
+        project_file = cls(path, conn, readonly=readonly)
+        try:
+            if not readonly:
+                project_file._configure()
+            if version < SCHEMA_VERSION:
+                if readonly:
+                    conn.close()
+                    raise ProjectFileError(
+                        f"{path} uses an older format ({version}); open it for writing once "
+                        "to upgrade it."
+                    )
+                project_file.backup_rolling(reason=f"before-upgrade-from-{version}")
+                conn.execute("BEGIN IMMEDIATE")
+                migrate(project_file.db, version)
+                conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ProjectFileError(f"{path} is damaged and cannot be opened ({exc}).") from exc
+        return project_file
+
+    def _configure(self) -> None:
+        try:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise ProjectFileError(f"{self.path} cannot be opened for writing ({exc}).") from exc
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load(self, project: Project | None = None) -> Project:
+        """Read the whole project into memory: snapshots, then the events after them."""
+        try:
+            return self._load(project)
+        except (sqlite3.DatabaseError, ValueError, KeyError, ReplayError) as exc:
+            raise ProjectFileError(f"{self.path} is damaged and cannot be loaded ({exc}).") from exc
+
+    def _load(self, project: Project | None) -> Project:
+        conn = self.conn
+        row = conn.execute("SELECT value FROM meta WHERE key = 'book'").fetchone()
+        meta = BookMeta.from_dict(json.loads(row[0])) if row else BookMeta()
+        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        history = History(last[0], bytes(last[1])) if last else History(0, GENESIS)
+        if project is None:
+            project = Project(meta, history=history)
+        else:
+            project.meta = meta
+            project.history = history
+        chapters: dict[int, Chapter] = {}
+        order: list[tuple[int, int, int]] = []
+        for cid, position, title, removed, text, runs, process, snap in conn.execute(
+            "SELECT id, position, title, removed, text, runs, process, snapshot_seq FROM chapters"
+        ):
+            provenance = ProvenanceText.from_runs(text or "", runs_from_json(runs or "[]"))
+            chapters[cid] = Chapter(cid, title, provenance, _process_from_json(process))
+            order.append((removed, position, cid))
+            self._snapshot_seq[cid] = snap or 0
+            self._snapshot_time[cid] = time.monotonic()
+            self._chapter_rows[cid] = (position, title, removed)
+        if chapters:
+            oldest = min(self._snapshot_seq.values())
+            for row in conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? AND kind != 'm' ORDER BY seq",
+                (oldest,),
+            ):
+                event = row_to_event(row)
+                chapter = chapters.get(event.chapter)
+                if chapter is not None and event.seq > self._snapshot_seq[event.chapter]:
+                    apply_event(chapter.text, event, chapter.process)
+        order.sort()
+        project.chapters = [chapters[cid] for removed, _, cid in order if not removed]
+        project.removed_chapters = [chapters[cid] for removed, _, cid in order if removed]
+        project._next_chapter_id = max(chapters, default=0) + 1  # noqa: SLF001
+        for record in conn.execute(
+            "SELECT id, source, kind, own_writing, encoding, sha256, time, details FROM imports"
+        ):
+            iid, source, kind, own, encoding, digest, when, details = record
+            project.imports[iid] = ImportRecord(
+                iid,
+                source,
+                kind,
+                bool(own),
+                encoding,
+                digest or "",
+                when or 0,
+                json.loads(details or "{}"),
+            )
+        for record in conn.execute(
+            "SELECT id, chapter, provider, model, parameters, messages, output, outcome, "
+            "created, finished, review_state, reviewer, reviewed_at, note FROM generations "
+            "ORDER BY rowid"
+        ):
+            (
+                gid,
+                chapter_id,
+                provider,
+                model,
+                params,
+                messages,
+                output,
+                outcome,
+                created,
+                finished,
+                state,
+                reviewer,
+                reviewed_at,
+                note,
+            ) = record
+            project.generations[gid] = Generation(
+                gid,
+                provider,
+                model,
+                json.loads(params or "{}"),
+                json.loads(messages or "[]"),
+                output or "",
+                Outcome(outcome),
+                created or 0,
+                finished,
+                chapter_id,
+                ReviewState(state),
+                reviewer or "",
+                reviewed_at,
+                note or "",
+            )
+        project.dirty_chapters.clear()
+        project.dirty_generations.clear()
+        project.dirty_imports.clear()
+        project.dirty_meta = False
+        return project
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def flush(self, project: Project, *, snapshot: bool = False) -> int:
+        """Write what changed in one transaction; return the number of events written.
+
+        On failure (disk full, file made read-only) nothing is lost: the events go back to
+        the project's pending list and the error says what happened.
+        """
+        if self.readonly:
+            raise ProjectFileError(f"{self.path} is open read-only.")
+        history = project.history
+        if not (
+            history.pending
+            or project.dirty_chapters
+            or project.dirty_generations
+            or project.dirty_imports
+            or project.dirty_meta
+            or snapshot
+        ):
+            return 0
+        prev_hash = history.last_hash
+        events = history.seal()
+        conn = self.conn
+        now = time.monotonic()
+        snapshots: list[tuple[int, int]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if events:
+                conn.executemany(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [_event_row(e) for e in events],
+                )
+                reviews = [
+                    (e.seq, m["generation"], m["state"], m["reviewer"], e.time)
+                    for e in events
+                    if e.payload and (m := json.loads(e.payload)).get("op") == "review"
+                ]
+                if reviews:
+                    conn.executemany(
+                        "INSERT INTO reviews (seq, generation, state, reviewer, time) "
+                        "VALUES (?,?,?,?,?)",
+                        reviews,
+                    )
+            tail: dict[int, int] = {}
+            for event in events:
+                tail[event.chapter] = tail.get(event.chapter, 0) + 1
+            positions = {c.id: (i, 0) for i, c in enumerate(project.chapters)}
+            positions.update({c.id: (i, 1) for i, c in enumerate(project.removed_chapters)})
+            everything = {c.id: c for c in [*project.chapters, *project.removed_chapters]}
+            for cid in sorted(project.dirty_chapters | set(tail)):
+                chapter = everything.get(cid)
+                if chapter is None:
+                    continue
+                position, removed = positions[cid]
+                row = (position, chapter.title, removed)
+                if cid not in self._snapshot_seq:
+                    conn.execute(
+                        "INSERT INTO chapters (id, position, title, removed, text, runs, "
+                        "process, snapshot_seq) VALUES (?,?,?,?,?,?,?,?)",
+                        (
+                            cid,
+                            position,
+                            chapter.title,
+                            removed,
+                            chapter.text.text,
+                            runs_to_json(chapter.text.runs()),
+                            _process_to_json(chapter.process),
+                            history.last_seq,
+                        ),
+                    )
+                    snapshots.append((cid, history.last_seq))
+                    self._chapter_rows[cid] = row
+                    continue
+                if self._chapter_rows.get(cid) != row:
+                    conn.execute(
+                        "UPDATE chapters SET position = ?, title = ?, removed = ? WHERE id = ?",
+                        (*row, cid),
+                    )
+                    self._chapter_rows[cid] = row
+                due = (
+                    snapshot
+                    or history.last_seq - self._snapshot_seq[cid] >= _SNAPSHOT_EVERY_EVENTS
+                    or (now - self._snapshot_time[cid]) * 1000 >= _SNAPSHOT_EVERY_MS
+                )
+                if due and cid in tail or (snapshot and self._snapshot_seq[cid] < history.last_seq):
+                    conn.execute(
+                        "UPDATE chapters SET text = ?, runs = ?, process = ?, snapshot_seq = ? "
+                        "WHERE id = ?",
+                        (
+                            chapter.text.text,
+                            runs_to_json(chapter.text.runs()),
+                            _process_to_json(chapter.process),
+                            history.last_seq,
+                            cid,
+                        ),
+                    )
+                    snapshots.append((cid, history.last_seq))
+            for gid in sorted(project.dirty_generations):
+                self._write_generation(project.generations[gid])
+            for iid in sorted(project.dirty_imports):
+                self._write_import(project.imports[iid])
+            if project.dirty_meta:
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('book', ?)",
+                    (json.dumps(project.meta.to_dict()),),
+                )
+            conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            history.unseal(events, prev_hash)
+            raise ProjectFileError(_write_error_sentence(self.path, exc)) from exc
+        for cid, seq in snapshots:
+            self._snapshot_seq[cid] = seq
+            self._snapshot_time[cid] = now
+        project.dirty_chapters.clear()
+        project.dirty_generations.clear()
+        project.dirty_imports.clear()
+        project.dirty_meta = False
+        return len(events)
+
+    def _write_generation(self, g: Generation) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO generations (id, chapter, provider, model, parameters, "
+            "messages, output, outcome, created, finished, review_state, reviewer, reviewed_at, "
+            "note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                g.id,
+                g.chapter_id,
+                g.provider,
+                g.model,
+                json.dumps(g.parameters),
+                json.dumps(g.messages, ensure_ascii=False),
+                g.output,
+                str(g.outcome),
+                g.created,
+                g.finished,
+                str(g.review_state),
+                g.reviewer,
+                g.reviewed_at,
+                g.note,
+            ),
+        )
+
+    def _write_import(self, r: ImportRecord) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO imports (id, source, kind, own_writing, encoding, sha256, "
+            "time, details) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                r.id,
+                r.source,
+                r.kind,
+                int(r.own_writing),
+                r.encoding,
+                r.sha256,
+                r.time,
+                json.dumps(r.details),
+            ),
+        )
+
+    def close(self, project: Project | None = None) -> None:
+        """Write everything (with fresh snapshots) and leave a single self-contained file."""
+        try:
+            if project is not None and not self.readonly:
+                self.flush(project, snapshot=True)
+            if not self.readonly:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.Error as exc:
+            logger.warning("Could not checkpoint %s: %s", self.path, exc)
+        finally:
+            self.conn.close()
+
+    # -- reading the history ----------------------------------------------------------------
+
+    def events(self, chapter: int | None = None, upto: int | None = None) -> Iterator[EditEvent]:
+        """Stored events in order, optionally of one chapter and up to a sequence number."""
+        where, args = [], []
+        if chapter is not None:
+            where.append("chapter = ?")
+            args.append(chapter)
+        if upto is not None:
+            where.append("seq <= ?")
+            args.append(upto)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        for row in self.conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events{clause} ORDER BY seq", args
+        ):
+            yield row_to_event(row)
+
+    def snapshots(self) -> dict[int, tuple[str, str, str, int]]:
+        """Each chapter's stored text, runs, process and the event its snapshot reflects."""
+        return {
+            cid: (text or "", runs or "[]", process or "{}", snap or 0)
+            for cid, text, runs, process, snap in self.conn.execute(
+                "SELECT id, text, runs, process, snapshot_seq FROM chapters"
+            )
+        }
+
+    # -- backups ----------------------------------------------------------------------------
+
+    def backup_to(self, target: Path | str) -> Path:
+        """A consistent copy through SQLite's online backup API, written atomically."""
+        target = Path(target)
+        partial = target.with_name(target.name + ".part")
+        partial.unlink(missing_ok=True)
+        dest = sqlite3.connect(partial)
+        try:
+            self.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        partial.replace(target)
+        return target
+
+    def backup_dir(self) -> Path:
+        return self.path.with_name(self.path.name + ".backups")
+
+    def backup_rolling(self, reason: str = "auto") -> Path:
+        """Add a timestamped backup beside the project and keep the newest few."""
+        folder = self.backup_dir()
+        folder.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = folder / f"{self.path.stem}-{stamp}-{reason}.coauthor"
+        counter = 1
+        while target.exists():
+            counter += 1
+            target = folder / f"{self.path.stem}-{stamp}-{reason}-{counter}.coauthor"
+        self.backup_to(target)
+        backups = sorted(folder.glob("*.coauthor"), key=lambda p: p.stat().st_mtime)
+        for old in backups[:-_BACKUPS_KEPT]:
+            old.unlink(missing_ok=True)
+        return target
+
+
+def _is_read_only(path: Path) -> bool:
+    mode = path.stat().st_mode
+    return not (mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
+
+
+def _remove_sidecars(path: Path) -> None:
+    for suffix in ("-wal", "-shm", "-journal"):
+        sidecar = path.with_name(path.name + suffix)
+        if sidecar.exists():
+            sidecar.unlink()
+
+
+def _write_error_sentence(path: Path, exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "full" in text or getattr(exc, "errno", None) == 28:
+        return f"Could not save to {path}: the disk is full; your work is kept until it can be written."
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return f"Could not save to {path}: the file is read-only; your work is kept until it can be written."
+    return f"Could not save to {path} ({exc}); your work is kept until it can be written."

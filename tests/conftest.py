@@ -1,0 +1,44 @@
+"""Shared pytest configuration: Hypothesis profiles and the markers of each test directory.
+
+Hypothesis profiles (choose one with ``HYPOTHESIS_PROFILE=name``):
+
+``coauthor`` (default)
+    No deadline (the CI machines are small and shared), a moderate number of examples.
+``coauthor-ci``
+    Like ``coauthor`` but derandomised and without an example database, so a CI run is
+    reproducible from the commit alone.
+``coauthor-thorough``
+    Ten times the examples, for a long local hunt after touching ``coauthor/core``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "print_blob": True,
+}
+settings.register_profile("coauthor", max_examples=100, **_COMMON)
+settings.register_profile(
+    "coauthor-ci", max_examples=100, derandomize=True, database=None, **_COMMON
+)
+settings.register_profile("coauthor-thorough", max_examples=1000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "coauthor"))
+
+_TESTS = Path(__file__).resolve().parent
+_MARKED_DIRS = {_TESTS / "core": pytest.mark.core}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by the directory it lives in (``tests/core`` -> ``core``)."""
+    for item in items:
+        parents = Path(item.path).resolve().parents
+        for directory, marker in _MARKED_DIRS.items():
+            if directory in parents:
+                item.add_marker(marker)

@@ -296,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _start_gui(argv: Sequence[str]) -> int:
     try:
-        from coauthor.ui.app import run  # noqa: PLC0415 - Qt only when the GUI is wanted
+        from coauthor.ui.app import run
     except ImportError as exc:
         print(f"coauthor: the editor cannot start: {exc}", file=sys.stderr)
         return 1

@@ -342,11 +342,8 @@ class ProvenanceText:
             return
         a, b = chunks[left], chunks[right]
         if a.runs and b.runs and a.runs[-1][1] is b.runs[0][1] and a.runs[-1][2] == b.runs[0][2]:
-            merged_runs = (
-                a.runs[:-1]
-                + [[a.runs[-1][0] + b.runs[0][0], b.runs[0][1], b.runs[0][2]]]
-                + b.runs[1:]
-            )
+            joined = [a.runs[-1][0] + b.runs[0][0], b.runs[0][1], b.runs[0][2]]
+            merged_runs = [*a.runs[:-1], joined, *b.runs[1:]]
         else:
             merged_runs = a.runs + b.runs
         merged = _Chunk(a.text + b.text, merged_runs)

@@ -31,12 +31,12 @@ _MD_FENCE = re.compile(r"^[ ]{0,3}(```|~~~)")
 _MD_SETEXT = re.compile(r"^=+[ \t]*$")
 _PLAIN_HEADING = re.compile(
     r"^[ \t]*(?:chapter|part|book|volume|act|prologue|epilogue|interlude|afterword|preface)"
-    r"\b[\w .:,'’\-]{0,60}$",
+    r"\b[\w .:,'\u2019\-]{0,60}$",
     re.IGNORECASE,
 )
-_GUTENBERG_START = re.compile(r"^\*\*\* ?START OF (?:THIS|THE) PROJECT GUTENBERG.*$", re.M)
-_GUTENBERG_END = re.compile(r"^\*\*\* ?END OF (?:THIS|THE) PROJECT GUTENBERG.*$", re.M)
-_GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(.+?)[ \t]*$", re.M)
+_GUTENBERG_START = re.compile(r"^\*\*\* ?START OF (?:THIS|THE) PROJECT GUTENBERG.*$", re.MULTILINE)
+_GUTENBERG_END = re.compile(r"^\*\*\* ?END OF (?:THIS|THE) PROJECT GUTENBERG.*$", re.MULTILINE)
+_GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 @dataclass

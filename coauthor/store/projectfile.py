@@ -34,6 +34,7 @@ from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.core.provenance import ProvenanceText
 from coauthor.store.errors import ProjectFileError
+from coauthor.store.lock import ProjectLock
 from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class ProjectFile:
         self._snapshot_seq: dict[int, int] = {}
         self._snapshot_time: dict[int, float] = {}
         self._chapter_rows: dict[int, tuple[int, str, int]] = {}
+        self._lock: ProjectLock | None = None
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -144,12 +146,15 @@ class ProjectFile:
         path = Path(path)
         if path.exists() and not overwrite:
             raise ProjectFileError(f"{path} already exists; choose another name.")
+        lock = ProjectLock(path)
+        lock.acquire()
         if path.exists():
             path.unlink()
         _remove_sidecars(path)
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
+            lock.release()
             raise ProjectFileError(f"Cannot create {path}: {exc}.") from exc
         try:
             # Identity first, in rollback-journal mode, so the header always says what it is.
@@ -161,20 +166,35 @@ class ProjectFile:
             conn.execute("COMMIT")
         except (sqlite3.Error, OSError) as exc:
             conn.close()
+            lock.release()
             raise ProjectFileError(f"Cannot create {path}: {exc}.") from exc
         project_file = cls(path, conn, readonly=False)
+        project_file._lock = lock
         project_file._configure()
         return project_file
 
     @classmethod
     def open(cls, path: Path | str, *, readonly: bool = False) -> ProjectFile:
+        """Open for writing (taking the project's lock) or read-only (never writing)."""
         path = Path(path)
         check_file(path)
-        if not readonly and _is_read_only(path):
+        if readonly:
+            return cls._open(path, readonly=True, lock=None)
+        if _is_read_only(path):
             raise ProjectFileError(
                 f"{path} is read-only; Coauthor needs to write to it (make it writable or "
                 "open a copy)."
             )
+        lock = ProjectLock(path)
+        lock.acquire()
+        try:
+            return cls._open(path, readonly=False, lock=lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _open(cls, path: Path, *, readonly: bool, lock: ProjectLock | None) -> ProjectFile:
         try:
             if readonly:
                 conn = sqlite3.connect(
@@ -199,6 +219,7 @@ class ProjectFile:
                 f"version reads up to {SCHEMA_VERSION}); update Coauthor to open it."
             )
         project_file = cls(path, conn, readonly=readonly)
+        project_file._lock = lock
         try:
             if not readonly:
                 project_file._configure()
@@ -270,7 +291,7 @@ class ProjectFile:
         order.sort()
         project.chapters = [chapters[cid] for removed, _, cid in order if not removed]
         project.removed_chapters = [chapters[cid] for removed, _, cid in order if removed]
-        project._next_chapter_id = max(chapters, default=0) + 1  # noqa: SLF001
+        project._next_chapter_id = max(chapters, default=0) + 1
         for record in conn.execute(
             "SELECT id, source, kind, own_writing, encoding, sha256, time, details FROM imports"
         ):
@@ -412,7 +433,8 @@ class ProjectFile:
                     or history.last_seq - self._snapshot_seq[cid] >= _SNAPSHOT_EVERY_EVENTS
                     or (now - self._snapshot_time[cid]) * 1000 >= _SNAPSHOT_EVERY_MS
                 )
-                if due and cid in tail or (snapshot and self._snapshot_seq[cid] < history.last_seq):
+                behind = self._snapshot_seq[cid] < history.last_seq
+                if (due and cid in tail) or (snapshot and behind):
                     conn.execute(
                         "UPDATE chapters SET text = ?, runs = ?, process = ?, snapshot_seq = ? "
                         "WHERE id = ?",
@@ -489,10 +511,14 @@ class ProjectFile:
         )
 
     def close(self, project: Project | None = None) -> None:
-        """Write everything (with fresh snapshots) and leave a single self-contained file."""
+        """Write everything (with fresh snapshots) and leave a single self-contained file.
+
+        If the final write fails, ``ProjectFileError`` is raised and the file stays open, so
+        the caller can retry or save elsewhere: nothing is dropped on the floor.
+        """
+        if project is not None and not self.readonly:
+            self.flush(project, snapshot=True)
         try:
-            if project is not None and not self.readonly:
-                self.flush(project, snapshot=True)
             if not self.readonly:
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self.conn.execute("PRAGMA journal_mode = DELETE")
@@ -500,6 +526,9 @@ class ProjectFile:
             logger.warning("Could not checkpoint %s: %s", self.path, exc)
         finally:
             self.conn.close()
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     # -- reading the history ----------------------------------------------------------------
 
@@ -579,8 +608,9 @@ def _remove_sidecars(path: Path) -> None:
 
 def _write_error_sentence(path: Path, exc: BaseException) -> str:
     text = str(exc).lower()
+    kept = "your work is kept until it can be written"
     if "full" in text or getattr(exc, "errno", None) == 28:
-        return f"Could not save to {path}: the disk is full; your work is kept until it can be written."
+        return f"Could not save to {path}: the disk is full; {kept}."
     if "readonly" in text or "read-only" in text or "permission" in text:
-        return f"Could not save to {path}: the file is read-only; your work is kept until it can be written."
-    return f"Could not save to {path} ({exc}); your work is kept until it can be written."
+        return f"Could not save to {path}: the file is read-only; {kept}."
+    return f"Could not save to {path} ({exc}); {kept}."

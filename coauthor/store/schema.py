@@ -8,8 +8,10 @@ an older file runs the missing steps in order, after a backup.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 APPLICATION_ID = 0x436F4175  # "CoAu"
 SCHEMA_VERSION = 1
@@ -91,7 +93,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _migrate_to
 
 
 def migrate(db: sqlite_utils.Database, from_version: int) -> None:
-    """Bring a file from ``from_version`` to ``SCHEMA_VERSION`` (inside the caller's transaction)."""
+    """Bring a file from ``from_version`` to ``SCHEMA_VERSION`` in the caller's transaction."""
     for version in range(from_version + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[version](db)
         db.execute(f"PRAGMA user_version = {version}")

@@ -45,7 +45,10 @@ def verify(project_file: ProjectFile) -> VerifyResult:
                 f"character {at} (after event {after})"
             )
         if list(replayed.runs()) != runs_from_json(runs):
-            return f"chapter {cid}: the stored origins differ from the replayed history (after event {after})"
+            return (
+                f"chapter {cid}: the stored origins differ from the replayed history "
+                f"(after event {after})"
+            )
         if process[cid] != _process_from_json(stored_process):
             return f"chapter {cid}: the stored process figures differ from the replayed history"
         return None

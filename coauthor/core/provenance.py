@@ -8,10 +8,12 @@ one: only one short string and one short run list are touched per keystroke.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from coauthor.core.origin import Origin
+from coauthor.core.textpos import Utf16Map
 
 __all__ = ["Fragment", "ProvenanceText", "Run"]
 
@@ -21,6 +23,12 @@ Run = tuple[int, Origin, "str | None"]
 _CHUNK_MAX = 4096
 _CHUNK_SPLIT = 2048
 _CHUNK_MIN = 512
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _count_astral(text: str) -> int:
+    """Characters outside the Basic Multilingual Plane (two UTF-16 code units each)."""
+    return 0 if text.isascii() else len(_ASTRAL.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +68,7 @@ class ProvenanceText:
     no run is empty and the lengths sum to ``len(self)``.
     """
 
-    __slots__ = ("_chunks", "_counts", "_cur_idx", "_cur_start", "_len")
+    __slots__ = ("_astral", "_chunks", "_counts", "_cur_idx", "_cur_start", "_len")
 
     def __init__(
         self, text: str = "", origin: Origin | str = Origin.HUMAN, ref: str | None = None
@@ -70,6 +78,7 @@ class ProvenanceText:
         self._counts: dict[Origin, int] = dict.fromkeys(Origin, 0)
         self._cur_idx = 0
         self._cur_start = 0
+        self._astral = 0
         if text:
             self.insert(0, text, origin, ref)
 
@@ -86,6 +95,7 @@ class ProvenanceText:
         if chunks:
             result._chunks = chunks
             result._len = len(text)
+            result._astral = _count_astral(text)
             for chunk in chunks:
                 for length, origin, _ in chunk.runs:
                     result._counts[origin] += length
@@ -195,6 +205,44 @@ class ProvenanceText:
         """One origin code letter per character (see ``Origin.code``), for fast scans."""
         return "".join(origin.code * length for length, origin, _ in self.runs())
 
+    # -- UTF-16 positions (Qt, JavaScript) --------------------------------------------------
+
+    def utf16_length(self) -> int:
+        return self._len + self._astral
+
+    def to_utf16(self, pos: int) -> int:
+        """The UTF-16 offset of code point position ``pos``."""
+        if not 0 <= pos <= self._len:
+            raise IndexError(f"position {pos} is outside the text (length {self._len})")
+        if not self._astral:
+            return pos
+        units = 0
+        start = 0
+        for chunk in self._chunks:
+            end = start + len(chunk.text)
+            if pos <= end:
+                return units + Utf16Map(chunk.text).to_utf16(pos - start)
+            units += len(chunk.text) + _count_astral(chunk.text)
+            start = end
+        return units  # pragma: no cover - pos <= len guarantees a return above
+
+    def from_utf16(self, unit: int) -> int:
+        """The code point position of UTF-16 offset ``unit`` (never inside a surrogate pair)."""
+        total = self._len + self._astral
+        if not 0 <= unit <= total:
+            raise IndexError(f"UTF-16 offset {unit} is outside the text (length {total})")
+        if not self._astral:
+            return unit
+        units = 0
+        start = 0
+        for chunk in self._chunks:
+            chunk_units = len(chunk.text) + _count_astral(chunk.text)
+            if unit <= units + chunk_units:
+                return start + Utf16Map(chunk.text).to_code_point(unit - units)
+            units += chunk_units
+            start += len(chunk.text)
+        return self._len  # pragma: no cover
+
     # -- editing ---------------------------------------------------------------------------
 
     def insert(self, pos: int, text: str, origin: Origin | str, ref: str | None = None) -> None:
@@ -213,6 +261,8 @@ class ProvenanceText:
         _runs_insert(chunk.runs, off, n, origin, ref)
         self._len += n
         self._counts[origin] += n
+        if not text.isascii():
+            self._astral += _count_astral(text)
         if len(chunk.text) > _CHUNK_MAX:
             self._split(idx)
 
@@ -253,6 +303,8 @@ class ProvenanceText:
             chunk = chunks[idx]
             old = chunk.text
             take = min(remaining, len(old) - off)
+            if self._astral:
+                self._astral -= _count_astral(old[off : off + take])
             chunk.text = old[:off] + old[off + take :]
             _runs_delete(chunk.runs, off, take, counts)
             remaining -= take
@@ -372,6 +424,7 @@ class ProvenanceText:
             total += len(chunk.text)
         assert total == self._len, "length out of step"
         assert counts == self._counts, "counts out of step"
+        assert self._astral == _count_astral(self.text), "astral count out of step"
         start = sum(len(c.text) for c in self._chunks[: self._cur_idx])
         assert start == self._cur_start, "cursor out of step"
 

@@ -119,7 +119,11 @@ def check_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     page_count = int.from_bytes(header[28:32], "big")
     counter_valid = header[24:28] == header[92:96]
-    if counter_valid and page_count and size < page_size * page_count:
+    # With a write-ahead log beside it, the header may already describe pages that are still
+    # only in the log (a checkpoint interrupted, or in progress): SQLite reads them from there.
+    wal = path.with_name(path.name + "-wal")
+    in_wal = wal.exists() and wal.stat().st_size > 0
+    if counter_valid and page_count and not in_wal and size < page_size * page_count:
         raise ProjectFileError(
             f"{path} is damaged: it is truncated ({size:,} of {page_size * page_count:,} bytes); "
             "restore it from a backup."
@@ -179,6 +183,7 @@ class ProjectFile:
         path = Path(path)
         check_file(path)
         if readonly:
+            _roll_back_hot_journal(path)
             return cls._open(path, readonly=True, lock=None)
         if _is_read_only(path):
             raise ProjectFileError(
@@ -278,16 +283,17 @@ class ProjectFile:
             self._snapshot_seq[cid] = snap or 0
             self._snapshot_time[cid] = time.monotonic()
             self._chapter_rows[cid] = (position, title, removed)
-        if chapters:
-            oldest = min(self._snapshot_seq.values())
-            for row in conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? AND kind != 'm' ORDER BY seq",
-                (oldest,),
-            ):
-                event = row_to_event(row)
-                chapter = chapters.get(event.chapter)
-                if chapter is not None and event.seq > self._snapshot_seq[event.chapter]:
-                    apply_event(chapter.text, event, chapter.process)
+        # Each chapter replays only its own events after its snapshot, found through the
+        # (chapter, seq) index: a chapter untouched for a long time (or never since its import)
+        # must not make the open read every later event of every other chapter. Chapters are
+        # independent, so replaying them one after the other gives the same texts.
+        replay = (
+            f"SELECT {_EVENT_COLUMNS} FROM events "
+            "WHERE chapter = ? AND seq > ? AND kind != 'm' ORDER BY seq"
+        )
+        for cid, chapter in chapters.items():
+            for row in conn.execute(replay, (cid, self._snapshot_seq[cid])):
+                apply_event(chapter.text, row_to_event(row), chapter.process)
         order.sort()
         project.chapters = [chapters[cid] for removed, _, cid in order if not removed]
         project.removed_chapters = [chapters[cid] for removed, _, cid in order if removed]
@@ -542,19 +548,31 @@ class ProjectFile:
             where.append("seq <= ?")
             args.append(upto)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        for row in self.conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events{clause} ORDER BY seq", args
-        ):
-            yield row_to_event(row)
+        try:
+            for row in self.conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events{clause} ORDER BY seq", args
+            ):
+                try:
+                    event = row_to_event(row)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ProjectFileError(
+                        f"{self.path} is damaged: event {row[0]} cannot be read ({exc})."
+                    ) from exc
+                yield event
+        except sqlite3.DatabaseError as exc:
+            raise ProjectFileError(f"{self.path} is damaged and cannot be read ({exc}).") from exc
 
     def snapshots(self) -> dict[int, tuple[str, str, str, int]]:
         """Each chapter's stored text, runs, process and the event its snapshot reflects."""
-        return {
-            cid: (text or "", runs or "[]", process or "{}", snap or 0)
-            for cid, text, runs, process, snap in self.conn.execute(
-                "SELECT id, text, runs, process, snapshot_seq FROM chapters"
-            )
-        }
+        try:
+            return {
+                cid: (text or "", runs or "[]", process or "{}", snap or 0)
+                for cid, text, runs, process, snap in self.conn.execute(
+                    "SELECT id, text, runs, process, snapshot_seq FROM chapters"
+                )
+            }
+        except sqlite3.DatabaseError as exc:
+            raise ProjectFileError(f"{self.path} is damaged and cannot be read ({exc}).") from exc
 
     # -- backups ----------------------------------------------------------------------------
 
@@ -597,6 +615,25 @@ class ProjectFile:
 def _is_read_only(path: Path) -> bool:
     mode = path.stat().st_mode
     return not (mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
+
+
+def _roll_back_hot_journal(path: Path) -> None:
+    """Undo a write interrupted in rollback-journal mode, which a read-only reader cannot do.
+
+    A process killed while leaving WAL mode at close leaves a hot ``-journal``; SQLite restores
+    the last committed state from it on the next read by a connection that may write.
+    """
+    journal = path.with_name(path.name + "-journal")
+    if not journal.exists() or not journal.stat().st_size or _is_read_only(path):
+        return
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        logger.warning("Could not recover %s from its journal: %s", path, exc)
 
 
 def _remove_sidecars(path: Path) -> None:

@@ -1,0 +1,331 @@
+"""The manuscript editor: a ``QPlainTextEdit`` kept in step with the chapter's provenance.
+
+The core ``ProvenanceText`` is the source of truth. Every change to the Qt document arrives
+through ``QTextDocument.contentsChange`` and is applied to the project with its origin:
+typing and input-method text are human, outside pastes and drops are pasted, and text moved
+inside Coauthor keeps its runs (private clipboard format). Qt positions are UTF-16; they are
+converted by ``ProvenanceText.to_utf16`` / ``from_utf16`` only.
+
+Undo and redo are ours, not the document's: each change is a ``QUndoCommand`` holding the
+fragments removed and added, so undo restores text and origins exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QHelpEvent, QTextCursor, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QToolTip, QWidget
+
+from coauthor.core.book import Chapter
+from coauthor.core.origin import Origin
+from coauthor.core.project import Project
+from coauthor.core.provenance import Fragment
+from coauthor.ui.clipboard import (
+    PASTE_LIMIT_CHARS,
+    PASTE_PROGRESS_CHARS,
+    clean_outside_text,
+    fragment_from_mime,
+    fragment_to_mime,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EditCommand", "ProvenanceEditor"]
+
+_TYPING_ID = 0x7E57
+
+
+class EditCommand(QUndoCommand):
+    """One change to a chapter: at ``pos``, ``removed`` was replaced by ``added``."""
+
+    def __init__(
+        self,
+        editor: ProvenanceEditor,
+        chapter: Chapter,
+        pos: int,
+        removed: Fragment,
+        added: Fragment,
+        *,
+        typing: bool,
+    ) -> None:
+        super().__init__(_describe(removed, added, typing=typing))
+        self.editor = editor
+        self.chapter = chapter
+        self.pos = pos
+        self.removed = removed
+        self.added = added
+        self.typing = typing
+        self._done = True  # the change is already in the document when pushed
+
+    def id(self) -> int:
+        return _TYPING_ID if self.typing else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
+        if not isinstance(other, EditCommand) or other.chapter is not self.chapter:
+            return False
+        # Typing forwards: one command per run of characters up to a line break.
+        if (
+            not other.removed.text
+            and not self.removed.text
+            and other.pos == self.pos + len(self.added.text)
+            and "\n" not in other.added.text
+            and not self.added.text.endswith("\n")
+        ):
+            self.added = _join(self.added, other.added)
+            return True
+        # Backspacing: the removed text grows to the left.
+        if (
+            not other.added.text
+            and not self.added.text
+            and other.pos + len(other.removed.text) == self.pos
+        ):
+            self.removed = _join(other.removed, self.removed)
+            self.pos = other.pos
+            return True
+        return False
+
+    def redo(self) -> None:
+        if self._done:
+            return
+        self.editor.apply_change(self.chapter, self.pos, len(self.removed.text), self.added)
+        self._done = True
+
+    def undo(self) -> None:
+        self.editor.apply_change(self.chapter, self.pos, len(self.added.text), self.removed)
+        self._done = False
+
+
+def _join(a: Fragment, b: Fragment) -> Fragment:
+    runs = list(a.runs)
+    for run in b.runs:
+        if runs and runs[-1][1] is run[1] and runs[-1][2] == run[2]:
+            runs[-1] = (runs[-1][0] + run[0], run[1], run[2])
+        else:
+            runs.append(run)
+    return Fragment(a.text + b.text, tuple(runs))
+
+
+def _describe(removed: Fragment, added: Fragment, *, typing: bool) -> str:
+    if typing:
+        return "Typing" if added.text else "Deletion"
+    if added.text and removed.text:
+        return "Replace"
+    return "Insertion" if added.text else "Deletion"
+
+
+class ProvenanceEditor(QPlainTextEdit):
+    """Shows one chapter; reports every change to the project with its origin."""
+
+    changed = Signal()
+    """Text or provenance of the shown chapter changed (for autosave, status, overview)."""
+    paste_refused = Signal(str)
+    busy = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.chapter: Chapter | None = None
+        self.undo_stack: QUndoStack | None = None
+        self.project_key = ""
+        self.tooltip_provider: Callable[[Chapter, int], str] | None = None
+        self._loading = False
+        self._replaying = False
+        self._incoming: Fragment | None = None
+        self._incoming_origin: Origin | None = None
+        self._units = 0  # UTF-16 length of the chapter as last synced
+        self.document().setUndoRedoEnabled(False)
+        # Connected before any highlighter exists, so the core is updated first.
+        self.document().contentsChange.connect(self._on_contents_change)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setTabChangesFocus(False)
+
+    # -- showing a chapter ------------------------------------------------------------------
+
+    def show_chapter(
+        self,
+        project: Project,
+        chapter: Chapter | None,
+        undo_stack: QUndoStack | None,
+        project_key: str,
+    ) -> None:
+        self.project = project
+        self.chapter = chapter
+        self.undo_stack = undo_stack
+        self.project_key = project_key
+        self._loading = True
+        try:
+            self.setPlainText(chapter.text.text if chapter is not None else "")
+        finally:
+            self._loading = False
+        self._units = chapter.text.utf16_length() if chapter is not None else 0
+        self.setReadOnly(chapter is None)
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    # -- positions --------------------------------------------------------------------------
+
+    def to_code_point(self, unit: int) -> int:
+        assert self.chapter is not None
+        return self.chapter.text.from_utf16(unit)
+
+    def to_utf16(self, pos: int) -> int:
+        assert self.chapter is not None
+        return self.chapter.text.to_utf16(pos)
+
+    def selection_range(self) -> tuple[int, int]:
+        """The selection in code points."""
+        cursor = self.textCursor()
+        return self.to_code_point(cursor.selectionStart()), self.to_code_point(
+            cursor.selectionEnd()
+        )
+
+    def select_range(self, start: int, end: int) -> None:
+        cursor = self.textCursor()
+        cursor.setPosition(self.to_utf16(start))
+        cursor.setPosition(self.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self.centerCursor()
+
+    def go_to(self, pos: int) -> None:
+        self.select_range(pos, pos)
+
+    # -- the sync ---------------------------------------------------------------------------
+
+    def _document_text(self, unit: int, length: int) -> str:
+        if length <= 0:
+            return ""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(unit)
+        cursor.setPosition(unit + length, QTextCursor.MoveMode.KeepAnchor)
+        return cursor.selectedText().replace("\u2029", "\n")
+
+    def _on_contents_change(self, unit: int, removed_units: int, added_units: int) -> None:
+        if self._loading or self.chapter is None or self.project is None:
+            return
+        chapter = self.chapter
+        provenance = chapter.text
+        # Qt may over-report around the final block; the lengths before and after are exact.
+        new_units = self.document().characterCount() - 1
+        added_units = max(0, min(added_units, new_units - unit))
+        removed_units = self._units - new_units + added_units
+        removed_units = max(removed_units, 0)
+        start = provenance.from_utf16(unit)
+        end = provenance.from_utf16(min(unit + removed_units, self._units))
+        added_text = self._document_text(unit, added_units)
+        incoming = self._incoming
+        if incoming is None and end - start == len(added_text):
+            # Same length both sides (a re-layout notice, or typing over an equal selection):
+            # only a real difference is a change.
+            old = provenance.text_in(start, end)
+            if old == added_text:
+                return
+        removed = provenance.slice(start, end)
+        if incoming is not None and incoming.text == added_text:
+            added = incoming
+            self.project.insert_fragment(chapter, start, incoming, delete=end - start)
+        else:
+            origin = self._incoming_origin or Origin.HUMAN
+            added = Fragment.single(added_text, origin)
+            self.project.replace(chapter, start, end - start, added_text, origin)
+        self._units = provenance.utf16_length()
+        if self.undo_stack is not None and not self._replaying:
+            typing = incoming is None and self._incoming_origin is None
+            self.undo_stack.push(EditCommand(self, chapter, start, removed, added, typing=typing))
+        self.changed.emit()
+
+    def apply_change(self, chapter: Chapter, pos: int, delete: int, fragment: Fragment) -> None:
+        """Replace ``delete`` characters at ``pos`` with a fragment, keeping its origins."""
+        if chapter is not self.chapter:
+            logger.warning("Undo for a chapter that is not shown was ignored")
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self.to_utf16(pos))
+        cursor.setPosition(self.to_utf16(pos + delete), QTextCursor.MoveMode.KeepAnchor)
+        self._replaying = True
+        self._incoming = fragment
+        try:
+            cursor.insertText(fragment.text)
+        finally:
+            self._incoming = None
+            self._replaying = False
+        self.setTextCursor(cursor)
+
+    def insert_with_origin(self, text: str, origin: Origin) -> None:
+        """Insert at the cursor with an explicit origin (used for pastes)."""
+        self._incoming_origin = origin
+        try:
+            self.textCursor().insertText(text)
+        finally:
+            self._incoming_origin = None
+
+    def insert_fragment(self, fragment: Fragment) -> None:
+        self._incoming = fragment
+        try:
+            self.textCursor().insertText(fragment.text)
+        finally:
+            self._incoming = None
+
+    # -- clipboard and drag -----------------------------------------------------------------
+
+    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 - Qt override
+        if self.chapter is None:
+            return super().createMimeDataFromSelection()
+        start, end = self.selection_range()
+        return fragment_to_mime(self.chapter.text.slice(start, end), self.project_key)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 - Qt override
+        return self.chapter is not None and source.hasText()
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt override
+        if self.chapter is None or self.isReadOnly():
+            return
+        fragment = fragment_from_mime(source, self.project_key)
+        if fragment is not None:
+            self.insert_fragment(fragment)
+            return
+        if not source.hasText():
+            return
+        text = source.text()
+        if len(text) > PASTE_LIMIT_CHARS:
+            self.paste_refused.emit(
+                f"This paste has {len(text):,} characters; Coauthor takes up to "
+                f"{PASTE_LIMIT_CHARS:,} at once. Use File ▸ Import for text this large."
+            )
+            return
+        text = clean_outside_text(text)
+        if len(text) > PASTE_PROGRESS_CHARS:
+            self.busy.emit(f"Pasting {len(text):,} characters…")
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            QApplication.processEvents()
+            try:
+                self.insert_with_origin(text, Origin.PASTED)
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+                self.busy.emit("")
+        else:
+            self.insert_with_origin(text, Origin.PASTED)
+
+    # -- tooltips ---------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ToolTip
+            and isinstance(event, QHelpEvent)
+            and self.chapter is not None
+            and self.tooltip_provider is not None
+        ):
+            help_event = event
+            cursor = self.cursorForPosition(self.viewport().mapFromGlobal(help_event.globalPos()))
+            pos = self.to_code_point(cursor.position())
+            text = self.tooltip_provider(self.chapter, pos) if pos < len(self.chapter.text) else ""
+            if text:
+                QToolTip.showText(help_event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def refuse(self, message: str) -> None:
+        QMessageBox.warning(self, "Coauthor", message)

@@ -1,0 +1,167 @@
+"""The overview strip beside the editor and the book map: provenance at a glance.
+
+Both draw ``segment_profile`` results and only request navigation by signal; the main window
+decides what a click opens.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from coauthor.core.maps import Segment
+from coauthor.core.origin import Origin
+from coauthor.ui.palette import OriginPalette
+
+__all__ = ["BookMap", "OverviewStrip"]
+
+
+def _segment_color(segment: Segment, palette: OriginPalette) -> QColor:
+    """The colour of a segment: its dominant origin, drawn lighter when it is mixed."""
+    dominant = segment.dominant
+    if dominant is None:
+        return QColor(0, 0, 0, 0)
+    color = QColor(palette.swatch(dominant))
+    share = segment.counts[dominant] / segment.length
+    color.setAlpha(round(110 + 145 * share))
+    return color
+
+
+class OverviewStrip(QWidget):
+    """A narrow column showing the whole chapter, top to bottom; click to jump."""
+
+    jump_requested = Signal(int)
+
+    def __init__(self, palette: OriginPalette, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.palette_ = palette
+        self.profile: list[Segment] = []
+        self.visible = (0.0, 1.0)
+        self.setFixedWidth(14)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.setToolTip("Where each origin sits in this chapter. Click to jump there.")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def wanted_segments(self) -> int:
+        return max(1, self.height() // 2)
+
+    def set_profile(self, profile: list[Segment]) -> None:
+        self.profile = profile
+        self.update()
+
+    def set_visible_fraction(self, top: float, bottom: float) -> None:
+        self.visible = (top, bottom)
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(14, 200)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        height = self.height()
+        width = self.width()
+        painter.fillRect(self.rect(), self.palette().base())
+        count = len(self.profile)
+        if count:
+            step = height / count
+            for i, segment in enumerate(self.profile):
+                rect = QRectF(0, i * step, width, step + 0.5)
+                painter.fillRect(rect, _segment_color(segment, self.palette_))
+                if segment.pending:
+                    painter.fillRect(
+                        QRectF(width - 4, i * step, 4, step + 0.5), self.palette_.pending_swatch
+                    )
+        top, bottom = self.visible
+        pen = QPen(self.palette().text().color())
+        pen.setWidth(1)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(0.5, top * height, width - 1, max(3.0, (bottom - top) * height)))
+        painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.profile or event.button() != Qt.MouseButton.LeftButton:
+            return
+        fraction = max(0.0, min(0.999, event.position().y() / max(1, self.height())))
+        segment = self.profile[int(fraction * len(self.profile))]
+        self.jump_requested.emit(segment.start)
+
+
+class BookMap(QWidget):
+    """Chapters (rows) by position (columns), coloured by AI share; click to open a place."""
+
+    open_requested = Signal(int, int)  # chapter id, position
+    COLUMNS = 24
+
+    def __init__(self, palette: OriginPalette, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.palette_ = palette
+        self.rows: list[tuple[int, str, list[Segment]]] = []
+        self.setMinimumHeight(60)
+        self.setMouseTracking(True)
+
+    def set_rows(self, rows: list[tuple[int, str, list[Segment]]]) -> None:
+        self.rows = rows
+        self.setMinimumHeight(max(60, 12 * len(rows)))
+        self.update()
+
+    def _row_height(self) -> float:
+        return self.height() / max(1, len(self.rows))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().base())
+        if not self.rows:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No chapters")
+            painter.end()
+            return
+        row_height = self._row_height()
+        cell_width = self.width() / self.COLUMNS
+        hatch = QBrush(self.palette_.pending_swatch, Qt.BrushStyle.BDiagPattern)
+        for r, (_, _, segments) in enumerate(self.rows):
+            for c, segment in enumerate(segments):
+                rect = QRectF(c * cell_width, r * row_height, cell_width, row_height)
+                share = segment.ai_share
+                if segment.length:
+                    painter.fillRect(
+                        rect,
+                        self.palette_.heat(0.15 + 0.85 * share)
+                        if share
+                        else self.palette().alternateBase(),
+                    )
+                if segment.pending:
+                    painter.fillRect(rect, hatch)
+        grid = QColor(self.palette().mid().color())
+        grid.setAlpha(80)
+        painter.setPen(grid)
+        for r in range(len(self.rows) + 1):
+            painter.drawLine(0, round(r * row_height), self.width(), round(r * row_height))
+        painter.end()
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        if not self.rows:
+            return None
+        r = min(len(self.rows) - 1, max(0, int(y / self._row_height())))
+        chapter_id, _, segments = self.rows[r]
+        if not segments:
+            return chapter_id, 0
+        c = min(len(segments) - 1, max(0, int(x / (self.width() / self.COLUMNS))))
+        return chapter_id, segments[c].start
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        cell = self.cell_at(event.position().x(), event.position().y())
+        if cell is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.open_requested.emit(*cell)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.rows:
+            return
+        r = min(len(self.rows) - 1, max(0, int(event.position().y() / self._row_height())))
+        _, title, segments = self.rows[r]
+        ai = sum(s.counts[Origin.AI] for s in segments)
+        total = sum(s.length for s in segments)
+        pending = sum(s.pending for s in segments)
+        share = f"{100 * ai / total:.0f}% AI" if total else "empty"
+        extra = f", {pending:,} characters pending review" if pending else ""
+        self.setToolTip(f"{title}: {share}{extra}")

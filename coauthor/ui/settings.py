@@ -1,0 +1,129 @@
+"""Application settings: one ``QSettings`` file, passed to whoever needs it (no singleton).
+
+``COAUTHOR_CONFIG_DIR`` and ``COAUTHOR_DATA_DIR`` move the settings file and the data folder
+(the sample book lives there), which the tests use to stay out of the real home folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+__all__ = ["AppSettings"]
+
+_RECENT_MAX = 10
+
+
+class AppSettings:
+    def __init__(self, config_dir: Path | None = None, data_dir: Path | None = None) -> None:
+        config = (
+            config_dir
+            or _env_dir("COAUTHOR_CONFIG_DIR")
+            or Path(
+                QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
+                or Path.home() / ".config" / "Coauthor"
+            )
+        )
+        data = (
+            data_dir
+            or _env_dir("COAUTHOR_DATA_DIR")
+            or Path(
+                QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+                or Path.home() / ".local" / "share" / "Coauthor"
+            )
+        )
+        config.mkdir(parents=True, exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data
+        self.qsettings = QSettings(str(config / "coauthor.ini"), QSettings.Format.IniFormat)
+
+    def _get(self, key: str, default: object) -> object:
+        value = self.qsettings.value(key, default)
+        return default if value is None else value
+
+    @property
+    def recent_files(self) -> list[str]:
+        value = self._get("recent", [])
+        items = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        return [str(item) for item in items if item]
+
+    def add_recent(self, path: Path) -> None:
+        entry = str(Path(path).resolve())
+        items = [entry] + [p for p in self.recent_files if p != entry]
+        self.qsettings.setValue("recent", items[:_RECENT_MAX])
+
+    def remove_recent(self, path: str) -> None:
+        self.qsettings.setValue("recent", [p for p in self.recent_files if p != path])
+
+    @property
+    def last_project(self) -> str:
+        return str(self._get("last_project", ""))
+
+    @last_project.setter
+    def last_project(self, value: str) -> None:
+        self.qsettings.setValue("last_project", value)
+
+    @property
+    def first_run_done(self) -> bool:
+        return str(self._get("first_run_done", "false")).lower() == "true"
+
+    @first_run_done.setter
+    def first_run_done(self, value: bool) -> None:
+        self.qsettings.setValue("first_run_done", "true" if value else "false")
+
+    @property
+    def view_mode(self) -> str:
+        return str(self._get("view_mode", "origins"))
+
+    @view_mode.setter
+    def view_mode(self, value: str) -> None:
+        self.qsettings.setValue("view_mode", value)
+
+    @property
+    def reviewer_name(self) -> str:
+        return str(self._get("reviewer_name", ""))
+
+    @reviewer_name.setter
+    def reviewer_name(self, value: str) -> None:
+        self.qsettings.setValue("reviewer_name", value)
+
+    @property
+    def font_size(self) -> int:
+        try:
+            return int(self._get("font_size", 12))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return 12
+
+    @font_size.setter
+    def font_size(self, value: int) -> None:
+        self.qsettings.setValue("font_size", int(value))
+
+    @property
+    def show_overview(self) -> bool:
+        return str(self._get("show_overview", "true")).lower() == "true"
+
+    @show_overview.setter
+    def show_overview(self, value: bool) -> None:
+        self.qsettings.setValue("show_overview", "true" if value else "false")
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geometry = self.qsettings.value("window/geometry")
+        state = self.qsettings.value("window/state")
+        return (
+            geometry if isinstance(geometry, QByteArray) else None,
+            state if isinstance(state, QByteArray) else None,
+        )
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.qsettings.setValue("window/geometry", geometry)
+        self.qsettings.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self.qsettings.sync()
+
+
+def _env_dir(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None

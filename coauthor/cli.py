@@ -314,7 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ProjectFileError, ProjectError, ImportFailed, CommandFailed) as exc:
-        print(f"coauthor: {exc}", file=sys.stderr)
+        # One line, even when the message quotes text from a damaged file.
+        print("coauthor: " + " ".join(str(exc).splitlines()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("coauthor: interrupted", file=sys.stderr)

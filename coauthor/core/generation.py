@@ -41,3 +41,7 @@ class Generation:
     reviewer: str = ""
     reviewed_at: int | None = None
     note: str = ""
+    inserted_at: int | None = None
+    """When its text was first put into the book; None for a generation only previewed."""
+    timing: dict[str, object] = field(default_factory=dict)
+    error: str = ""

@@ -180,6 +180,12 @@ class Project:
         provenance.insert(pos, text, origin, ref)
         chapter.process[origin] += len(text)
         self.dirty_chapters.add(chapter.id)
+        when = self.clock() if time is None else time
+        if origin is Origin.AI and text:
+            generation = self.generations.get(ref or "")
+            if generation is not None and generation.inserted_at is None:
+                generation.inserted_at = when
+                self.dirty_generations.add(generation.id)
         return self.history.record(
             chapter.id,
             EDIT,
@@ -188,7 +194,7 @@ class Project:
             text,
             origin,
             ref,
-            self.clock() if time is None else time,
+            when,
         )
 
     def insert_fragment(

@@ -37,6 +37,10 @@ _PLAIN_HEADING = re.compile(
 _GUTENBERG_START = re.compile(r"^\*\*\* ?START OF (?:THIS|THE) PROJECT GUTENBERG.*$", re.MULTILINE)
 _GUTENBERG_END = re.compile(r"^\*\*\* ?END OF (?:THIS|THE) PROJECT GUTENBERG.*$", re.MULTILINE)
 _GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+# Older files close the book with this line just before the END marker; it is not the book's.
+_GUTENBERG_END_NOTE = re.compile(
+    r"^End of (?:the |this )?Project Gutenberg\b.*\s*\Z", re.IGNORECASE | re.MULTILINE
+)
 
 
 @dataclass
@@ -133,13 +137,17 @@ def _gutenberg(text: str) -> tuple[str, dict[str, object]] | None:
     if not start or not end or end.start() < start.end():
         return None
     header = text[: start.end()]
+    body_end = end.start()
+    note = _GUTENBERG_END_NOTE.search(text, start.end(), end.start())
+    if note is not None:
+        body_end = note.start()
     fields = {key.lower(): value for key, value in _GUTENBERG_FIELD.findall(header)}
     details: dict[str, object] = {
         "gutenberg_header": header,
-        "gutenberg_footer": text[end.start() :],
+        "gutenberg_footer": text[body_end:],
         "gutenberg_fields": fields,
     }
-    return text[start.end() : end.start()], details
+    return text[start.end() : body_end], details
 
 
 def parse_text_file(path: Path, encoding: str | None = None) -> ParsedText:

@@ -86,6 +86,33 @@ def _event_row(event: EditEvent) -> tuple:
     )
 
 
+_GENERATION_COLUMNS = (
+    "id", "chapter", "provider", "model", "parameters", "messages", "output", "outcome",
+    "created", "finished", "review_state", "reviewer", "reviewed_at", "note", "inserted_at",
+    "timing", "error",
+)  # fmt: skip
+
+
+def _generation_row(g: Generation) -> tuple:
+    return (
+        g.id, g.chapter_id, g.provider, g.model, json.dumps(g.parameters),
+        json.dumps(g.messages, ensure_ascii=False), g.output, str(g.outcome), g.created,
+        g.finished, str(g.review_state), g.reviewer, g.reviewed_at, g.note, g.inserted_at,
+        json.dumps(g.timing), g.error,
+    )  # fmt: skip
+
+
+def _generation_from_row(row: tuple) -> Generation:
+    (gid, chapter_id, provider, model, params, messages, output, outcome, created, finished,
+     state, reviewer, reviewed_at, note, inserted_at, timing, error) = row  # fmt: skip
+    return Generation(
+        gid, provider, model, json.loads(params or "{}"), json.loads(messages or "[]"),
+        output or "", Outcome(outcome), created or 0, finished, chapter_id, ReviewState(state),
+        reviewer or "", reviewed_at, note or "", inserted_at, json.loads(timing or "{}"),
+        error or "",
+    )  # fmt: skip
+
+
 def _process_to_json(process: dict[Origin, int]) -> str:
     return json.dumps({origin.value: n for origin, n in process.items()})
 
@@ -139,6 +166,8 @@ class ProjectFile:
         self.db = sqlite_utils.Database(conn)
         self.readonly = readonly
         self._snapshot_seq: dict[int, int] = {}
+        # Chapters whose stored snapshot is older than their last text event.
+        self._stale: set[int] = set()
         self._snapshot_time: dict[int, float] = {}
         self._chapter_rows: dict[int, tuple[int, str, int]] = {}
         self._lock: ProjectLock | None = None
@@ -294,6 +323,7 @@ class ProjectFile:
         for cid, chapter in chapters.items():
             for row in conn.execute(replay, (cid, self._snapshot_seq[cid])):
                 apply_event(chapter.text, row_to_event(row), chapter.process)
+                self._stale.add(cid)
         order.sort()
         project.chapters = [chapters[cid] for removed, _, cid in order if not removed]
         project.removed_chapters = [chapters[cid] for removed, _, cid in order if removed]
@@ -313,42 +343,10 @@ class ProjectFile:
                 json.loads(details or "{}"),
             )
         for record in conn.execute(
-            "SELECT id, chapter, provider, model, parameters, messages, output, outcome, "
-            "created, finished, review_state, reviewer, reviewed_at, note FROM generations "
-            "ORDER BY rowid"
+            f"SELECT {', '.join(_GENERATION_COLUMNS)} FROM generations ORDER BY rowid"
         ):
-            (
-                gid,
-                chapter_id,
-                provider,
-                model,
-                params,
-                messages,
-                output,
-                outcome,
-                created,
-                finished,
-                state,
-                reviewer,
-                reviewed_at,
-                note,
-            ) = record
-            project.generations[gid] = Generation(
-                gid,
-                provider,
-                model,
-                json.loads(params or "{}"),
-                json.loads(messages or "[]"),
-                output or "",
-                Outcome(outcome),
-                created or 0,
-                finished,
-                chapter_id,
-                ReviewState(state),
-                reviewer or "",
-                reviewed_at,
-                note or "",
-            )
+            generation = _generation_from_row(record)
+            project.generations[generation.id] = generation
         project.dirty_chapters.clear()
         project.dirty_generations.clear()
         project.dirty_imports.clear()
@@ -400,11 +398,13 @@ class ProjectFile:
                     )
             tail: dict[int, int] = {}
             for event in events:
-                tail[event.chapter] = tail.get(event.chapter, 0) + 1
+                if event.kind != "m":
+                    tail[event.chapter] = tail.get(event.chapter, 0) + 1
             positions = {c.id: (i, 0) for i, c in enumerate(project.chapters)}
             positions.update({c.id: (i, 1) for i, c in enumerate(project.removed_chapters)})
             everything = {c.id: c for c in [*project.chapters, *project.removed_chapters]}
-            for cid in sorted(project.dirty_chapters | set(tail)):
+            candidates = project.dirty_chapters | set(tail) | (self._stale if snapshot else set())
+            for cid in sorted(candidates):
                 chapter = everything.get(cid)
                 if chapter is None:
                     continue
@@ -439,8 +439,7 @@ class ProjectFile:
                     or history.last_seq - self._snapshot_seq[cid] >= _SNAPSHOT_EVERY_EVENTS
                     or (now - self._snapshot_time[cid]) * 1000 >= _SNAPSHOT_EVERY_MS
                 )
-                behind = self._snapshot_seq[cid] < history.last_seq
-                if (due and cid in tail) or (snapshot and behind):
+                if (due and cid in tail) or (snapshot and (cid in tail or cid in self._stale)):
                     conn.execute(
                         "UPDATE chapters SET text = ?, runs = ?, process = ?, snapshot_seq = ? "
                         "WHERE id = ?",
@@ -468,9 +467,11 @@ class ProjectFile:
                 conn.execute("ROLLBACK")
             history.unseal(events, prev_hash)
             raise ProjectFileError(_write_error_sentence(self.path, exc)) from exc
+        self._stale.update(tail)
         for cid, seq in snapshots:
             self._snapshot_seq[cid] = seq
             self._snapshot_time[cid] = now
+            self._stale.discard(cid)
         project.dirty_chapters.clear()
         project.dirty_generations.clear()
         project.dirty_imports.clear()
@@ -478,26 +479,11 @@ class ProjectFile:
         return len(events)
 
     def _write_generation(self, g: Generation) -> None:
+        columns = ", ".join(_GENERATION_COLUMNS)
+        marks = ",".join("?" * len(_GENERATION_COLUMNS))
         self.conn.execute(
-            "INSERT OR REPLACE INTO generations (id, chapter, provider, model, parameters, "
-            "messages, output, outcome, created, finished, review_state, reviewer, reviewed_at, "
-            "note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                g.id,
-                g.chapter_id,
-                g.provider,
-                g.model,
-                json.dumps(g.parameters),
-                json.dumps(g.messages, ensure_ascii=False),
-                g.output,
-                str(g.outcome),
-                g.created,
-                g.finished,
-                str(g.review_state),
-                g.reviewer,
-                g.reviewed_at,
-                g.note,
-            ),
+            f"INSERT OR REPLACE INTO generations ({columns}) VALUES ({marks})",
+            _generation_row(g),
         )
 
     def _write_import(self, r: ImportRecord) -> None:

@@ -67,6 +67,9 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
             "reviewer": str,
             "reviewed_at": int,
             "note": str,
+            "inserted_at": int,
+            "timing": str,
+            "error": str,
         },
         pk="id",
     )

@@ -16,7 +16,18 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QHelpEvent, QTextCursor, QUndoCommand, QUndoStack
+from PySide6.QtGui import (
+    QDragLeaveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QHelpEvent,
+    QInputMethodEvent,
+    QKeyEvent,
+    QKeySequence,
+    QTextCursor,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QToolTip, QWidget
 
 from coauthor.core.book import Chapter
@@ -135,6 +146,7 @@ class ProvenanceEditor(QPlainTextEdit):
         self._replaying = False
         self._incoming: Fragment | None = None
         self._incoming_origin: Origin | None = None
+        self._composing = False  # inside an input-method event
         self._units = 0  # UTF-16 length of the chapter as last synced
         self.document().setUndoRedoEnabled(False)
         # Connected before any highlighter exists, so the core is updated first.
@@ -215,12 +227,24 @@ class ProvenanceEditor(QPlainTextEdit):
         end = provenance.from_utf16(min(unit + removed_units, self._units))
         added_text = self._document_text(unit, added_units)
         incoming = self._incoming
-        if incoming is None and end - start == len(added_text):
-            # Same length both sides (a re-layout notice, or typing over an equal selection):
-            # only a real difference is a change.
+        if incoming is None and (self._composing or end - start == len(added_text)):
+            # Qt may report more than what changed: a re-layout notice repeats text as it is,
+            # and an input-method commit reports its whole block. Only the real difference is
+            # a change, so the text around it keeps its origins.
             old = provenance.text_in(start, end)
             if old == added_text:
                 return
+            if self._composing:
+                limit = min(len(old), len(added_text))
+                prefix = 0
+                while prefix < limit and old[prefix] == added_text[prefix]:
+                    prefix += 1
+                suffix = 0
+                while suffix < limit - prefix and old[-1 - suffix] == added_text[-1 - suffix]:
+                    suffix += 1
+                start += prefix
+                end -= suffix
+                added_text = added_text[prefix : len(added_text) - suffix]
         removed = provenance.slice(start, end)
         if incoming is not None and incoming.text == added_text:
             added = incoming
@@ -307,9 +331,70 @@ class ProvenanceEditor(QPlainTextEdit):
         else:
             self.insert_with_origin(text, Origin.PASTED)
 
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        """A drop is a paste at the drop point; a move inside the editor cuts first.
+
+        Qt's own drop runs the removal and the insertion in one edit block whose change is
+        reported after the drop returns, when the dropped text's origin is no longer known,
+        so everything it touched would be recorded as typed.
+        """
+        mime = event.mimeData()
+        if self.chapter is None or self.isReadOnly() or not self.canInsertFromMimeData(mime):
+            super().dropEvent(event)
+            return
+        super().dragLeaveEvent(QDragLeaveEvent())  # clears Qt's drop-position indicator
+        unit = self.cursorForPosition(event.position().toPoint()).position()
+        selection = self.textCursor()
+        move = (
+            event.dropAction() == Qt.DropAction.MoveAction
+            and event.source() in (self, self.viewport())
+            and selection.hasSelection()
+        )
+        event.acceptProposedAction()
+        if move and selection.selectionStart() <= unit <= selection.selectionEnd():
+            return  # dropped onto itself
+        stack = self.undo_stack
+        if stack is not None:
+            stack.beginMacro("Move" if move else "Drop")
+        try:
+            if move:
+                start, end = selection.selectionStart(), selection.selectionEnd()
+                selection.removeSelectedText()
+                if unit > end:
+                    unit -= end - start
+            cursor = self.textCursor()
+            cursor.setPosition(unit)
+            self.setTextCursor(cursor)
+            self.insertFromMimeData(mime)
+        finally:
+            if stack is not None:
+                stack.endMacro()
+        self.ensureCursorVisible()
+
+    # -- input methods and shortcuts --------------------------------------------------------
+
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:  # noqa: N802 - Qt override
+        self._composing = True
+        try:
+            super().inputMethodEvent(event)
+        finally:
+            self._composing = False
+
     # -- tooltips ---------------------------------------------------------------------------
 
     def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and (
+                event.matches(QKeySequence.StandardKey.Undo)
+                or event.matches(QKeySequence.StandardKey.Redo)
+            )
+        ):
+            # Undo and redo are the undo group's (Edit menu), not the document's, which is
+            # disabled: leave these keys to the window's actions instead of claiming them.
+            event.ignore()
+            return False
         if (
             event.type() == QEvent.Type.ToolTip
             and isinstance(event, QHelpEvent)

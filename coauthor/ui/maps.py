@@ -38,6 +38,10 @@ class OverviewStrip(QWidget):
         self.palette_ = palette
         self.profile: list[Segment] = []
         self.visible = (0.0, 1.0)
+        # The segments' colours, worked out at the first paint of a profile (with the palette
+        # they were worked out for): repaints of the same profile reuse them.
+        self._colors: list[QColor] = []
+        self._colors_for: tuple[list[Segment], OriginPalette] | None = None
         self.setFixedWidth(14)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setToolTip("Where each origin sits in this chapter. Click to jump there.")
@@ -51,8 +55,18 @@ class OverviewStrip(QWidget):
         self.update()
 
     def set_visible_fraction(self, top: float, bottom: float) -> None:
+        # Called on every cursor move (every keystroke): repaint only when the frame moves.
+        if (top, bottom) == self.visible:
+            return
         self.visible = (top, bottom)
         self.update()
+
+    def _segment_colors(self) -> list[QColor]:
+        source = self._colors_for
+        if source is None or source[0] is not self.profile or source[1] is not self.palette_:
+            self._colors = [_segment_color(segment, self.palette_) for segment in self.profile]
+            self._colors_for = (self.profile, self.palette_)
+        return self._colors
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(14, 200)
@@ -65,9 +79,10 @@ class OverviewStrip(QWidget):
         count = len(self.profile)
         if count:
             step = height / count
+            colors = self._segment_colors()
             for i, segment in enumerate(self.profile):
                 rect = QRectF(0, i * step, width, step + 0.5)
-                painter.fillRect(rect, _segment_color(segment, self.palette_))
+                painter.fillRect(rect, colors[i])
                 if segment.pending:
                     painter.fillRect(
                         QRectF(width - 4, i * step, 4, step + 0.5), self.palette_.pending_swatch

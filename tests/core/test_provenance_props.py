@@ -1,4 +1,4 @@
-"""Property tests: ``ProvenanceText`` against a naive model, one ``(char, origin, ref)`` per code point.
+"""Property tests: ``ProvenanceText`` against a naive model, one entry per code point.
 
 The chunked structure (chunks split above 4096 code points, merged below 512, a cached cursor) is
 only worth anything if no sequence of edits can tell it apart from the naive model. The texts
@@ -10,11 +10,11 @@ newlines, so that a code point position may fall inside a grapheme.
 
 from __future__ import annotations
 
-from itertools import groupby
+from itertools import groupby, pairwise
 from operator import itemgetter
 
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import event, given, note, settings, target
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -76,6 +76,11 @@ texts_or_empty = st.one_of(st.just(""), texts)
 segments = st.lists(st.tuples(texts, origins, refs), max_size=8)
 """A document as a list of (text, origin, ref) pieces; neighbours may be equal."""
 
+big_segments = st.lists(
+    st.tuples(st.one_of(big_texts, big_texts, small_texts), origins, refs), max_size=8
+)
+"""Like ``segments`` but mostly large pieces: documents of several chunks from the start."""
+
 MAX_GROWTH = 40_000
 """Inserts stop once a document is this long, to bound the cost of each step."""
 
@@ -111,12 +116,6 @@ class Model:
     def text_in(self, start: int, end: int) -> str:
         return "".join(map(itemgetter(0), self.cells[start:end]))
 
-    def counts(self) -> dict[Origin, int]:
-        counts = dict.fromkeys(Origin, 0)
-        for _, origin, _ in self.cells:
-            counts[origin] += 1
-        return counts
-
     def insert(self, pos: int, text: str, origin: Origin | str, ref: str | None) -> None:
         origin = Origin(origin)
         self.cells[pos:pos] = [(ch, origin, ref) for ch in text]
@@ -134,13 +133,17 @@ def assert_same(t: ProvenanceText, model: Model) -> None:
     assert t.text == model.text
     runs = list(t.runs())
     assert_normalised(runs, len(model))
-    assert runs == model.runs()
-    assert t.counts() == model.counts()
+    expected = model.runs()
+    assert runs == expected
+    counts = dict.fromkeys(Origin, 0)
+    for length, origin, _ in expected:
+        counts[origin] += length
+    assert t.counts() == counts
 
 
 def assert_normalised(runs: list[tuple[int, Origin, str | None]], total: int) -> None:
     assert all(length > 0 for length, _, _ in runs), f"empty run in {runs}"
-    for (_, o1, r1), (_, o2, r2) in zip(runs, runs[1:], strict=False):
+    for (_, o1, r1), (_, o2, r2) in pairwise(runs):
         assert (o1, r1) != (o2, r2), f"unmerged neighbours in {runs}"
     assert sum(length for length, _, _ in runs) == total
     assert all(type(origin) is Origin for _, origin, _ in runs)
@@ -185,8 +188,9 @@ class ProvenanceMachine(RuleBasedStateMachine):
         super().__init__()
         self.t = ProvenanceText()
         self.model = Model()
+        self.max_chunks = 1
 
-    @initialize(pieces=segments, via_constructor=st.booleans())
+    @initialize(pieces=big_segments, via_constructor=st.booleans())
     def start(self, pieces: list[tuple[str, Origin, str | None]], via_constructor: bool) -> None:
         if via_constructor and pieces:
             text, origin, ref = pieces[0]
@@ -330,15 +334,12 @@ class ProvenanceMachine(RuleBasedStateMachine):
     @invariant()
     def agrees_with_model(self) -> None:
         assert_same(self.t, self.model)
-        self.max_chunks = max(getattr(self, "max_chunks", 0), len(self.t._chunks))
-        self.max_len = max(getattr(self, "max_len", 0), len(self.t))
+        self.max_chunks = max(self.max_chunks, len(self.t._chunks))
 
     def teardown(self) -> None:
-        from hypothesis import event, target
-
-        target(float(getattr(self, "max_chunks", 0)), label="chunks")
-        event(f"chunks {min(getattr(self, 'max_chunks', 0), 10)}")
-        event(f"len {getattr(self, 'max_len', 0) // 5000 * 5000}")
+        # Steer generation towards documents of many chunks, where the cursor and the
+        # split/merge logic are exercised (see ``--hypothesis-show-statistics``).
+        event(f"at most {min(self.max_chunks, 10)}{'+' if self.max_chunks > 10 else ''} chunks")
 
 
 def invalid_calls(n: int, k: int) -> list:
@@ -415,7 +416,7 @@ def invalid_calls(n: int, k: int) -> list:
 
 ProvenanceMachine.TestCase.settings = settings(
     max_examples=max(10, settings().max_examples),
-    stateful_step_count=40,
+    stateful_step_count=50,
 )
 TestProvenanceMachine = ProvenanceMachine.TestCase
 

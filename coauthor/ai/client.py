@@ -1,0 +1,310 @@
+"""One client path for every provider: the ``openai`` SDK pointed at a base URL.
+
+``ModelClient.stream_chat`` streams a chat completion, retrying with backoff on 429 and 5xx
+before the first token (reporting each wait), and turns every failure into a
+``ProviderError`` with a sentence for the author. Once text has arrived, a failure is not
+retried: what arrived is returned as a cancelled result, never silently inserted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import httpx
+import openai
+
+from coauthor.ai.errors import FailureKind, ProviderError
+from coauthor.core.generation import Outcome
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ModelClient", "StreamResult", "Verdict"]
+
+WaitCallback = Callable[[float, int, str], None]
+"""Called before each retry with the wait in seconds, the attempt number and the reason."""
+
+
+@dataclass
+class StreamResult:
+    text: str
+    outcome: Outcome
+    error: ProviderError | None = None
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    chunks: int = 0
+    finish_reason: str | None = None
+    retries: list[str] = field(default_factory=list)
+
+    def timing(self) -> dict[str, float | int | None]:
+        return {
+            "first_token_s": self.first_token_s,
+            "total_s": round(self.total_s, 4),
+            "chunks": self.chunks,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    message: str
+    models: tuple[str, ...] = ()
+
+
+def _is_context_overflow(exc: openai.APIStatusError) -> bool:
+    text = str(exc).lower()
+    return exc.status_code in (400, 413) and (
+        "context" in text or "too long" in text or "maximum" in text and "token" in text
+    )
+
+
+class ModelClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        model: str,
+        *,
+        timeout: float = 60.0,
+        max_attempts: int = 4,
+        backoff: float = 1.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=api_key or "not-needed",
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            max_retries=0,  # retries are ours, so the author sees each wait
+        )
+
+    @property
+    def host(self) -> str:
+        return urlparse(self.base_url).netloc or self.base_url
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def _translate(self, exc: Exception) -> ProviderError:
+        host = self.host
+        if isinstance(exc, ProviderError):
+            return exc
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return ProviderError(
+                FailureKind.AUTH,
+                f"The key was refused by {host} (HTTP {exc.status_code}); check it in the "
+                "model settings.",
+                status=exc.status_code,
+            )
+        if isinstance(exc, openai.RateLimitError):
+            return ProviderError(
+                FailureKind.RATE_LIMIT,
+                f"{host} is limiting requests (HTTP 429) and still refused after "
+                f"{self.max_attempts} tries; wait a minute and try again.",
+                status=429,
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return ProviderError(
+                FailureKind.TIMEOUT,
+                f"{host} did not answer within {self.timeout:g} seconds; try again, or raise the "
+                "timeout in the model settings.",
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return ProviderError(
+                FailureKind.CONNECTION,
+                f"Cannot connect to {self.base_url}: {_root_cause(exc)}. Is the server running, "
+                "and is the address right?",
+            )
+        if isinstance(exc, openai.APIStatusError):
+            if exc.status_code >= 500:
+                return ProviderError(
+                    FailureKind.SERVER,
+                    f"{host} failed with HTTP {exc.status_code} after {self.max_attempts} tries; "
+                    "the service may be down, try again later.",
+                    status=exc.status_code,
+                )
+            if _is_context_overflow(exc):
+                return ProviderError(
+                    FailureKind.CONTEXT_OVERFLOW,
+                    f"The request is longer than the model's context ({host} said: "
+                    f"{_short(exc)}).",
+                    status=exc.status_code,
+                )
+            return ProviderError(
+                FailureKind.BAD_REQUEST,
+                f"{host} refused the request (HTTP {exc.status_code}): {_short(exc)}.",
+                status=exc.status_code,
+            )
+        if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | KeyError):
+            return ProviderError(
+                FailureKind.MALFORMED,
+                f"{host} sent a reply Coauthor cannot read (a malformed stream); nothing was "
+                "inserted.",
+            )
+        if isinstance(exc, openai.APIError):
+            return ProviderError(
+                FailureKind.MALFORMED,
+                f"{host} sent an error in the stream: {_short(exc)}.",
+            )
+        if isinstance(exc, httpx.HTTPError):
+            return ProviderError(
+                FailureKind.DISCONNECTED,
+                f"The connection to {host} broke: {exc}.",
+            )
+        return ProviderError(FailureKind.MALFORMED, f"Unexpected reply from {host}: {exc}.")
+
+    def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retrying ``exc``, or None if it must not be retried."""
+        if attempt >= self.max_attempts:
+            return None
+        if isinstance(exc, openai.RateLimitError):
+            header = exc.response.headers.get("retry-after") if exc.response is not None else None
+            try:
+                return min(60.0, float(header)) if header else self.backoff * 2 ** (attempt - 1)
+            except ValueError:
+                return self.backoff * 2 ** (attempt - 1)
+        if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+            return self.backoff * 2 ** (attempt - 1)
+        return None
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float = 0.7,
+        max_tokens: int = 200,
+        on_delta: Callable[[str], None] | None = None,
+        on_wait: WaitCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> StreamResult:
+        """Stream one completion. Raises ``ProviderError`` when nothing usable arrived."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        retries: list[str] = []
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                stream = self._client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    stream=True,
+                )
+                break
+            except Exception as exc:
+                wait = self._retry_wait(exc, attempt)
+                if wait is None or cancel.is_set():
+                    raise self._translate(exc) from exc
+                reason = self._translate(exc).kind.value
+                retries.append(f"attempt {attempt}: {reason}, waited {wait:g} s")
+                if on_wait is not None:
+                    on_wait(wait, attempt, reason)
+                if cancel.wait(wait):
+                    raise ProviderError(FailureKind.CANCELLED, "Cancelled while waiting to retry.") from exc
+        parts: list[str] = []
+        result = StreamResult("", Outcome.COMPLETE, retries=retries)
+        try:
+            with stream:
+                for chunk in stream:
+                    if cancel.is_set():
+                        result.outcome = Outcome.CANCELLED
+                        break
+                    if not chunk.choices:
+                        continue
+                    choice = chunk.choices[0]
+                    delta = choice.delta.content if choice.delta is not None else None
+                    if delta:
+                        if result.first_token_s is None:
+                            result.first_token_s = time.perf_counter() - started
+                        parts.append(delta)
+                        result.chunks += 1
+                        if on_delta is not None:
+                            on_delta(delta)
+                    if choice.finish_reason:
+                        result.finish_reason = choice.finish_reason
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
+            error = self._translate(exc)
+            if parts:
+                error = ProviderError(
+                    FailureKind.DISCONNECTED,
+                    f"The stream from {self.host} broke after {sum(map(len, parts)):,} "
+                    f"characters ({error}); what arrived is kept in the record as a cancelled "
+                    "generation and was not inserted.",
+                )
+                result.outcome = Outcome.CANCELLED
+                result.error = error
+            else:
+                raise error from exc
+        result.text = "".join(parts)
+        result.total_s = time.perf_counter() - started
+        if result.outcome is Outcome.COMPLETE and result.finish_reason is None and not cancel.is_set():
+            # The stream ended without saying it was finished: the server went away mid-reply.
+            result.outcome = Outcome.CANCELLED
+            result.error = ProviderError(
+                FailureKind.DISCONNECTED,
+                f"The stream from {self.host} ended early after {len(result.text):,} characters; "
+                "what arrived is kept in the record as a cancelled generation and was not inserted.",
+            )
+        return result
+
+    def list_models(self) -> list[str]:
+        try:
+            return sorted(model.id for model in self._client.models.list())
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def test_connection(self) -> Verdict:
+        """A plain-language verdict: can Coauthor generate with these settings?"""
+        try:
+            models = self.list_models()
+        except ProviderError as exc:
+            return Verdict(False, str(exc))
+        if self.model and models and self.model not in models:
+            return Verdict(
+                False,
+                f"Connected to {self.host}, but it has no model called “{self.model}”; it offers "
+                + ", ".join(models[:8]) + ("…" if len(models) > 8 else "") + ".",
+                tuple(models),
+            )
+        return Verdict(
+            True,
+            f"Connected to {self.host}: {len(models)} model{'s' if len(models) != 1 else ''} "
+            "available, ready to generate.",
+            tuple(models),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _root_cause(exc: BaseException) -> str:
+    cause: BaseException | None = exc
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__
+        assert cause is not None
+    text = str(cause) or type(cause).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return text
+
+
+def _short(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error", {})
+        if isinstance(message, dict):
+            message = message.get("message")
+        if message:
+            return str(message)[:200]
+    return str(exc)[:200]

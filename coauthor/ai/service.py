@@ -1,0 +1,200 @@
+"""Providers and one generation run: settings in, a ``Generation`` record out.
+
+``ProviderConfig`` is what the settings store (never a key). ``Providers`` turns it into a
+``ModelClient`` for OpenAI, a compatible server, or the embedded model. ``generate`` runs a
+request (several for brainstorming), trims and retries once when the server says the context
+is too long, and returns records that keep everything, whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+from coauthor.ai import keys
+from coauthor.ai.client import ModelClient, StreamResult, WaitCallback
+from coauthor.ai.embedded import EmbeddedServer
+from coauthor.ai.errors import FailureKind, ProviderError
+from coauthor.ai.prompts import Request, shrink
+from coauthor.core.generation import Generation, Outcome
+
+__all__ = ["GenerationRun", "ProviderConfig", "ProviderKind", "Providers", "generate"]
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+class ProviderKind(StrEnum):
+    EMBEDDED = "embedded"
+    OPENAI = "openai"
+    COMPATIBLE = "compatible"
+
+
+PROVIDER_LABELS = {
+    ProviderKind.EMBEDDED: "Local model (embedded, works offline)",
+    ProviderKind.OPENAI: "OpenAI",
+    ProviderKind.COMPATIBLE: "OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio)",
+}
+
+
+@dataclass
+class ProviderConfig:
+    kind: ProviderKind = ProviderKind.EMBEDDED
+    base_url: str = ""
+    model: str = ""
+    model_path: str = ""
+    timeout: float = 60.0
+    context_tokens: int = 2048
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> ProviderConfig:
+        config = cls()
+        for name in ("base_url", "model", "model_path"):
+            if isinstance(data.get(name), str):
+                setattr(config, name, data[name])
+        try:
+            config.kind = ProviderKind(str(data.get("kind", "embedded")))
+            config.timeout = float(data.get("timeout", 60.0))  # type: ignore[arg-type]
+            config.context_tokens = int(data.get("context_tokens", 2048))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+        return config
+
+    @property
+    def key_account(self) -> str:
+        return "openai" if self.kind is ProviderKind.OPENAI else f"compatible:{self.base_url}"
+
+
+class Providers:
+    """Makes clients from the current settings; owns the embedded server."""
+
+    def __init__(self, config: ProviderConfig, embedded: EmbeddedServer | None = None) -> None:
+        self.config = config
+        self.embedded = embedded or EmbeddedServer()
+
+    def provider_name(self) -> str:
+        return self.config.kind.value
+
+    def model_name(self) -> str:
+        if self.config.kind is ProviderKind.EMBEDDED:
+            return self.embedded.model_name
+        return self.config.model or "(default)"
+
+    def client(self) -> ModelClient:
+        config = self.config
+        if config.kind is ProviderKind.EMBEDDED:
+            base_url = self.embedded.ensure_started()
+            return ModelClient(base_url, None, self.embedded.model_name, timeout=config.timeout)
+        if config.kind is ProviderKind.OPENAI:
+            key, _ = keys.get_key("openai")
+            if not key:
+                raise ProviderError(
+                    FailureKind.NO_KEY,
+                    "No OpenAI key is set: add one in the model settings (kept in the system "
+                    f"keyring) or set {keys.ENV_VARIABLE}.",
+                )
+            return ModelClient(config.base_url or OPENAI_URL, key, config.model or "gpt-4o-mini", timeout=config.timeout)
+        if not config.base_url:
+            raise ProviderError(FailureKind.CONNECTION, "No server address is set: add its base URL in the model settings.")
+        key, _ = keys.get_key(config.key_account)
+        return ModelClient(config.base_url, key, config.model, timeout=config.timeout)
+
+
+@dataclass
+class GenerationRun:
+    """Everything one request produced: a record per alternative, and notes for the author."""
+
+    records: list[Generation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: ProviderError | None = None
+
+
+def _record(
+    gen_id: str, providers: Providers, request: Request, result: StreamResult | None,
+    error: ProviderError | None, started_ms: int, clock: Callable[[], int], chapter_id: int | None,
+) -> Generation:
+    outcome = result.outcome if result is not None else (
+        Outcome.CANCELLED if error is not None and error.kind is FailureKind.CANCELLED else Outcome.FAILED
+    )
+    timing: dict[str, object] = dict(result.timing()) if result is not None else {}
+    if result is not None and result.retries:
+        timing["retries"] = result.retries
+    message = str(error) if error is not None else (str(result.error) if result and result.error else "")
+    return Generation(
+        gen_id, providers.provider_name(), providers.model_name(), request.parameters(),
+        request.messages, result.text if result is not None else "", outcome, started_ms,
+        clock(), chapter_id, timing=timing, error=message,
+    )
+
+
+def generate(
+    providers: Providers,
+    request: Request,
+    *,
+    new_id: Callable[[], str],
+    clock: Callable[[], int],
+    chapter_id: int | None = None,
+    on_delta: Callable[[int, str], None] | None = None,
+    on_wait: WaitCallback | None = None,
+    on_note: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> GenerationRun:
+    """Run ``request`` (``request.alternatives`` times); never raises for provider failures."""
+    cancel = cancel or threading.Event()
+    run = GenerationRun(notes=list(request.notes))
+    for note in request.notes:
+        if on_note:
+            on_note(note)
+    try:
+        client = providers.client()
+    except ProviderError as exc:
+        run.error = exc
+        run.records.append(_record(new_id(), providers, request, None, exc, clock(), clock, chapter_id))
+        return run
+    try:
+        for index in range(request.alternatives):
+            if cancel.is_set():
+                break
+            started = clock()
+            current = request
+            result: StreamResult | None = None
+            error: ProviderError | None = None
+            for _ in range(3):
+                try:
+                    result = client.stream_chat(
+                        current.messages,
+                        temperature=current.temperature,
+                        max_tokens=current.max_tokens,
+                        on_delta=(lambda text, i=index: on_delta(i, text)) if on_delta else None,
+                        on_wait=on_wait,
+                        cancel=cancel,
+                    )
+                    error = result.error
+                    break
+                except ProviderError as exc:
+                    error = exc
+                    if exc.kind is not FailureKind.CONTEXT_OVERFLOW:
+                        break
+                    current = shrink(current)
+                    run.notes.append(current.notes[-1])
+                    if on_note:
+                        on_note(current.notes[-1])
+            run.records.append(_record(new_id(), providers, current, result, error, started, clock, chapter_id))
+            if error is not None:
+                run.error = error
+                if result is None or result.outcome is not Outcome.COMPLETE:
+                    break
+    finally:
+        client.close()
+    return run
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)

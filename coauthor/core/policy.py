@@ -1,0 +1,155 @@
+"""The review gate: may this scope of the book be exported or shared?
+
+One function, ``check_gate``, decides for every export and share path, in the app and on the
+command line. A scope may leave the app only when no generation in it is pending review and no
+passage in it is flagged by content screening without a recorded override.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from coauthor.core.book import Chapter
+from coauthor.core.generation import Generation, ReviewState
+from coauthor.core.origin import Origin
+
+__all__ = ["Flag", "GateResult", "Passage", "Scope", "check_gate", "pending_passages"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The book (``chapter_id`` None), one chapter, or a range of one chapter."""
+
+    chapter_id: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+    @classmethod
+    def book(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def chapter(cls, chapter_id: int) -> Scope:
+        return cls(chapter_id)
+
+    @classmethod
+    def selection(cls, chapter_id: int, start: int, end: int) -> Scope:
+        return cls(chapter_id, start, end)
+
+    def covers(self, chapter_id: int, start: int, end: int) -> bool:
+        if self.chapter_id is None:
+            return True
+        if chapter_id != self.chapter_id:
+            return False
+        lo = 0 if self.start is None else self.start
+        hi = end if self.end is None else self.end
+        return start < hi and end > lo
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A passage flagged by content screening; ``override`` is the author's recorded reason."""
+
+    chapter_id: int
+    start: int
+    end: int
+    categories: tuple[str, ...]
+    override: str = ""
+
+
+@dataclass(frozen=True)
+class Passage:
+    chapter_id: int
+    chapter_number: int
+    chapter_title: str
+    start: int
+    end: int
+    reason: str  # "pending" or "flagged"
+    detail: str
+    excerpt: str
+
+    def line(self) -> str:
+        """One line for the CLI and the refusal dialog."""
+        return (
+            f"chapter {self.chapter_number} ({self.chapter_title}), characters "
+            f"{self.start}-{self.end}: {self.detail}: “{self.excerpt}”"
+        )
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passages: list[Passage] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.passages
+
+    def message(self) -> str:
+        if self.allowed:
+            return "Nothing in this scope is pending review or flagged."
+        count = len(self.passages)
+        return (
+            f"{count} passage{'s' if count != 1 else ''} must be reviewed before this can leave "
+            "Coauthor:\n" + "\n".join(p.line() for p in self.passages)
+        )
+
+
+def _excerpt(chapter: Chapter, start: int, end: int) -> str:
+    text = chapter.text.text_in(start, min(end, start + 60)).replace("\n", " ")
+    return text + ("…" if end - start > 60 else "")
+
+
+def pending_passages(
+    chapters: Iterable[Chapter], generations: dict[str, Generation]
+) -> list[tuple[int, Chapter, int, int, str]]:
+    """(chapter number, chapter, start, end, generation id) for each stretch of pending text."""
+    found = []
+    for number, chapter in enumerate(chapters, 1):
+        pos = 0
+        for length, origin, ref in chapter.text.runs():
+            generation = generations.get(ref) if origin is Origin.AI and ref else None
+            if generation is not None and generation.review_state is ReviewState.PENDING:
+                last = found[-1] if found else None
+                if last and last[1] is chapter and last[3] == pos and last[4] == ref:
+                    found[-1] = (number, chapter, last[2], pos + length, ref)
+                else:
+                    found.append((number, chapter, pos, pos + length, ref))
+            pos += length
+    return found
+
+
+def check_gate(
+    chapters: list[Chapter],
+    generations: dict[str, Generation],
+    scope: Scope | None = None,
+    flags: Iterable[Flag] = (),
+) -> GateResult:
+    """Whether ``scope`` may be exported or shared, and if not, every passage in the way."""
+    scope = scope or Scope.book()
+    passages: list[Passage] = []
+    for number, chapter, start, end, ref in pending_passages(chapters, generations):
+        if scope.covers(chapter.id, start, end):
+            generation = generations[ref]
+            passages.append(
+                Passage(
+                    chapter.id, number, chapter.title, start, end, "pending",
+                    f"generation {ref} ({generation.model}) is pending review",
+                    _excerpt(chapter, start, end),
+                )
+            )
+    numbers = {chapter.id: (n, chapter) for n, chapter in enumerate(chapters, 1)}
+    for flag in flags:
+        if flag.override or flag.chapter_id not in numbers:
+            continue
+        if scope.covers(flag.chapter_id, flag.start, flag.end):
+            number, chapter = numbers[flag.chapter_id]
+            passages.append(
+                Passage(
+                    chapter.id, number, chapter.title, flag.start, flag.end, "flagged",
+                    "flagged by content screening (" + ", ".join(flag.categories) + ")",
+                    _excerpt(chapter, flag.start, flag.end),
+                )
+            )
+    passages.sort(key=lambda p: (p.chapter_number, p.start))
+    return GateResult(passages)

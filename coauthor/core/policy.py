@@ -14,7 +14,15 @@ from coauthor.core.book import Chapter
 from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 
-__all__ = ["Flag", "GateResult", "Passage", "Scope", "check_gate", "pending_passages"]
+__all__ = [
+    "Flag",
+    "GateResult",
+    "Passage",
+    "Scope",
+    "check_gate",
+    "generation_ranges",
+    "pending_passages",
+]
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,20 @@ class GateResult:
 def _excerpt(chapter: Chapter, start: int, end: int) -> str:
     text = chapter.text.text_in(start, min(end, start + 60)).replace("\n", " ")
     return text + ("…" if end - start > 60 else "")
+
+
+def generation_ranges(chapter: Chapter, generation_id: str) -> list[tuple[int, int]]:
+    """The ranges of a chapter that hold a generation's surviving characters."""
+    ranges: list[tuple[int, int]] = []
+    pos = 0
+    for length, origin, ref in chapter.text.runs():
+        if origin is Origin.AI and ref == generation_id:
+            if ranges and ranges[-1][1] == pos:
+                ranges[-1] = (ranges[-1][0], pos + length)
+            else:
+                ranges.append((pos, pos + length))
+        pos += length
+    return ranges
 
 
 def pending_passages(

@@ -49,6 +49,7 @@ class Project:
         self.dirty_imports: set[str] = set()
         self.dirty_meta = False
         self._next_chapter_id = 1
+        self._id_counter = 0
 
     # -- chapters ---------------------------------------------------------------------------
 
@@ -234,7 +235,13 @@ class Project:
     # -- generations and imports ------------------------------------------------------------
 
     def new_generation_id(self) -> str:
-        return f"g{len(self.generations) + 1}"
+        """A fresh id, never handed out twice (ids may be reserved before the record exists)."""
+        self._id_counter = max(self._id_counter, len(self.generations))
+        while True:
+            self._id_counter += 1
+            candidate = f"g{self._id_counter}"
+            if candidate not in self.generations:
+                return candidate
 
     def add_generation(self, generation: Generation) -> Generation:
         if generation.id in self.generations:

@@ -1,0 +1,209 @@
+"""The review queue, the review commands and the gate's refusal dialog.
+
+Every generation arrives pending. The queue lists those whose text is in the book; the author
+jumps to each (which shows it), then approves, rejects (removing its surviving text, undoable)
+or edits and approves. Approval needs the passage to have been shown, and records who and when.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QUndoCommand
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from coauthor.core.book import Chapter
+from coauthor.core.generation import ReviewState
+from coauthor.core.origin import Origin
+from coauthor.core.policy import GateResult, Passage
+from coauthor.core.project import Project
+
+__all__ = ["GateDialog", "PendingItem", "ReviewCommand", "ReviewQueue", "pending_items"]
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    generation_id: str
+    chapter: Chapter
+    start: int
+    end: int
+    first_words: str
+    model: str
+    created: int
+
+
+def pending_items(project: Project) -> list[PendingItem]:
+    """Pending generations whose text is in the book, in reading order."""
+    spans: dict[str, tuple[Chapter, int, int]] = {}
+    for chapter in project.chapters:
+        pos = 0
+        for length, origin, ref in chapter.text.runs():
+            if origin is Origin.AI and ref and ref not in spans:
+                generation = project.generations.get(ref)
+                if generation is not None and generation.review_state is ReviewState.PENDING:
+                    spans[ref] = (chapter, pos, pos + length)
+            elif origin is Origin.AI and ref in spans and spans[ref][0] is chapter:
+                spans[ref] = (chapter, spans[ref][1], pos + length)
+            pos += length
+    items = []
+    for ref, (chapter, start, end) in spans.items():
+        generation = project.generations[ref]
+        words = " ".join(chapter.text.text_in(start, min(end, start + 200)).split()[:8])
+        items.append(PendingItem(ref, chapter, start, end, words, generation.model, generation.created))
+    order = {c.id: i for i, c in enumerate(project.chapters)}
+    items.sort(key=lambda item: (order[item.chapter.id], item.start))
+    return items
+
+
+def _age(ms: int) -> str:
+    seconds = max(0, time.time() - ms / 1000)
+    if seconds < 90:
+        return "just now"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 129600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
+class ReviewCommand(QUndoCommand):
+    """A change of review state, undoable (undo records the return to the previous state)."""
+
+    def __init__(self, project: Project, generation_id: str, state: ReviewState, reviewer: str) -> None:
+        super().__init__(f"{state.value.capitalize()} {generation_id}")
+        generation = project.generations[generation_id]
+        self.project = project
+        self.generation_id = generation_id
+        self.state = state
+        self.reviewer = reviewer
+        self.previous = generation.review_state
+
+    def redo(self) -> None:
+        self.project.review(self.generation_id, self.state, self.reviewer)
+
+    def undo(self) -> None:
+        self.project.review(self.generation_id, self.previous, self.reviewer, note="undone")
+
+
+class ReviewQueue(QWidget):
+    """Pending passages; keyboard first: Enter goes to, A approves, R rejects, E edits."""
+
+    go_to_requested = Signal(str)
+    approve_requested = Signal(str)
+    reject_requested = Signal(str)
+    edit_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reviewQueue")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Chapter", "First words", "Model", "Age"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAccessibleName("Passages pending review")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        buttons = QHBoxLayout()
+        self.go_button = QPushButton("Go to (Enter)")
+        self.approve_button = QPushButton("Approve (A)")
+        self.reject_button = QPushButton("Reject (R)")
+        self.edit_button = QPushButton("Edit (E)")
+        for button in (self.go_button, self.approve_button, self.reject_button, self.edit_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        self.go_button.clicked.connect(lambda: self._emit(self.go_to_requested))
+        self.approve_button.clicked.connect(lambda: self._emit(self.approve_requested))
+        self.reject_button.clicked.connect(lambda: self._emit(self.reject_requested))
+        self.edit_button.clicked.connect(lambda: self._emit(self.edit_requested))
+        self.tree.itemActivated.connect(lambda *_: self._emit(self.go_to_requested))
+        for key, signal in (("A", self.approve_requested), ("R", self.reject_requested), ("E", self.edit_requested)):
+            shortcut = QShortcut(QKeySequence(key), self.tree)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(lambda s=signal: self._emit(s))
+        self.set_items([])
+
+    def current_id(self) -> str | None:
+        item = self.tree.currentItem()
+        return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _emit(self, signal: Signal) -> None:
+        gen_id = self.current_id()
+        if gen_id:
+            signal.emit(gen_id)  # type: ignore[attr-defined]
+
+    def set_items(self, items: list[PendingItem]) -> None:
+        current = self.current_id()
+        self.tree.clear()
+        for item in items:
+            row = QTreeWidgetItem([item.chapter.title, item.first_words + "…", item.model, _age(item.created)])
+            row.setData(0, Qt.ItemDataRole.UserRole, item.generation_id)
+            row.setToolTip(1, f"{item.generation_id}: characters {item.start}-{item.end}")
+            self.tree.addTopLevelItem(row)
+            if item.generation_id == current:
+                self.tree.setCurrentItem(row)
+        if self.tree.currentItem() is None and self.tree.topLevelItemCount():
+            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        count = len(items)
+        self.summary.setText(
+            f"{count} passage{'s' if count != 1 else ''} pending review. Nothing pending can be "
+            "exported or shared." if count else "Nothing is pending review."
+        )
+        for button in (self.go_button, self.approve_button, self.reject_button, self.edit_button):
+            button.setEnabled(bool(count))
+
+
+class GateDialog(QDialog):
+    """The gate's refusal: every pending or flagged passage, each one a click away."""
+
+    go_to_requested = Signal(int, int, int)  # chapter id, start, end
+
+    def __init__(self, action: str, result: GateResult, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"{action}: review needed")
+        self.result = result
+        count = len(result.passages)
+        intro = QLabel(
+            f"{action} is not possible yet: {count} passage{'s' if count != 1 else ''} "
+            "in it must be reviewed first. Choose one to go to it."
+        )
+        intro.setWordWrap(True)
+        self.list = QListWidget()
+        for passage in result.passages:
+            item = QListWidgetItem(passage.line())
+            item.setData(Qt.ItemDataRole.UserRole, passage)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        go = buttons.addButton("Go to Passage", QDialogButtonBox.ButtonRole.AcceptRole)
+        go.clicked.connect(self._go)
+        buttons.rejected.connect(self.reject)
+        self.list.itemActivated.connect(lambda _: self._go())
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.list)
+        layout.addWidget(buttons)
+        self.resize(640, 320)
+
+    def _go(self) -> None:
+        item = self.list.currentItem()
+        if item is None:
+            return
+        passage: Passage = item.data(Qt.ItemDataRole.UserRole)
+        self.go_to_requested.emit(passage.chapter_id, passage.start, passage.end)
+        self.accept()

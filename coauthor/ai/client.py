@@ -16,8 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-import httpx
 import openai
+
+try:  # openai 3 talks through httpx2; openai 1 and 2 through httpx
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover - depends on the installed openai
+    import httpx
 
 from coauthor.ai.errors import FailureKind, ProviderError
 from coauthor.core.generation import Outcome
@@ -235,6 +239,13 @@ class ModelClient:
                         result.finish_reason = choice.finish_reason
         except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
             error = self._translate(exc)
+            if error.kind is FailureKind.CONNECTION:
+                # The server answered, then the connection broke (openai 3 reports this as a
+                # connection error): not a wrong address, so no "cannot connect" advice.
+                error = ProviderError(
+                    FailureKind.DISCONNECTED,
+                    f"The connection to {self.host} broke: {_root_cause(exc)}.",
+                )
             if parts:
                 error = ProviderError(
                     FailureKind.DISCONNECTED,

@@ -108,6 +108,10 @@ class EmbeddedServer:
             self.state = ServerState.STARTING
             params = xllamacpp.CommonParams()
             params.model.path = str(path)
+            # Served under its file name (``model_name``), not its full path, so requests and
+            # the connection test name the model the way the settings do.
+            alias = params.model_alias
+            params.model_alias = {path.name} if isinstance(alias, set) else path.name
             params.hostnames = ["127.0.0.1"]
             params.port = _free_port()
             params.n_ctx = self.context

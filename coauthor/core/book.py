@@ -19,6 +19,8 @@ class BookMeta:
     subtitle: str = ""
     description: str = ""
     rights: str = ""
+    synopsis: str = ""
+    notes: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return dict(self.__dict__)

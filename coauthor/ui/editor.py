@@ -146,6 +146,7 @@ class ProvenanceEditor(QPlainTextEdit):
         self._replaying = False
         self._incoming: Fragment | None = None
         self._incoming_origin: Origin | None = None
+        self._incoming_ref: str | None = None
         self._composing = False  # inside an input-method event
         self._units = 0  # UTF-16 length of the chapter as last synced
         self.document().setUndoRedoEnabled(False)
@@ -251,8 +252,9 @@ class ProvenanceEditor(QPlainTextEdit):
             self.project.insert_fragment(chapter, start, incoming, delete=end - start)
         else:
             origin = self._incoming_origin or Origin.HUMAN
-            added = Fragment.single(added_text, origin)
-            self.project.replace(chapter, start, end - start, added_text, origin)
+            ref = self._incoming_ref if origin is Origin.AI else None
+            added = Fragment.single(added_text, origin, ref)
+            self.project.replace(chapter, start, end - start, added_text, origin, ref)
         self._units = provenance.utf16_length()
         if self.undo_stack is not None and not self._replaying:
             typing = incoming is None and self._incoming_origin is None
@@ -283,6 +285,16 @@ class ProvenanceEditor(QPlainTextEdit):
             self.textCursor().insertText(text)
         finally:
             self._incoming_origin = None
+
+    def insert_generated(self, text: str, generation_id: str) -> None:
+        """Insert a generation's text at the cursor (replacing a selection) as fresh AI text."""
+        self._incoming_origin = Origin.AI
+        self._incoming_ref = generation_id
+        try:
+            self.textCursor().insertText(text)
+        finally:
+            self._incoming_origin = None
+            self._incoming_ref = None
 
     def insert_fragment(self, fragment: Fragment) -> None:
         self._incoming = fragment

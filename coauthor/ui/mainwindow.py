@@ -40,6 +40,7 @@ from coauthor.core.origin import Origin
 from coauthor.core.roles import words_by_origin
 from coauthor.importers import ImportFailed, apply, parse_source
 from coauthor.store import ProjectFileError
+from coauthor.ui.aicontroller import AiController
 from coauthor.ui.chapters import (
     AddChapter,
     ChapterListModel,
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
         self.set_view_mode(ViewMode(self.settings.view_mode))
         self.overview.setVisible(self.settings.show_overview)
         self.show_overview_action.setChecked(self.settings.show_overview)
+        self.ai = AiController(self)
         self._show_no_project()
 
     # -- wiring -----------------------------------------------------------------------------
@@ -291,12 +293,15 @@ class MainWindow(QMainWindow):
         """Open a project, closing the current one; a bad file gets a dialog and stays untouched."""
         if self.session is not None and Path(path).resolve() == self.session.path.resolve():
             return True
-        if not self.close_project_interactive():
-            return False
+        # Open the new file first: if it cannot be opened, the book already open stays open.
         try:
             session = ProjectSession.open(path, self)
         except ProjectFileError as exc:
             self.show_error("Cannot open the project", str(exc))
+            return False
+        if not self.close_project_interactive():
+            session.abandon()  # nothing was changed in it
+            session.deleteLater()
             return False
         self._attach(session)
         return True

@@ -1,0 +1,433 @@
+"""Generation and review in the main window: the AI panel, the review queue and the gate.
+
+One controller wires the AI panel, the review queue, the model settings and the share path to
+the window's editor and project. Generation runs in a ``Job`` thread; its records are added
+to the project whatever the outcome, and text enters the manuscript only through Insert.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog
+
+from coauthor.ai.embedded import EmbeddedServer
+from coauthor.ai.errors import FailureKind
+from coauthor.ai.prompts import Mode, build_request
+from coauthor.ai.service import GenerationRun, ProviderConfig, ProviderKind, Providers, generate
+from coauthor.core.generation import Outcome, ReviewState
+from coauthor.core.origin import Origin
+from coauthor.core.policy import Scope, check_gate, generation_ranges
+from coauthor.core.project import now_ms
+from coauthor.ui.aipanel import AiPanel
+from coauthor.ui.modelsettings import ModelSettingsDialog
+from coauthor.ui.review import GateDialog, ReviewCommand, ReviewQueue, pending_items
+from coauthor.ui.worker import Job
+
+if TYPE_CHECKING:
+    from coauthor.ui.mainwindow import MainWindow
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AiController"]
+
+_SETTINGS_KEY = "provider"
+
+
+class AiController(QObject):
+    def __init__(self, window: MainWindow, embedded: EmbeddedServer | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.providers = Providers(self.load_config(), embedded or EmbeddedServer())
+        self.job: Job | None = None
+        self.run: GenerationRun | None = None
+        self.request_context: tuple[int, int, int] | None = None  # chapter id, start, end
+        self.request_mode: Mode = Mode.CONTINUE
+        self.shown: set[str] = set()
+
+        self.panel = AiPanel()
+        self.ai_dock = QDockWidget("AI", window)
+        self.ai_dock.setObjectName("aiDock")
+        self.ai_dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.ai_dock)
+        self.queue = ReviewQueue()
+        self.review_dock = QDockWidget("Review", window)
+        self.review_dock.setObjectName("reviewDock")
+        self.review_dock.setWidget(self.queue)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
+        window.tabifyDockWidget(window.map_dock, self.review_dock)
+        window.tabifyDockWidget(self.review_dock, self.ai_dock)
+        self.ai_dock.raise_()
+
+        menu = window.menuBar().addMenu("&AI")
+        self.generate_action = QAction("&Generate", window)
+        self.generate_action.setShortcut(QKeySequence("Ctrl+G"))
+        self.generate_action.triggered.connect(self._generate_from_menu)
+        self.review_action = QAction("&Review Queue", window)
+        self.review_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.review_action.triggered.connect(self.show_queue)
+        self.share_action = QAction("Copy for &Sharing", window)
+        self.share_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.share_action.triggered.connect(self.copy_for_sharing)
+        self.settings_action = QAction("&Model Settings…", window)
+        self.settings_action.triggered.connect(self.open_settings)
+        for action in (self.generate_action, self.review_action, self.share_action, self.settings_action):
+            menu.addAction(action)
+        menu.addAction(self.ai_dock.toggleViewAction())
+        menu.addAction(self.review_dock.toggleViewAction())
+
+        self.panel.generate_requested.connect(self.start_generation)
+        self.panel.cancel_requested.connect(self.cancel)
+        self.panel.insert_requested.connect(self.insert)
+        self.panel.settings_requested.connect(self.open_settings)
+        self.queue.go_to_requested.connect(self.go_to_generation)
+        self.queue.approve_requested.connect(self.approve)
+        self.queue.reject_requested.connect(self.reject)
+        self.queue.edit_requested.connect(self.edit_generation)
+        window.editor.changed.connect(self._schedule_refresh)
+        window.project_opened.connect(lambda _: self.refresh())
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(500)
+        self._refresh_timer.timeout.connect(self.refresh)
+        window.editor.verticalScrollBar().valueChanged.connect(self._schedule_refresh)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.update_provider_status()
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def load_config(self) -> ProviderConfig:
+        raw = self.window.settings.qsettings.value(_SETTINGS_KEY, "")
+        try:
+            return ProviderConfig.from_dict(json.loads(str(raw))) if raw else ProviderConfig()
+        except ValueError:
+            return ProviderConfig()
+
+    def save_config(self, config: ProviderConfig) -> None:
+        self.window.settings.qsettings.setValue(_SETTINGS_KEY, json.dumps(config.to_dict()))
+        if config.kind is ProviderKind.EMBEDDED and config.model_path != self.providers.config.model_path:
+            self.providers.embedded.stop()
+            self.providers.embedded = EmbeddedServer(None if not config.model_path else Path(config.model_path))
+        self.providers.config = config
+        self.update_provider_status()
+
+    def open_settings(self) -> None:
+        dialog = ModelSettingsDialog(self.providers.config, self.providers.embedded, self.window)
+        if dialog.exec():
+            self.save_config(dialog.config())
+        dialog.wait_for_checks()
+
+    def update_provider_status(self) -> None:
+        config = self.providers.config
+        if config.kind is ProviderKind.EMBEDDED:
+            self.panel.set_provider_status(self.providers.embedded.status())
+        else:
+            where = config.base_url or "api.openai.com"
+            self.panel.set_provider_status(f"{config.kind.value}: {self.providers.model_name()} at {where}")
+
+    # -- generating -------------------------------------------------------------------------
+
+    def _generate_from_menu(self) -> None:
+        self.ai_dock.show()
+        self.ai_dock.raise_()
+        self.panel._request()  # noqa: SLF001 - the panel's own request with its current fields
+
+    def start_generation(self, mode: Mode, instruction: str, temperature: float, max_tokens: int) -> None:
+        window = self.window
+        project, chapter = window.project, window.chapter
+        if project is None or chapter is None:
+            self.panel.show_note("Open a chapter first.", error=True)
+            return
+        if self.job is not None and self.job.running:
+            return
+        start, end = window.editor.selection_range()
+        if mode in (Mode.REWRITE, Mode.EXPAND) and start == end:
+            self.panel.show_note("Select the passage to rewrite or expand first.", error=True)
+            return
+        if mode is Mode.PROMPT and not instruction:
+            self.panel.show_note("Write the prompt in the instruction field.", error=True)
+            return
+        text = chapter.text
+        request = build_request(
+            mode, before=text.text_in(0, start), selection=text.text_in(start, end),
+            instruction=instruction, synopsis=project.meta.synopsis, notes=project.meta.notes,
+            temperature=temperature, max_tokens=max_tokens,
+            context_tokens=self.providers.config.context_tokens,
+        )
+        self.request_context = (chapter.id, start, end)
+        self.request_mode = mode
+        ids = [project.new_generation_id() for _ in range(request.alternatives + 3)]
+        providers = self.providers
+        chapter_id = chapter.id
+
+        def work(report: Callable[[object], None], cancel: threading.Event) -> GenerationRun:
+            return generate(
+                providers, request, new_id=lambda: ids.pop(0), clock=now_ms, chapter_id=chapter_id,
+                on_delta=lambda i, t: report(("delta", i, t)),
+                on_wait=lambda s, attempt, why: report(("wait", s, attempt, why)),
+                on_note=lambda note: report(("note", note)),
+                cancel=cancel,
+            )
+
+        self.panel.start(request.alternatives)
+        if providers.config.kind is ProviderKind.EMBEDDED and providers.embedded.state.value != "running":
+            self.panel.show_note("Starting the local model…")
+        self.job = Job(work, self)
+        self.job.progress.connect(self._on_progress)
+        self.job.finished.connect(self._on_finished)
+        self.job.failed.connect(lambda message: self._on_failed(message))
+        self.job.start()
+
+    def _on_progress(self, item: object) -> None:
+        kind, *rest = item  # type: ignore[misc]
+        if kind == "delta":
+            index, text = rest
+            self.panel.append(index, text)
+        elif kind == "wait":
+            seconds, attempt, why = rest
+            self.panel.show_note(f"The server is busy ({why}); trying again in {seconds:g} s (attempt {attempt + 1}).")
+        elif kind == "note":
+            self.panel.show_note(rest[0])
+        self.update_provider_status()
+
+    def _on_finished(self, run: GenerationRun) -> None:
+        project = self.window.project
+        self.run = run
+        if project is not None:
+            for record in run.records:
+                project.add_generation(record)
+            self.window.session.mark_dirty()  # type: ignore[union-attr]
+        outputs = [record.output for record in run.records]
+        usable = any(record.output for record in run.records)
+        self.panel.finish(outputs, usable=usable)
+        self.panel.note.clear()
+        for note in run.notes:
+            self.panel.show_note(note)
+        if run.error is None and run.records:
+            first = run.records[0]
+            seconds = first.timing.get("total_s") or 0
+            self.panel.show_note(
+                f"Done: {sum(len(o) for o in outputs):,} characters from {first.model} in "
+                f"{float(seconds):.1f} s ({', '.join(r.id for r in run.records)}). Insert puts it in "  # type: ignore[arg-type]
+                "the manuscript as AI text pending your review."
+            )
+        if run.error is not None:
+            cancelled = any(r.outcome is Outcome.CANCELLED and r.output for r in run.records)
+            suffix = " Insert it only if you want it." if cancelled else ""
+            self.panel.show_note(
+                str(run.error) + suffix, error=run.error.kind is not FailureKind.CANCELLED,
+                settings_link=run.error.opens_settings,
+            )
+        self.update_provider_status()
+
+    def _on_failed(self, message: str) -> None:
+        self.panel.finish([], usable=False)
+        self.panel.show_note(f"The generation failed: {message}", error=True)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def insert(self, index: int) -> None:
+        window = self.window
+        run, project, chapter = self.run, window.project, window.chapter
+        if run is None or project is None or chapter is None or index >= len(run.records):
+            return
+        record = run.records[index]
+        if not record.output or record.id not in project.generations:
+            return
+        if self.request_context and self.request_context[0] == chapter.id and self.request_mode in (Mode.REWRITE, Mode.EXPAND):
+            _, start, end = self.request_context
+            window.editor.select_range(start, min(end, len(chapter.text)))
+        window.editor.insert_generated(record.output, record.id)
+        self.shown.add(record.id)  # it was just read in the preview and is now on screen
+        self.panel.show_note(f"Inserted as AI text pending your review ({record.id}).")
+        self._schedule_refresh()
+
+    # -- review -----------------------------------------------------------------------------
+
+    def _schedule_refresh(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def refresh(self) -> None:
+        project = self.window.project
+        if project is None:
+            self.queue.set_items([])
+            return
+        self._mark_visible_as_shown()
+        self.queue.set_items(pending_items(project))
+
+    def _mark_visible_as_shown(self) -> None:
+        window, chapter, project = self.window, self.window.chapter, self.window.project
+        if chapter is None or project is None or not window.editor.isVisible():
+            return
+        viewport = window.editor.viewport()
+        top = window.editor.cursorForPosition(viewport.rect().topLeft()).position()
+        bottom = window.editor.cursorForPosition(viewport.rect().bottomRight()).position()
+        start, end = window.editor.to_code_point(top), window.editor.to_code_point(bottom)
+        for _, origin, ref in chapter.text.runs_in(start, max(end, start + 1)):
+            if origin is Origin.AI and ref:
+                self.shown.add(ref)
+
+    def show_queue(self) -> None:
+        self.review_dock.show()
+        self.review_dock.raise_()
+        self.refresh()
+        self.queue.tree.setFocus()
+
+    def _locate(self, generation_id: str) -> tuple[int, int, int] | None:
+        project = self.window.project
+        if project is None:
+            return None
+        for chapter in project.chapters:
+            ranges = generation_ranges(chapter, generation_id)
+            if ranges:
+                return chapter.id, ranges[0][0], ranges[-1][1]
+        return None
+
+    def go_to_generation(self, generation_id: str) -> None:
+        place = self._locate(generation_id)
+        if place is None:
+            return
+        self.go_to_range(*place)
+        self.shown.add(generation_id)
+
+    def go_to_range(self, chapter_id: int, start: int, end: int) -> None:
+        project = self.window.project
+        if project is None:
+            return
+        self.window.show_chapter(project.chapter(chapter_id))
+        self.window.editor.select_range(start, end)
+
+    def edit_generation(self, generation_id: str) -> None:
+        self.go_to_generation(generation_id)
+        self.window.editor.setFocus()
+
+    def reviewer_name(self) -> str | None:
+        name = self.window.settings.reviewer_name
+        if name:
+            return name
+        name, ok = QInputDialog.getText(
+            self.window, "Reviewer", "Your name, recorded with each review you make:"
+        )
+        if not ok or not name.strip():
+            return None
+        self.window.settings.reviewer_name = name.strip()
+        return name.strip()
+
+    def approve(self, generation_id: str) -> bool:
+        project = self.window.project
+        if project is None or generation_id not in project.generations:
+            return False
+        if generation_id not in self.shown:
+            self.window.statusBar().showMessage(
+                f"Read the passage first: {generation_id} has not been shown yet (press Enter in the queue to go to it).", 8000
+            )
+            return False
+        reviewer = self.reviewer_name()
+        if reviewer is None:
+            return False
+        self._push_review(generation_id, ReviewState.APPROVED, reviewer)
+        return True
+
+    def reject(self, generation_id: str) -> bool:
+        window = self.window
+        project = window.project
+        place = self._locate(generation_id)
+        if project is None or place is None:
+            return False
+        reviewer = self.reviewer_name()
+        if reviewer is None:
+            return False
+        chapter = project.chapter(place[0])
+        window.show_chapter(chapter)
+        stack = window.chapter_stacks.get(chapter.id)
+        if stack is not None:
+            stack.beginMacro(f"Reject {generation_id}")
+        try:
+            for start, end in reversed(generation_ranges(chapter, generation_id)):
+                cursor = QTextCursor(window.editor.document())
+                cursor.setPosition(window.editor.to_utf16(start))
+                cursor.setPosition(window.editor.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
+                cursor.removeSelectedText()
+            command = ReviewCommand(project, generation_id, ReviewState.REJECTED, reviewer)
+            if stack is not None:
+                stack.push(command)
+            else:
+                command.redo()
+        finally:
+            if stack is not None:
+                stack.endMacro()
+        self._after_review()
+        return True
+
+    def _push_review(self, generation_id: str, state: ReviewState, reviewer: str) -> None:
+        window = self.window
+        project = window.project
+        assert project is not None
+        command = ReviewCommand(project, generation_id, state, reviewer)
+        place = self._locate(generation_id)
+        stack = window.chapter_stacks.get(place[0]) if place else None
+        if stack is not None:
+            stack.push(command)
+        else:
+            command.redo()
+        self._after_review()
+
+    def _after_review(self) -> None:
+        window = self.window
+        window.highlighter.rehighlight()
+        if window.session is not None:
+            window.session.mark_dirty()
+        window.update_status()
+        window.update_maps()
+        self.refresh()
+
+    # -- sharing ----------------------------------------------------------------------------
+
+    def copy_for_sharing(self) -> bool:
+        """Copy the selection for sharing: refused while it holds pending text, labelled if AI."""
+        window = self.window
+        project, chapter = window.project, window.chapter
+        if project is None or chapter is None:
+            return False
+        start, end = window.editor.selection_range()
+        if start == end:
+            window.statusBar().showMessage("Select the passage to share first.", 6000)
+            return False
+        result = check_gate(project.chapters, project.generations, Scope.selection(chapter.id, start, end))
+        if not result.allowed:
+            dialog = GateDialog("Copy for sharing", result, window)
+            dialog.go_to_requested.connect(self.go_to_range)
+            dialog.exec()
+            return False
+        text = chapter.text.text_in(start, end)
+        models = sorted({
+            project.generations[ref].model for _, origin, ref in chapter.text.runs_in(start, end)
+            if origin is Origin.AI and ref in project.generations
+        })
+        if models:
+            author = project.meta.author or "the author"
+            text += f"\n\n[AI-generated in part with {', '.join(models)}; reviewed by {author}.]"
+        QApplication.clipboard().setText(text)
+        window.statusBar().showMessage("Copied for sharing" + (", labelled as AI-generated." if models else "."), 6000)
+        return True
+
+    # -- shutdown ---------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+            self.job.wait(10_000)
+        self.providers.embedded.stop()
+

@@ -202,7 +202,100 @@ def cmd_review(args: argparse.Namespace) -> int:
     except NoTerminal as exc:
         raise CommandFailed(str(exc)) from None
     except EOFError:
-        raise CommandFailed("the review ended at end of input; decisions made so far are saved") from None
+        raise CommandFailed(
+            "the review ended at end of input; decisions made so far are saved"
+        ) from None
+    return 0
+
+
+def _moderator(args: argparse.Namespace) -> object | None:
+    if args.moderation != "openai":
+        return None
+    from coauthor.ai import keys
+    from coauthor.ai.moderation import OpenAIModerator
+
+    key, _ = keys.get_key("openai")
+    if not key:
+        raise CommandFailed(
+            f"--moderation openai needs an OpenAI key: set {keys.ENV_VARIABLE} or store one in the app"
+        )
+    return OpenAIModerator(args.moderation_url, key)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    # Loaded here: the exporters and the SDK are not needed by the other commands.
+    from coauthor.exporting import ExportFormat, ExportOptions, export_project
+    from coauthor.publish.document import ExportRefused
+
+    fmt = ExportFormat(args.format)
+    project_file = ProjectFile.open(args.project, readonly=True)
+    try:
+        project = project_file.load()
+        reviews = project_file.reviews()
+    finally:
+        project_file.close()
+    options = ExportOptions(
+        provenance_styling=args.provenance_styling,
+        markdown_folder=args.folder,
+        annotate=args.annotate,
+    )
+    notes: list[str] = []
+    try:
+        path = export_project(
+            project,
+            fmt,
+            Path(args.out),
+            options=options,
+            moderator=_moderator(args),
+            template_dirs=[Path(d) for d in args.templates],
+            reviews=reviews,
+            on_screening=lambda s: notes.extend(x for x in (s.error, s.note) if x),
+        )
+    except ExportRefused as exc:
+        for line in exc.lines:
+            print(f"coauthor: not exported: {line}", file=sys.stderr)
+        return 3
+    for note in notes:
+        print(f"coauthor: {note}", file=sys.stderr)
+    print(f"Exported {fmt.value} to {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    from coauthor.exporting import screen_project
+
+    with _opened(args.project, readonly=True) as (_, project):
+        summary = screen_project(project, _moderator(args))
+    titles = {c.id: (n, c.title) for n, c in enumerate(project.chapters, 1)}
+    if summary.error:
+        print(f"coauthor: {summary.error}", file=sys.stderr)
+    for flag in summary.flags:
+        number, title = titles.get(flag.chapter_id, (0, "?"))
+        state = (
+            f"overridden by {flag.override_by}: {flag.override}"
+            if flag.override
+            else "blocks export"
+        )
+        _write(
+            f"{flag.text_hash}  chapter {number} ({title}) {flag.start}-{flag.end}  "
+            f"{', '.join(flag.categories)}  [{state}]\n"
+        )
+    print(f"coauthor: {summary.note}; {len(summary.flags)} passage(s) flagged", file=sys.stderr)
+    return 0
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    from coauthor.exporting import screen_project
+
+    with _opened(args.project, readonly=False) as (_, project):
+        summary = screen_project(project, None)
+        matching = [f for f in summary.flags if f.text_hash == args.passage]
+        if not matching:
+            raise CommandFailed(
+                f"no flagged passage has the id {args.passage} (see coauthor screen)"
+            )
+        project.record_override(args.passage, matching[0].categories, args.reason, args.by)
+    print(f"Recorded the override for {args.passage}", file=sys.stderr)
     return 0
 
 
@@ -303,11 +396,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reviewer", help="your name, recorded with each review")
     p.set_defaults(func=cmd_review)
 
+    p = sub.add_parser("export", help="export the book (after the review gate)")
+    p.add_argument("project")
+    p.add_argument("--format", required=True, choices=["epub", "markdown", "html", "report"])
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument(
+        "--folder", action="store_true", help="Markdown: one file per chapter in a folder"
+    )
+    p.add_argument("--annotate", action="store_true", help="Markdown: mark AI text inline")
+    p.add_argument(
+        "--provenance-styling", action="store_true", help="EPUB/HTML: subtly mark AI passages"
+    )
+    p.add_argument(
+        "--templates",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder whose templates override the built-in ones",
+    )
+    _moderation_arguments(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("screen", help="screen the text for content-policy problems")
+    p.add_argument("project")
+    _moderation_arguments(p)
+    p.set_defaults(func=cmd_screen)
+
+    p = sub.add_parser("override", help="record why a flagged passage may be published")
+    p.add_argument("project")
+    p.add_argument(
+        "--passage", required=True, metavar="ID", help="the id printed by coauthor screen"
+    )
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", required=True, metavar="NAME")
+    p.set_defaults(func=cmd_override)
+
     p = sub.add_parser("log", help="list the history's events")
     p.add_argument("project")
     p.add_argument("--chapter", metavar="TITLE_OR_NUMBER")
     p.set_defaults(func=cmd_log)
     return parser
+
+
+def _moderation_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--moderation",
+        choices=["offline", "openai"],
+        default="offline",
+        help="offline phrase checker (default) or the OpenAI moderation endpoint",
+    )
+    p.add_argument("--moderation-url", default="https://api.openai.com/v1", help=argparse.SUPPRESS)
 
 
 def _start_gui(argv: Sequence[str]) -> int:
@@ -341,6 +479,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # A bug of ours: one line for the author, the traceback only when asked for.
+        if os.environ.get("COAUTHOR_DEBUG"):
+            raise
+        print(
+            f"coauthor: unexpected error ({type(exc).__name__}: {exc}); the failed step changed "
+            "nothing. Set COAUTHOR_DEBUG=1 to see the details.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

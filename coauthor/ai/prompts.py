@@ -47,6 +47,8 @@ class Request:
     alternatives: int = 1
     trimmed_chars: int = 0
     notes: list[str] = field(default_factory=list)
+    context_span: tuple[int, int] | None = None
+    """Where the context before the cursor sits in the user message (``shrink`` cuts only it)."""
 
     def parameters(self) -> dict[str, object]:
         return {
@@ -124,6 +126,9 @@ def build_request(
         alternatives if mode is Mode.BRAINSTORM else 1,
         trimmed,
     )
+    # The context ends the user message, but for a rewrite or expansion the passage follows it.
+    end = len(user) - (len(f"\n\nPassage:\n{selection}") if mode in (Mode.REWRITE, Mode.EXPAND) else 0)
+    request.context_span = (end - len(context), end)
     if trimmed:
         request.notes.append(
             f"The context was trimmed to fit the model: the first {trimmed:,} characters before "
@@ -136,12 +141,20 @@ def shrink(request: Request, factor: float = 0.5) -> Request:
     """The same request with its context cut further, after the server said it was too long."""
     user = request.messages[-1]["content"]
     keep = int(len(user) * factor)
-    head, _, rest = user.partition("\n\n")
-    body, dropped = trim_context(rest, max(0, keep - len(head)))
-    messages = [*request.messages[:-1], {"role": "user", "content": f"{head}\n\n{body}"}]
+    span = request.context_span
+    if span is not None:
+        # Only the context is cut: the instruction and the passage to rewrite stay whole.
+        start, end = span
+        body, dropped = trim_context(user[start:end], max(0, (end - start) - (len(user) - keep)))
+        content, span = user[:start] + body + user[end:], (start, start + len(body))
+    else:
+        head, _, rest = user.partition("\n\n")
+        body, dropped = trim_context(rest, max(0, keep - len(head)))
+        content = f"{head}\n\n{body}"
+    messages = [*request.messages[:-1], {"role": "user", "content": content}]
     shrunk = Request(
         request.mode, messages, request.temperature, request.max_tokens, request.alternatives,
-        request.trimmed_chars + dropped, [*request.notes],
+        request.trimmed_chars + dropped, [*request.notes], span,
     )
     shrunk.notes.append(
         f"The server said the request was too long for its context; Coauthor trimmed "

@@ -21,6 +21,12 @@ class BookMeta:
     rights: str = ""
     synopsis: str = ""
     notes: str = ""
+    foreword: str = ""
+    """The author's rewording of the foreword; empty to use the one generated from the figures."""
+    foreword_table: str = "yes"
+    """"yes" to add a table of roles per chapter to the foreword."""
+    cover: str = ""
+    """Path of the cover image, if any."""
 
     def to_dict(self) -> dict[str, str]:
         return dict(self.__dict__)

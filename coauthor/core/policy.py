@@ -64,6 +64,10 @@ class Flag:
     end: int
     categories: tuple[str, ...]
     override: str = ""
+    source: str = ""  # "offline" or "openai"
+    text_hash: str = ""  # of the passage's text, so an override follows the text, not positions
+    override_by: str = ""
+    override_at: int = 0
 
 
 @dataclass(frozen=True)

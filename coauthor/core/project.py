@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time as _time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from coauthor.core.book import BookMeta, Chapter, ImportRecord
 from coauthor.core.generation import Generation, ReviewState
@@ -17,11 +18,20 @@ from coauthor.core.history import EDIT, META, RESTORE, EditEvent, History
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import Fragment
 
-__all__ = ["Project", "ProjectError", "now_ms"]
+__all__ = ["Override", "Project", "ProjectError", "now_ms"]
 
 
 def now_ms() -> int:
     return int(_time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Override:
+    text_hash: str
+    categories: tuple[str, ...]
+    reason: str
+    reviewer: str
+    time: int
 
 
 class ProjectError(Exception):
@@ -41,6 +51,9 @@ class Project:
         self.removed_chapters: list[Chapter] = []
         self.generations: dict[str, Generation] = {}
         self.imports: dict[str, ImportRecord] = {}
+        # Content-screening overrides, keyed by the passage's text hash: reason, who, when.
+        self.overrides: dict[str, Override] = {}
+        self.dirty_overrides: set[str] = set()
         self.history = history or History()
         self.clock = clock
         # What changed since the store last wrote: chapter ids, generation and import ids.
@@ -285,6 +298,27 @@ class Project:
         self.dirty_imports.add(record.id)
         self._meta_event(0, {"op": "import", "id": record.id, "source": record.source})
         return record
+
+    def record_override(
+        self, text_hash: str, categories: tuple[str, ...], reason: str, reviewer: str
+    ) -> Override:
+        """The author's reasoned decision that a flagged passage may be published as it is."""
+        if not reason.strip():
+            raise ProjectError("an override needs a reason")
+        override = Override(text_hash, tuple(categories), reason.strip(), reviewer, self.clock())
+        self.overrides[text_hash] = override
+        self.dirty_overrides.add(text_hash)
+        self._meta_event(
+            0,
+            {
+                "op": "override",
+                "text_hash": text_hash,
+                "categories": list(categories),
+                "reason": override.reason,
+                "reviewer": reviewer,
+            },
+        )
+        return override
 
     def set_meta(self, meta: BookMeta) -> None:
         self.meta = meta

@@ -31,7 +31,7 @@ from coauthor.core.history import (
     runs_to_json,
 )
 from coauthor.core.origin import Origin
-from coauthor.core.project import Project
+from coauthor.core.project import Override, Project
 from coauthor.core.provenance import ProvenanceText
 from coauthor.store.errors import ProjectFileError
 from coauthor.store.lock import ProjectLock
@@ -347,9 +347,16 @@ class ProjectFile:
         ):
             generation = _generation_from_row(record)
             project.generations[generation.id] = generation
+        for key, categories, reason, reviewer, when in conn.execute(
+            "SELECT text_hash, categories, reason, reviewer, time FROM overrides"
+        ):
+            project.overrides[key] = Override(
+                key, tuple(json.loads(categories or "[]")), reason, reviewer, when
+            )
         project.dirty_chapters.clear()
         project.dirty_generations.clear()
         project.dirty_imports.clear()
+        project.dirty_overrides.clear()
         project.dirty_meta = False
         return project
 
@@ -369,6 +376,7 @@ class ProjectFile:
             or project.dirty_chapters
             or project.dirty_generations
             or project.dirty_imports
+            or project.dirty_overrides
             or project.dirty_meta
             or snapshot
         ):
@@ -456,6 +464,13 @@ class ProjectFile:
                 self._write_generation(project.generations[gid])
             for iid in sorted(project.dirty_imports):
                 self._write_import(project.imports[iid])
+            for key in sorted(project.dirty_overrides):
+                o = project.overrides[key]
+                conn.execute(
+                    "INSERT OR REPLACE INTO overrides (text_hash, categories, reason, reviewer, "
+                    "time) VALUES (?,?,?,?,?)",
+                    (o.text_hash, json.dumps(list(o.categories)), o.reason, o.reviewer, o.time),
+                )
             if project.dirty_meta:
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('book', ?)",
@@ -475,6 +490,7 @@ class ProjectFile:
         project.dirty_chapters.clear()
         project.dirty_generations.clear()
         project.dirty_imports.clear()
+        project.dirty_overrides.clear()
         project.dirty_meta = False
         return len(events)
 
@@ -547,6 +563,18 @@ class ProjectFile:
                 yield event
         except sqlite3.DatabaseError as exc:
             raise ProjectFileError(f"{self.path} is damaged and cannot be read ({exc}).") from exc
+
+    def reviews(self) -> list[tuple[int, str, str, str]]:
+        """The review log: (time, generation, state, reviewer), oldest first."""
+        try:
+            return [
+                (when, generation, state, reviewer)
+                for when, generation, state, reviewer in self.conn.execute(
+                    "SELECT time, generation, state, reviewer FROM reviews ORDER BY seq"
+                )
+            ]
+        except sqlite3.DatabaseError as exc:
+            raise ProjectFileError(f"{self.path} is damaged: its review log cannot be read ({exc}).") from exc
 
     def snapshots(self) -> dict[int, tuple[str, str, str, int]]:
         """Each chapter's stored text, runs, process and the event its snapshot reflects."""

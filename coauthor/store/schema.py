@@ -77,6 +77,10 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
         {"seq": int, "generation": str, "state": str, "reviewer": str, "time": int},
         pk="seq",
     )
+    db["overrides"].create(  # type: ignore[union-attr]
+        {"text_hash": str, "categories": str, "reason": str, "reviewer": str, "time": int},
+        pk="text_hash",
+    )
     db["imports"].create(  # type: ignore[union-attr]
         {
             "id": str,

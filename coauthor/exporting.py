@@ -1,0 +1,122 @@
+"""Every export goes through here: screening, the gate, the foreword check, then the format.
+
+The app and ``coauthor export`` call ``export_project`` with the same arguments, so there is
+one path out of Coauthor and it always passes the gate. This module joins two layers
+(``ai`` for content screening, ``publish`` for the formats), like the CLI and the UI do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from coauthor.ai.moderation import apply_overrides, passages_from_chapters, screen
+from coauthor.core.policy import Flag
+from coauthor.core.project import Project
+from coauthor.publish.document import BookDocument, Progress, prepare_export
+
+__all__ = ["ExportFormat", "ExportOptions", "ScreeningSummary", "export_project", "screen_project"]
+
+
+class ExportFormat(StrEnum):
+    EPUB = "epub"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    REPORT = "report"
+
+
+SUFFIXES = {
+    ExportFormat.EPUB: ".epub",
+    ExportFormat.MARKDOWN: ".md",
+    ExportFormat.HTML: ".html",
+    ExportFormat.REPORT: ".html",
+}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    provenance_styling: bool = False
+    markdown_folder: bool = False
+    annotate: bool = False
+
+
+@dataclass(frozen=True)
+class ScreeningSummary:
+    flags: list[Flag]
+    note: str
+    error: str | None
+
+
+def screen_project(project: Project, moderator: object | None = None) -> ScreeningSummary:
+    """Screen every paragraph; overrides the author recorded are applied by text hash."""
+    result = screen(passages_from_chapters(project.chapters), moderator)  # type: ignore[arg-type]
+    overrides = {key: (o.reason, o.reviewer, o.time) for key, o in project.overrides.items()}
+    flags = apply_overrides(result.flags, overrides)
+    return ScreeningSummary(flags, result.source_note, result.error)
+
+
+def render(
+    document: BookDocument,
+    fmt: ExportFormat,
+    target: Path,
+    options: ExportOptions,
+    progress: Progress | None = None,
+) -> Path:
+    if fmt is ExportFormat.EPUB:
+        from coauthor.publish.epub import export_epub
+
+        return export_epub(
+            document, target, provenance_styling=options.provenance_styling, progress=progress
+        )
+    if fmt is ExportFormat.MARKDOWN:
+        from coauthor.publish.markdown_export import export_markdown
+
+        return export_markdown(
+            document,
+            target,
+            folder=options.markdown_folder,
+            annotate=options.annotate,
+            progress=progress,
+        )
+    if fmt is ExportFormat.HTML:
+        from coauthor.publish.html_export import export_html
+
+        return export_html(
+            document, target, provenance_styling=options.provenance_styling, progress=progress
+        )
+    from coauthor.publish.report import export_report
+
+    return export_report(document, target, progress=progress)
+
+
+def export_project(
+    project: Project,
+    fmt: ExportFormat,
+    target: Path,
+    *,
+    options: ExportOptions | None = None,
+    moderator: object | None = None,
+    template_dirs: list[Path] | None = None,
+    reviews: list[tuple[int, str, str, str]] | None = None,
+    progress: Progress | None = None,
+    on_screening: Callable[[ScreeningSummary], None] | None = None,
+) -> Path:
+    """Screen, pass the gate (raises ``ExportRefused``), check the foreword, then write."""
+    if progress:
+        progress(0, 3, "Screening the text")
+    screening = screen_project(project, moderator)
+    if on_screening:
+        on_screening(screening)
+    if progress:
+        progress(1, 3, "Checking the review gate")
+    document = prepare_export(
+        project, flags=screening.flags, template_dirs=template_dirs, reviews=reviews
+    )
+    if progress:
+        progress(2, 3, f"Writing {fmt.value}")
+    path = render(document, fmt, Path(target), options or ExportOptions(), progress)
+    if progress:
+        progress(3, 3, "Done")
+    return path

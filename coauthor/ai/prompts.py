@@ -127,7 +127,9 @@ def build_request(
         trimmed,
     )
     # The context ends the user message, but for a rewrite or expansion the passage follows it.
-    end = len(user) - (len(f"\n\nPassage:\n{selection}") if mode in (Mode.REWRITE, Mode.EXPAND) else 0)
+    end = len(user) - (
+        len(f"\n\nPassage:\n{selection}") if mode in (Mode.REWRITE, Mode.EXPAND) else 0
+    )
     request.context_span = (end - len(context), end)
     if trimmed:
         request.notes.append(
@@ -153,8 +155,14 @@ def shrink(request: Request, factor: float = 0.5) -> Request:
         content = f"{head}\n\n{body}"
     messages = [*request.messages[:-1], {"role": "user", "content": content}]
     shrunk = Request(
-        request.mode, messages, request.temperature, request.max_tokens, request.alternatives,
-        request.trimmed_chars + dropped, [*request.notes], span,
+        request.mode,
+        messages,
+        request.temperature,
+        request.max_tokens,
+        request.alternatives,
+        request.trimmed_chars + dropped,
+        [*request.notes],
+        span,
     )
     shrunk.notes.append(
         f"The server said the request was too long for its context; Coauthor trimmed "

@@ -100,9 +100,17 @@ class Providers:
                     "No OpenAI key is set: add one in the model settings (kept in the system "
                     f"keyring) or set {keys.ENV_VARIABLE}.",
                 )
-            return ModelClient(config.base_url or OPENAI_URL, key, config.model or "gpt-4o-mini", timeout=config.timeout)
+            return ModelClient(
+                config.base_url or OPENAI_URL,
+                key,
+                config.model or "gpt-4o-mini",
+                timeout=config.timeout,
+            )
         if not config.base_url:
-            raise ProviderError(FailureKind.CONNECTION, "No server address is set: add its base URL in the model settings.")
+            raise ProviderError(
+                FailureKind.CONNECTION,
+                "No server address is set: add its base URL in the model settings.",
+            )
         key, _ = keys.get_key(config.key_account)
         return ModelClient(config.base_url, key, config.model, timeout=config.timeout)
 
@@ -117,20 +125,43 @@ class GenerationRun:
 
 
 def _record(
-    gen_id: str, providers: Providers, request: Request, result: StreamResult | None,
-    error: ProviderError | None, started_ms: int, clock: Callable[[], int], chapter_id: int | None,
+    gen_id: str,
+    providers: Providers,
+    request: Request,
+    result: StreamResult | None,
+    error: ProviderError | None,
+    started_ms: int,
+    clock: Callable[[], int],
+    chapter_id: int | None,
 ) -> Generation:
-    outcome = result.outcome if result is not None else (
-        Outcome.CANCELLED if error is not None and error.kind is FailureKind.CANCELLED else Outcome.FAILED
+    outcome = (
+        result.outcome
+        if result is not None
+        else (
+            Outcome.CANCELLED
+            if error is not None and error.kind is FailureKind.CANCELLED
+            else Outcome.FAILED
+        )
     )
     timing: dict[str, object] = dict(result.timing()) if result is not None else {}
     if result is not None and result.retries:
         timing["retries"] = result.retries
-    message = str(error) if error is not None else (str(result.error) if result and result.error else "")
+    message = (
+        str(error) if error is not None else (str(result.error) if result and result.error else "")
+    )
     return Generation(
-        gen_id, providers.provider_name(), providers.model_name(), request.parameters(),
-        request.messages, result.text if result is not None else "", outcome, started_ms,
-        clock(), chapter_id, timing=timing, error=message,
+        gen_id,
+        providers.provider_name(),
+        providers.model_name(),
+        request.parameters(),
+        request.messages,
+        result.text if result is not None else "",
+        outcome,
+        started_ms,
+        clock(),
+        chapter_id,
+        timing=timing,
+        error=message,
     )
 
 
@@ -156,7 +187,9 @@ def generate(
         client = providers.client()
     except ProviderError as exc:
         run.error = exc
-        run.records.append(_record(new_id(), providers, request, None, exc, clock(), clock, chapter_id))
+        run.records.append(
+            _record(new_id(), providers, request, None, exc, clock(), clock, chapter_id)
+        )
         return run
     try:
         for index in range(request.alternatives):
@@ -186,7 +219,9 @@ def generate(
                     run.notes.append(current.notes[-1])
                     if on_note:
                         on_note(current.notes[-1])
-            run.records.append(_record(new_id(), providers, current, result, error, started, clock, chapter_id))
+            run.records.append(
+                _record(new_id(), providers, current, result, error, started, clock, chapter_id)
+            )
             if error is not None:
                 run.error = error
                 if result is None or result.outcome is not Outcome.COMPLETE:

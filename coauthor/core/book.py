@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from coauthor.core.origin import Origin
@@ -32,7 +33,7 @@ class BookMeta:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> BookMeta:
+    def from_dict(cls, data: Mapping[str, object]) -> BookMeta:
         known = {k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

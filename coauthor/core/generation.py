@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class ReviewState(StrEnum):
@@ -31,7 +32,7 @@ class Generation:
     provider: str
     model: str
     parameters: dict[str, object] = field(default_factory=dict)
-    messages: list[dict[str, object]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
     output: str = ""
     outcome: Outcome = Outcome.COMPLETE
     created: int = 0

@@ -159,7 +159,12 @@ def check_gate(
             generation = generations[ref]
             passages.append(
                 Passage(
-                    chapter.id, number, chapter.title, start, end, "pending",
+                    chapter.id,
+                    number,
+                    chapter.title,
+                    start,
+                    end,
+                    "pending",
                     f"generation {ref} ({generation.model}) is pending review",
                     _excerpt(chapter, start, end),
                 )
@@ -172,7 +177,12 @@ def check_gate(
             number, chapter = numbers[flag.chapter_id]
             passages.append(
                 Passage(
-                    chapter.id, number, chapter.title, flag.start, flag.end, "flagged",
+                    chapter.id,
+                    number,
+                    chapter.title,
+                    flag.start,
+                    flag.end,
+                    "flagged",
                     "flagged by content screening (" + ", ".join(flag.categories) + ")",
                     _excerpt(chapter, flag.start, flag.end),
                 )

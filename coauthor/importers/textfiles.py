@@ -5,12 +5,21 @@ Markdown splits on its highest heading level (``#`` or, failing that, ``##`` and
 ``Chapter 12`` or ``PART TWO`` that stand alone after a blank line. Text before the first
 heading becomes a chapter of its own. In a Project Gutenberg file, the licence header and
 footer and the title page before the first chapter are kept in the import record instead.
+
+A Markdown file written by Coauthor's own export (``coauthor.publish.markdown_export``) starts
+with YAML front matter holding ``coauthor_export: 1``. Importing it gives back the exported
+chapters exactly: the front matter and the foreword section are kept in the import record
+instead of becoming chapters, each chapter's text is taken as written between its ``# Title``
+line and the next one (one framing blank line removed at each end, nothing trimmed), titles
+come from the front matter's ``chapter_titles`` when the heading still matches, and the export's
+line escape is reversed (see ``escape_export_line``).
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +27,17 @@ from pathlib import Path
 from coauthor.importers.errors import ImportFailed
 
 __all__ = [
+    "EXPORT_MARKER",
     "ParsedChapter",
     "ParsedText",
     "decode",
+    "escape_export_line",
+    "export_heading_title",
     "parse_text_file",
+    "split_coauthor_export",
     "split_markdown",
     "split_plain",
+    "unescape_export_line",
 ]
 
 _MD_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
@@ -41,6 +55,43 @@ _GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(.+?)[ \t]*$", re
 _GUTENBERG_END_NOTE = re.compile(
     r"^End of (?:the |this )?Project Gutenberg\b.*\s*\Z", re.IGNORECASE | re.MULTILINE
 )
+
+
+# Coauthor's own Markdown export (written by coauthor/publish/markdown_export.py).
+EXPORT_MARKER = "coauthor_export"
+_EXPORT_FRONT = re.compile(r"\A---\n(.*?)\n---(?:\n|\Z)", re.DOTALL)
+_EXPORT_MARK = re.compile(rf"^{EXPORT_MARKER}:[ \t]*(\d+)[ \t]*$", re.MULTILINE)
+_EXPORT_HEADING = re.compile(r"^#(?:[ \t]|$)")
+# A line of chapter text the importer would take for structure: a level-1 ATX heading, a setext
+# ``===`` underline or a code fence (CommonMark's up to three spaces of indent included).
+_EXPORT_SPECIAL = re.compile(r"^ {0,3}(?:#(?:[ \t]|$)|=+[ \t]*$|```|~~~)")
+_EXPORT_LINE = re.compile(r"^( {0,3})(\\*)(.*)$", re.DOTALL)
+
+
+def escape_export_line(line: str) -> str:
+    """Escape one line of chapter text for Coauthor's Markdown export.
+
+    The rule: write the line as INDENT + BACKSLASHES + REST (INDENT up to three spaces, REST
+    not starting with a backslash). If INDENT + REST is structural (``_EXPORT_SPECIAL``), one
+    more backslash is put after INDENT. ``\\# x`` is a Markdown escape, so a renderer shows
+    the line as text. ``unescape_export_line`` removes exactly that backslash again.
+    """
+    match = _EXPORT_LINE.match(line)
+    assert match is not None  # the pattern matches any line
+    indent, slashes, rest = match.groups()
+    if _EXPORT_SPECIAL.match(indent + rest):
+        return f"{indent}\\{slashes}{rest}"
+    return line
+
+
+def unescape_export_line(line: str) -> str:
+    """The exact inverse of ``escape_export_line``."""
+    match = _EXPORT_LINE.match(line)
+    assert match is not None
+    indent, slashes, rest = match.groups()
+    if slashes and _EXPORT_SPECIAL.match(indent + rest):
+        return f"{indent}{slashes[1:]}{rest}"
+    return line
 
 
 @dataclass
@@ -107,6 +158,82 @@ def split_markdown(text: str, fallback_title: str) -> list[ParsedChapter]:
     return _cut(lines, cuts, fallback_title)
 
 
+def _front_string(front: str, key: str) -> str | None:
+    """A ``key: "value"`` of the export's front matter (its strings are JSON-compatible)."""
+    match = re.search(rf'^{re.escape(key)}:[ \t]*(".*")[ \t]*$', front, re.MULTILINE)
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _front_strings(front: str, key: str) -> list[str]:
+    """A block list of strings (``key:`` then ``  - "value"`` lines) of the front matter."""
+    lines = front.split("\n")
+    values: list[str] = []
+    try:
+        start = lines.index(f"{key}:")
+    except ValueError:
+        return values
+    for line in lines[start + 1 :]:
+        match = re.match(r'^[ \t]+-[ \t]+(".*")[ \t]*$', line)
+        if match is None:
+            break
+        try:
+            value = json.loads(match.group(1))
+        except ValueError:
+            return []
+        values.append(str(value))
+    return values
+
+
+def export_heading_title(title: str) -> str:
+    """A chapter title as the export writes it after ``# ``: its line breaks become spaces."""
+    return re.sub(r"\r\n|\r|\n", " ", title)
+
+
+def split_coauthor_export(
+    text: str, fallback_title: str
+) -> tuple[list[ParsedChapter], dict[str, object]] | None:
+    """Chapters of a Markdown file written by Coauthor's export, or None if it is not one."""
+    front_match = _EXPORT_FRONT.match(text)
+    if front_match is None:
+        return None
+    front = front_match.group(1)
+    marker = _EXPORT_MARK.search(front)
+    if marker is None:
+        return None
+    details: dict[str, object] = {EXPORT_MARKER: int(marker.group(1)), "front_matter": front}
+    foreword_title = _front_string(front, "foreword_title")
+    titles = _front_strings(front, "chapter_titles")
+    lines = text[front_match.end() :].split("\n")
+    heads = [i for i, line in enumerate(lines) if _EXPORT_HEADING.match(line)]
+    chapters: list[ParsedChapter] = []
+    preamble = "\n".join(lines[: heads[0] if heads else len(lines)]).strip("\n")
+    if preamble.strip():
+        chapters.append(ParsedChapter(fallback_title, preamble))
+    for n, start in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        body = lines[start + 1 : end]
+        if body and body[0] == "":
+            body = body[1:]
+        if body and body[-1] == "":
+            body = body[:-1]
+        heading = lines[start]
+        title = heading[2:] if heading.startswith("# ") else heading[1:].strip()
+        if n == 0 and foreword_title is not None and title == export_heading_title(foreword_title):
+            details["foreword"] = "\n".join(body)
+            continue
+        index = len(chapters) - (1 if preamble.strip() else 0)
+        if index < len(titles) and export_heading_title(titles[index]) == title:
+            title = titles[index]
+        chapters.append(ParsedChapter(title, "\n".join(unescape_export_line(x) for x in body)))
+    return chapters, details
+
+
 def split_plain(text: str, fallback_title: str) -> list[ParsedChapter]:
     lines = text.split("\n")
     cuts = [
@@ -161,7 +288,11 @@ def parse_text_file(path: Path, encoding: str | None = None) -> ParsedText:
     is_markdown = path.suffix.lower() in (".md", ".markdown", ".mdown", ".mkd")
     details: dict[str, object] = {}
     title = path.stem
-    if is_markdown:
+    exported = split_coauthor_export(text, title)  # whatever its file name says
+    if exported is not None:
+        chapters, details = exported  # an export of only the foreword has no chapters
+        is_markdown = True
+    elif is_markdown:
         chapters = split_markdown(text, title)
     else:
         gutenberg = _gutenberg(text)
@@ -170,6 +301,6 @@ def parse_text_file(path: Path, encoding: str | None = None) -> ParsedText:
         chapters = split_plain(text, title)
         if gutenberg is not None and len(chapters) > 1 and chapters[0].title == title:
             details["title_page"] = chapters.pop(0).text
-    if not chapters:  # an empty file still arrives, as one empty chapter
+    if not chapters and exported is None:  # an empty file still arrives, as one empty chapter
         chapters = [ParsedChapter(title, "")]
     return ParsedText(path, "markdown" if is_markdown else "text", used, digest, chapters, details)

@@ -67,7 +67,9 @@ class Paragraph:
     @property
     def ai_share(self) -> float:
         total = sum(len(s.text) for s in self.spans)
-        return sum(len(s.text) for s in self.spans if s.origin is Origin.AI) / total if total else 0.0
+        return (
+            sum(len(s.text) for s in self.spans if s.origin is Origin.AI) / total if total else 0.0
+        )
 
 
 @dataclass
@@ -112,7 +114,9 @@ class BookDocument:
         )
 
 
-def _paragraphs(project_chapter_text: str, runs: list[tuple[int, Origin, str | None]]) -> list[Paragraph]:
+def _paragraphs(
+    project_chapter_text: str, runs: list[tuple[int, Origin, str | None]]
+) -> list[Paragraph]:
     """Split on blank lines; each paragraph keeps its spans (single newlines stay inside)."""
     result: list[Paragraph] = []
     text = project_chapter_text
@@ -149,10 +153,17 @@ def build_document(
 ) -> BookDocument:
     roles = measure_roles(project.chapters, project.generations)
     custom = project.meta.foreword.strip()
-    foreword = paragraphs(custom) if custom else paragraphs(render_foreword(project.meta, roles, template_dirs))
+    foreword = (
+        paragraphs(custom)
+        if custom
+        else paragraphs(render_foreword(project.meta, roles, template_dirs))
+    )
     chapters = [
         ChapterDoc(
-            chapter.id, number, chapter.title, chapter.text.text,
+            chapter.id,
+            number,
+            chapter.title,
+            chapter.text.text,
             _paragraphs(chapter.text.text, list(chapter.text.runs())),
             measure_roles([chapter], project.generations),
         )
@@ -199,7 +210,9 @@ def prepare_export(
         if problems:
             lines = [f"the reworded foreword: {p}" for p in problems]
             raise ExportRefused(
-                "The reworded foreword no longer states the measured facts: " + "; ".join(problems) + ".",
+                "The reworded foreword no longer states the measured facts: "
+                + "; ".join(problems)
+                + ".",
                 lines,
             )
     return document
@@ -209,7 +222,9 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """Write through ``write(temp_path)`` beside ``target``, fsync, then rename over it."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".part", dir=target.parent
+    )
     os.close(handle)
     temp = Path(temp_name)
     try:

@@ -32,16 +32,41 @@ _PROVIDER_NAMES = {
 }
 
 _FORBIDDEN = [
-    (re.compile(r"\b(entirely|wholly|completely|fully|100\s?%)\s+(human[- ]written|written by (a |the )?(human|author|hand))", re.IGNORECASE),
-     "it presents the work as wholly human-written"),
-    (re.compile(r"\bwithout (the )?(any |help of )?(AI|artificial intelligence|a language model|machine)", re.IGNORECASE),
-     "it says the work was written without AI"),
-    (re.compile(r"\b(no|none of the) (AI|artificial intelligence|language model) (was|were) used\b", re.IGNORECASE),
-     "it says no AI was used"),
-    (re.compile(r"\b(entirely|wholly|completely|fully|100\s?%)\s+(AI|machine|model)[- ](written|generated)", re.IGNORECASE),
-     "it presents the work as wholly machine-written"),
-    (re.compile(r"\b(entirely|wholly|completely)\s+(written|generated)\s+by\s+(an? |the )?(AI|machine|model|language model)", re.IGNORECASE),
-     "it presents the work as wholly machine-written"),
+    (
+        re.compile(
+            r"\b(entirely|wholly|completely|fully|100\s?%)\s+(human[- ]written|written by (a |the )?(human|author|hand))",
+            re.IGNORECASE,
+        ),
+        "it presents the work as wholly human-written",
+    ),
+    (
+        re.compile(
+            r"\bwithout (the )?(any |help of )?(AI|artificial intelligence|a language model|machine)",
+            re.IGNORECASE,
+        ),
+        "it says the work was written without AI",
+    ),
+    (
+        re.compile(
+            r"\b(no|none of the) (AI|artificial intelligence|language model) (was|were) used\b",
+            re.IGNORECASE,
+        ),
+        "it says no AI was used",
+    ),
+    (
+        re.compile(
+            r"\b(entirely|wholly|completely|fully|100\s?%)\s+(AI|machine|model)[- ](written|generated)",
+            re.IGNORECASE,
+        ),
+        "it presents the work as wholly machine-written",
+    ),
+    (
+        re.compile(
+            r"\b(entirely|wholly|completely)\s+(written|generated)\s+by\s+(an? |the )?(AI|machine|model|language model)",
+            re.IGNORECASE,
+        ),
+        "it presents the work as wholly machine-written",
+    ),
 ]
 _RESPONSIBILITY = re.compile(r"\bresponsib", re.IGNORECASE)
 
@@ -60,7 +85,9 @@ def _author(meta: BookMeta) -> str:
 
 
 def _models_sentence(models: list[tuple[str, str]]) -> str:
-    parts = [f"{name} (through {_PROVIDER_NAMES.get(provider, provider)})" for name, provider in models]
+    parts = [
+        f"{name} (through {_PROVIDER_NAMES.get(provider, provider)})" for name, provider in models
+    ]
     if not parts:
         return "a language model"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -109,7 +136,11 @@ def render_foreword(meta: BookMeta, roles: Roles, template_dirs: list[Path] | No
 def paragraphs(text: str) -> list[str]:
     """Paragraphs of a plain text: blank lines separate them; inner line breaks become spaces."""
     blocks = re.split(r"\n\s*\n", text.strip())
-    return [" ".join(line.strip() for line in block.splitlines()).strip() for block in blocks if block.strip()]
+    return [
+        " ".join(line.strip() for line in block.splitlines()).strip()
+        for block in blocks
+        if block.strip()
+    ]
 
 
 def foreword_facts(roles: Roles) -> ForewordFacts:
@@ -128,7 +159,10 @@ def check_foreword(text: str, facts: ForewordFacts) -> list[str]:
         for model in facts.models
         if model.lower() not in flat.lower()
     ]
-    for label, value in (("the model's share", facts.ai_percent), ("the author's share", facts.human_percent)):
+    for label, value in (
+        ("the model's share", facts.ai_percent),
+        ("the author's share", facts.human_percent),
+    ):
         if not re.search(rf"(?<!\d){value}\s?(%|per ?cent)", flat, re.IGNORECASE):
             problems.append(f"it does not state {label} of the text ({value}%)")
     if not _RESPONSIBILITY.search(flat):

@@ -141,11 +141,15 @@ def measure_roles(chapters: list[Chapter], generations: dict[str, Generation]) -
                 present.add(ref)
     ids = {c.id for c in chapters}
     in_scope = {gid: g for gid, g in generations.items() if gid in present or g.chapter_id in ids}
-    measures = generation_measures(chapters, {gid: g for gid, g in in_scope.items() if gid in present})
+    measures = generation_measures(
+        chapters, {gid: g for gid, g in in_scope.items() if gid in present}
+    )
     drafted = sum(m.original for m in measures.values())
     surviving = sum(m.surviving for m in measures.values())
     typed = sum(m.human_inserted for m in measures.values())
-    used = sorted({(g.model, g.provider) for gid, g in in_scope.items() if gid in present or g.inserted_at})
+    used = sorted(
+        {(g.model, g.provider) for gid, g in in_scope.items() if gid in present or g.inserted_at}
+    )
     states = [g.review_state for g in in_scope.values() if g.inserted_at is not None]
     return Roles(
         chars=chars,
@@ -162,4 +166,3 @@ def measure_roles(chapters: list[Chapter], generations: dict[str, Generation]) -
         chapters=len(chapters),
         per_generation=list(measures.values()),
     )
-

@@ -574,7 +574,9 @@ class ProjectFile:
                 )
             ]
         except sqlite3.DatabaseError as exc:
-            raise ProjectFileError(f"{self.path} is damaged: its review log cannot be read ({exc}).") from exc
+            raise ProjectFileError(
+                f"{self.path} is damaged: its review log cannot be read ({exc})."
+            ) from exc
 
     def snapshots(self) -> dict[int, tuple[str, str, str, int]]:
         """Each chapter's stored text, runs, process and the event its snapshot reflects."""

@@ -78,7 +78,12 @@ class AiController(QObject):
         self.share_action.triggered.connect(self.copy_for_sharing)
         self.settings_action = QAction("&Model Settings…", window)
         self.settings_action.triggered.connect(self.open_settings)
-        for action in (self.generate_action, self.review_action, self.share_action, self.settings_action):
+        for action in (
+            self.generate_action,
+            self.review_action,
+            self.share_action,
+            self.settings_action,
+        ):
             menu.addAction(action)
         menu.addAction(self.ai_dock.toggleViewAction())
         menu.addAction(self.review_dock.toggleViewAction())
@@ -114,9 +119,14 @@ class AiController(QObject):
 
     def save_config(self, config: ProviderConfig) -> None:
         self.window.settings.qsettings.setValue(_SETTINGS_KEY, json.dumps(config.to_dict()))
-        if config.kind is ProviderKind.EMBEDDED and config.model_path != self.providers.config.model_path:
+        if (
+            config.kind is ProviderKind.EMBEDDED
+            and config.model_path != self.providers.config.model_path
+        ):
             self.providers.embedded.stop()
-            self.providers.embedded = EmbeddedServer(None if not config.model_path else Path(config.model_path))
+            self.providers.embedded = EmbeddedServer(
+                None if not config.model_path else Path(config.model_path)
+            )
         self.providers.config = config
         self.update_provider_status()
 
@@ -132,16 +142,20 @@ class AiController(QObject):
             self.panel.set_provider_status(self.providers.embedded.status())
         else:
             where = config.base_url or "api.openai.com"
-            self.panel.set_provider_status(f"{config.kind.value}: {self.providers.model_name()} at {where}")
+            self.panel.set_provider_status(
+                f"{config.kind.value}: {self.providers.model_name()} at {where}"
+            )
 
     # -- generating -------------------------------------------------------------------------
 
     def _generate_from_menu(self) -> None:
         self.ai_dock.show()
         self.ai_dock.raise_()
-        self.panel._request()  # noqa: SLF001 - the panel's own request with its current fields
+        self.panel._request()
 
-    def start_generation(self, mode: Mode, instruction: str, temperature: float, max_tokens: int) -> None:
+    def start_generation(
+        self, mode: Mode, instruction: str, temperature: float, max_tokens: int
+    ) -> None:
         window = self.window
         project, chapter = window.project, window.chapter
         if project is None or chapter is None:
@@ -158,9 +172,14 @@ class AiController(QObject):
             return
         text = chapter.text
         request = build_request(
-            mode, before=text.text_in(0, start), selection=text.text_in(start, end),
-            instruction=instruction, synopsis=project.meta.synopsis, notes=project.meta.notes,
-            temperature=temperature, max_tokens=max_tokens,
+            mode,
+            before=text.text_in(0, start),
+            selection=text.text_in(start, end),
+            instruction=instruction,
+            synopsis=project.meta.synopsis,
+            notes=project.meta.notes,
+            temperature=temperature,
+            max_tokens=max_tokens,
             context_tokens=self.providers.config.context_tokens,
         )
         self.request_context = (chapter.id, start, end)
@@ -171,7 +190,11 @@ class AiController(QObject):
 
         def work(report: Callable[[object], None], cancel: threading.Event) -> GenerationRun:
             return generate(
-                providers, request, new_id=lambda: ids.pop(0), clock=now_ms, chapter_id=chapter_id,
+                providers,
+                request,
+                new_id=lambda: ids.pop(0),
+                clock=now_ms,
+                chapter_id=chapter_id,
                 on_delta=lambda i, t: report(("delta", i, t)),
                 on_wait=lambda s, attempt, why: report(("wait", s, attempt, why)),
                 on_note=lambda note: report(("note", note)),
@@ -179,12 +202,15 @@ class AiController(QObject):
             )
 
         self.panel.start(request.alternatives)
-        if providers.config.kind is ProviderKind.EMBEDDED and providers.embedded.state.value != "running":
+        if (
+            providers.config.kind is ProviderKind.EMBEDDED
+            and providers.embedded.state.value != "running"
+        ):
             self.panel.show_note("Starting the local model…")
         self.job = Job(work, self)
         self.job.progress.connect(self._on_progress)
         self.job.finished.connect(self._on_finished)
-        self.job.failed.connect(lambda message: self._on_failed(message))
+        self.job.failed.connect(self._on_failed)
         self.job.start()
 
     def _on_progress(self, item: object) -> None:
@@ -194,7 +220,9 @@ class AiController(QObject):
             self.panel.append(index, text)
         elif kind == "wait":
             seconds, attempt, why = rest
-            self.panel.show_note(f"The server is busy ({why}); trying again in {seconds:g} s (attempt {attempt + 1}).")
+            self.panel.show_note(
+                f"The server is busy ({why}); trying again in {seconds:g} s (attempt {attempt + 1})."
+            )
         elif kind == "note":
             self.panel.show_note(rest[0])
         self.update_provider_status()
@@ -224,7 +252,8 @@ class AiController(QObject):
             cancelled = any(r.outcome is Outcome.CANCELLED and r.output for r in run.records)
             suffix = " Insert it only if you want it." if cancelled else ""
             self.panel.show_note(
-                str(run.error) + suffix, error=run.error.kind is not FailureKind.CANCELLED,
+                str(run.error) + suffix,
+                error=run.error.kind is not FailureKind.CANCELLED,
                 settings_link=run.error.opens_settings,
             )
         self.update_provider_status()
@@ -245,7 +274,11 @@ class AiController(QObject):
         record = run.records[index]
         if not record.output or record.id not in project.generations:
             return
-        if self.request_context and self.request_context[0] == chapter.id and self.request_mode in (Mode.REWRITE, Mode.EXPAND):
+        if (
+            self.request_context
+            and self.request_context[0] == chapter.id
+            and self.request_mode in (Mode.REWRITE, Mode.EXPAND)
+        ):
             _, start, end = self.request_context
             window.editor.select_range(start, min(end, len(chapter.text)))
         window.editor.insert_generated(record.output, record.id)
@@ -331,7 +364,8 @@ class AiController(QObject):
             return False
         if generation_id not in self.shown:
             self.window.statusBar().showMessage(
-                f"Read the passage first: {generation_id} has not been shown yet (press Enter in the queue to go to it).", 8000
+                f"Read the passage first: {generation_id} has not been shown yet (press Enter in the queue to go to it).",
+                8000,
             )
             return False
         reviewer = self.reviewer_name()
@@ -405,22 +439,29 @@ class AiController(QObject):
         if start == end:
             window.statusBar().showMessage("Select the passage to share first.", 6000)
             return False
-        result = check_gate(project.chapters, project.generations, Scope.selection(chapter.id, start, end))
+        result = check_gate(
+            project.chapters, project.generations, Scope.selection(chapter.id, start, end)
+        )
         if not result.allowed:
             dialog = GateDialog("Copy for sharing", result, window)
             dialog.go_to_requested.connect(self.go_to_range)
             dialog.exec()
             return False
         text = chapter.text.text_in(start, end)
-        models = sorted({
-            project.generations[ref].model for _, origin, ref in chapter.text.runs_in(start, end)
-            if origin is Origin.AI and ref in project.generations
-        })
+        models = sorted(
+            {
+                project.generations[ref].model
+                for _, origin, ref in chapter.text.runs_in(start, end)
+                if origin is Origin.AI and ref in project.generations
+            }
+        )
         if models:
             author = project.meta.author or "the author"
             text += f"\n\n[AI-generated in part with {', '.join(models)}; reviewed by {author}.]"
         QApplication.clipboard().setText(text)
-        window.statusBar().showMessage("Copied for sharing" + (", labelled as AI-generated." if models else "."), 6000)
+        window.statusBar().showMessage(
+            "Copied for sharing" + (", labelled as AI-generated." if models else "."), 6000
+        )
         return True
 
     # -- shutdown ---------------------------------------------------------------------------
@@ -430,4 +471,3 @@ class AiController(QObject):
             self.job.cancel()
             self.job.wait(10_000)
         self.providers.embedded.stop()
-

@@ -69,7 +69,9 @@ class AiPanel(QWidget):
         self.preview = QPlainTextEdit()
         self.preview.setReadOnly(True)
         self.preview.setObjectName("aiPreview")
-        self.preview.setPlaceholderText("The model's text appears here; the manuscript is untouched until you insert it.")
+        self.preview.setPlaceholderText(
+            "The model's text appears here; the manuscript is untouched until you insert it."
+        )
         self.alternatives = QListWidget()
         self.alternatives.setObjectName("aiAlternatives")
         self.alternatives.hide()
@@ -85,7 +87,12 @@ class AiPanel(QWidget):
         form.addRow("Temperature:", self.temperature)
         form.addRow("Length:", self.length)
         buttons = QHBoxLayout()
-        for button in (self.generate_button, self.cancel_button, self.regenerate_button, self.insert_button):
+        for button in (
+            self.generate_button,
+            self.cancel_button,
+            self.regenerate_button,
+            self.insert_button,
+        ):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.provider)
@@ -102,7 +109,11 @@ class AiPanel(QWidget):
         self.insert_button.clicked.connect(lambda: self.insert_requested.emit(self.chosen()))
         self.alternatives.currentRowChanged.connect(self._show_alternative)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._request)
-        QShortcut(QKeySequence("Ctrl+Shift+Return"), self, lambda: self.insert_requested.emit(self.chosen()))
+        QShortcut(
+            QKeySequence("Ctrl+Shift+Return"),
+            self,
+            lambda: self.insert_requested.emit(self.chosen()),
+        )
         QShortcut(QKeySequence("Escape"), self, self.cancel_requested.emit)
         self._outputs: list[str] = []
         self.set_running(running=False, has_result=False)
@@ -113,8 +124,10 @@ class AiPanel(QWidget):
     def _request(self) -> None:
         if self.generate_button.isEnabled() or self.regenerate_button.isEnabled():
             self.generate_requested.emit(
-                self.current_mode(), self.instruction.text().strip(),
-                self.temperature.value(), self.length.value(),
+                self.current_mode(),
+                self.instruction.text().strip(),
+                self.temperature.value(),
+                self.length.value(),
             )
 
     def set_running(self, *, running: bool, has_result: bool) -> None:

@@ -37,16 +37,17 @@ def create_window(settings: AppSettings, argv: list[str]) -> MainWindow:
         target = Path(requested)
     elif settings.first_run_done and settings.last_project and Path(settings.last_project).exists():
         target = Path(settings.last_project)
-    if target is None or not window.open_project(target):
-        if not window.open_project(sample_path(settings)):
-            logger.error("The sample book could not be opened")
+    opened = target is not None and window.open_project(target)
+    if not opened and not window.open_project(sample_path(settings)):
+        logger.error("The sample book could not be opened")
     settings.first_run_done = True
     return window
 
 
 def run(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
     app.setApplicationName("Coauthor")
     app.setOrganizationName("Coauthor")
     app.setApplicationVersion(__version__)

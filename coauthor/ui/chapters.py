@@ -6,6 +6,8 @@ Renames, moves, additions and removals go through ``Project`` (so they enter the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
@@ -84,7 +86,7 @@ class ChapterListModel(QAbstractListModel):
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return [_MIME_ROW]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
         mime = QMimeData()
         if indexes:
             mime.setData(_MIME_ROW, QByteArray(str(indexes[0].row()).encode()))
@@ -126,7 +128,7 @@ class ChapterListView(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAccessibleName("Chapters")
 
-    def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:  # noqa: N802
+    def currentChanged(self, current: _Index, previous: _Index) -> None:  # noqa: N802
         super().currentChanged(current, previous)
         model = self.model()
         if isinstance(model, ChapterListModel) and current.isValid():

@@ -15,9 +15,9 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
-    QShowEvent,
     QFont,
     QKeySequence,
+    QShowEvent,
     QTextCursor,
     QTextDocument,
     QUndoGroup,
@@ -57,6 +57,7 @@ from coauthor.ui.highlighter import ProvenanceHighlighter, ViewMode
 from coauthor.ui.legend import Legend
 from coauthor.ui.maps import BookMap, OverviewStrip
 from coauthor.ui.palette import palette_for
+from coauthor.ui.publishing import PublishController
 from coauthor.ui.session import ProjectSession
 from coauthor.ui.settings import AppSettings
 
@@ -151,12 +152,15 @@ class MainWindow(QMainWindow):
         self.overview.setVisible(self.settings.show_overview)
         self.show_overview_action.setChecked(self.settings.show_overview)
         self.ai = AiController(self)
+        self.publish = PublishController(self)
         self._show_no_project()
 
     # -- wiring -----------------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        def action(text: str, slot, shortcut: QKeySequence | str | None = None) -> QAction:
+        def action(
+            text: str, slot, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
+        ) -> QAction:
             act = QAction(text, self)
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
@@ -280,7 +284,7 @@ class MainWindow(QMainWindow):
         self.overview.jump_requested.connect(self.jump_to)
         self.book_map.open_requested.connect(self.open_place)
         self.chapter_view.open_requested.connect(self.show_chapter)
-        self.find_dialog.find_requested.connect(self.find)
+        self.find_dialog.find_requested.connect(self.find_text)
         self.find_dialog.replace_requested.connect(self.replace_one)
         self.find_dialog.replace_all_requested.connect(self.replace_all)
         self.undo_group.indexChanged.connect(lambda _: self._on_text_changed())
@@ -809,11 +813,11 @@ class MainWindow(QMainWindow):
     def find_next(self) -> None:
         text = self.find_dialog.find_edit.text()
         if text:
-            self.find(text, False, self.find_dialog.case.isChecked())
+            self.find_text(text, False, self.find_dialog.case.isChecked())
         else:
             self.show_find(replace=False)
 
-    def find(self, text: str, backwards: bool, match_case: bool) -> bool:
+    def find_text(self, text: str, backwards: bool, match_case: bool) -> bool:
         flags = QTextDocument.FindFlag(0)
         if backwards:
             flags |= QTextDocument.FindFlag.FindBackward
@@ -836,7 +840,7 @@ class MainWindow(QMainWindow):
         same = selected == text if match_case else selected.lower() == text.lower()
         if cursor.hasSelection() and same:
             cursor.insertText(replacement)
-        self.find(text, False, match_case)
+        self.find_text(text, False, match_case)
 
     def replace_all(self, text: str, replacement: str, match_case: bool) -> int:
         if self.chapter is None or not text:
@@ -905,11 +909,11 @@ def _single_shot(parent: QWidget, ms: int, slot) -> QTimer:
 
 
 def _format_ms(ms: int) -> str:
-    import datetime as _dt
+    import datetime as dt
 
     if not ms:
         return "unknown time"
-    return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _escape(text: str) -> str:

@@ -44,7 +44,9 @@ __all__ = ["ModelSettingsDialog"]
 
 
 class ModelSettingsDialog(QDialog):
-    def __init__(self, config: ProviderConfig, embedded: EmbeddedServer, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, config: ProviderConfig, embedded: EmbeddedServer, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model Settings")
         self.setObjectName("modelSettings")
@@ -62,7 +64,9 @@ class ModelSettingsDialog(QDialog):
         self.refresh_models = QPushButton("List models")
         self.model_path = QLineEdit(config.model_path)
         default = default_model_path()
-        self.model_path.setPlaceholderText(str(default) if default else "no default model installed")
+        self.model_path.setPlaceholderText(
+            str(default) if default else "no default model installed"
+        )
         browse = QPushButton("Choose .gguf…")
         browse.clicked.connect(self._choose_gguf)
         self.key = QLineEdit()
@@ -100,9 +104,14 @@ class ModelSettingsDialog(QDialog):
         form.addRow("Timeout:", self.timeout)
         form.addRow("Context window:", self.context)
         self._rows = {
-            "base_url": self.base_url, "model": self.model, "gguf": self.model_path, "key": self.key,
+            "base_url": self.base_url,
+            "model": self.model,
+            "gguf": self.model_path,
+            "key": self.key,
         }
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -119,9 +128,12 @@ class ModelSettingsDialog(QDialog):
 
     def config(self) -> ProviderConfig:
         return ProviderConfig(
-            ProviderKind(self.kind.currentData()), self.base_url.text().strip(),
-            self.model.currentText().strip(), self.model_path.text().strip(),
-            self.timeout.value(), self.context.value(),
+            ProviderKind(self.kind.currentData()),
+            self.base_url.text().strip(),
+            self.model.currentText().strip(),
+            self.model_path.text().strip(),
+            self.timeout.value(),
+            self.context.value(),
         )
 
     def _update_fields(self) -> None:
@@ -142,12 +154,18 @@ class ModelSettingsDialog(QDialog):
         hint = {
             "keyring": f"A key is stored in the system keyring ({keys.mask(stored)}); type a new one to replace it.",
             "environment": f"Using {keys.ENV_VARIABLE} from the environment ({keys.mask(stored)}).",
-        }.get(source, "No key is stored." + (" Optional for most local servers." if kind is ProviderKind.COMPATIBLE else ""))
+        }.get(
+            source,
+            "No key is stored."
+            + (" Optional for most local servers." if kind is ProviderKind.COMPATIBLE else ""),
+        )
         self.key.setPlaceholderText(keys.mask(stored) if stored else "paste a key")
         self.key_status.setText(hint if available else f"{hint} {message}")
 
     def _choose_gguf(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", str(Path.home()), "GGUF models (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a GGUF model", str(Path.home()), "GGUF models (*.gguf)"
+        )
         if path:
             self.model_path.setText(path)
 

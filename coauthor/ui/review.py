@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence, QShortcut, QUndoCommand
 from PySide6.QtWidgets import (
     QDialog,
@@ -63,7 +63,9 @@ def pending_items(project: Project) -> list[PendingItem]:
     for ref, (chapter, start, end) in spans.items():
         generation = project.generations[ref]
         words = " ".join(chapter.text.text_in(start, min(end, start + 200)).split()[:8])
-        items.append(PendingItem(ref, chapter, start, end, words, generation.model, generation.created))
+        items.append(
+            PendingItem(ref, chapter, start, end, words, generation.model, generation.created)
+        )
     order = {c.id: i for i, c in enumerate(project.chapters)}
     items.sort(key=lambda item: (order[item.chapter.id], item.start))
     return items
@@ -83,7 +85,9 @@ def _age(ms: int) -> str:
 class ReviewCommand(QUndoCommand):
     """A change of review state, undoable (undo records the return to the previous state)."""
 
-    def __init__(self, project: Project, generation_id: str, state: ReviewState, reviewer: str) -> None:
+    def __init__(
+        self, project: Project, generation_id: str, state: ReviewState, reviewer: str
+    ) -> None:
         super().__init__(f"{state.value.capitalize()} {generation_id}")
         generation = project.generations[generation_id]
         self.project = project
@@ -132,7 +136,11 @@ class ReviewQueue(QWidget):
         self.reject_button.clicked.connect(lambda: self._emit(self.reject_requested))
         self.edit_button.clicked.connect(lambda: self._emit(self.edit_requested))
         self.tree.itemActivated.connect(lambda *_: self._emit(self.go_to_requested))
-        for key, signal in (("A", self.approve_requested), ("R", self.reject_requested), ("E", self.edit_requested)):
+        for key, signal in (
+            ("A", self.approve_requested),
+            ("R", self.reject_requested),
+            ("E", self.edit_requested),
+        ):
             shortcut = QShortcut(QKeySequence(key), self.tree)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda s=signal: self._emit(s))
@@ -142,27 +150,32 @@ class ReviewQueue(QWidget):
         item = self.tree.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
 
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         gen_id = self.current_id()
         if gen_id:
-            signal.emit(gen_id)  # type: ignore[attr-defined]
+            signal.emit(gen_id)
 
     def set_items(self, items: list[PendingItem]) -> None:
         current = self.current_id()
         self.tree.clear()
         for item in items:
-            row = QTreeWidgetItem([item.chapter.title, item.first_words + "…", item.model, _age(item.created)])
+            row = QTreeWidgetItem(
+                [item.chapter.title, item.first_words + "…", item.model, _age(item.created)]
+            )
             row.setData(0, Qt.ItemDataRole.UserRole, item.generation_id)
             row.setToolTip(1, f"{item.generation_id}: characters {item.start}-{item.end}")
             self.tree.addTopLevelItem(row)
             if item.generation_id == current:
                 self.tree.setCurrentItem(row)
-        if self.tree.currentItem() is None and self.tree.topLevelItemCount():
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        first = self.tree.topLevelItem(0)
+        if self.tree.currentItem() is None and first is not None:
+            self.tree.setCurrentItem(first)
         count = len(items)
         self.summary.setText(
             f"{count} passage{'s' if count != 1 else ''} pending review. Nothing pending can be "
-            "exported or shared." if count else "Nothing is pending review."
+            "exported or shared."
+            if count
+            else "Nothing is pending review."
         )
         for button in (self.go_button, self.approve_button, self.reject_button, self.edit_button):
             button.setEnabled(bool(count))
@@ -176,7 +189,7 @@ class GateDialog(QDialog):
     def __init__(self, action: str, result: GateResult, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{action}: review needed")
-        self.result = result
+        self.gate_result = result
         count = len(result.passages)
         intro = QLabel(
             f"{action} is not possible yet: {count} passage{'s' if count != 1 else ''} "

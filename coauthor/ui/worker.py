@@ -50,7 +50,8 @@ class Job(QObject):
     failed = Signal(str)
 
     def __init__(
-        self, work: Callable[[Callable[[object], None], threading.Event], object],
+        self,
+        work: Callable[[Callable[[object], None], threading.Event], object],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)

@@ -198,10 +198,10 @@ def test_find_selects_the_next_match_and_wraps(window: MainWindow) -> None:
     starts = [i for i in range(len(text)) if text.lower().startswith("tide", i)]
     assert len(starts) >= 2
     for expected in [*starts, starts[0]]:  # the last search wraps to the top
-        assert window.find("tide", False, False)
+        assert window.find_text("tide", False, False)
         assert window.editor.textCursor().selectedText().lower() == "tide"
         assert window.editor.selection_range() == (expected, expected + 4)
-    assert not window.find("kraken", False, False)
+    assert not window.find_text("kraken", False, False)
 
 
 def test_replace_all_is_one_undo_step(window: MainWindow) -> None:

@@ -1,0 +1,255 @@
+"""HTML export: the book as one self-contained HTML5 file.
+
+``export_html`` renders a ``BookDocument`` (already through the gate, see ``prepare_export``)
+through the Jinja2 template ``book.html.j2`` (a file of that name in a user templates folder
+overrides it, as for the foreword):
+
+- a title page (title, subtitle, author, company) with the disclosure of
+  ``BookDocument.disclosure``; the foreword ("How this book was written") with its table of
+  roles per chapter; a table of contents with the foreword first; then each chapter as a
+  ``<section>`` with an ``<h2>``. Blank lines separate paragraphs (``<p>``); a single newline
+  inside a paragraph becomes ``<br>``;
+- the disclosure, the category, the model's share and the models are also in ``<meta>``
+  elements (``ai-disclosure``, ``ai-category``, ``ai-share``, ``ai-models``);
+- every piece of book text is escaped (Jinja2 autoescaping, or ``markupsafe.escape`` for the
+  paragraphs built here) after characters HTML and XML forbid become U+FFFD, so markup,
+  scripts, event attributes and ``javascript:`` links in the text come out as inert, visible
+  text. A Content-Security-Policy ``<meta>`` forbids scripts and every network load as a second
+  line of defence; the page loads nothing (its CSS is inline);
+- with ``provenance_styling`` the text not typed by the author is marked (model text with a
+  tinted background and a solid underline, pasted text dashed, imported text dotted), each
+  marked stretch has a ``title`` naming the generation or import, and a legend explains it;
+- the file is written atomically (``atomic_write``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from coauthor.core.generation import Generation
+from coauthor.core.origin import Origin
+from coauthor.publish.document import (
+    BookDocument,
+    Paragraph,
+    Progress,
+    atomic_write,
+    clean_xml_text,
+)
+from coauthor.publish.markdown_export import roles_table
+from coauthor.sample import resources_dir
+
+__all__ = [
+    "BOOK_TEMPLATE",
+    "CONTENT_SECURITY_POLICY",
+    "environment",
+    "export_html",
+    "html_text",
+    "iso_time",
+    "paragraph_html",
+    "render_html",
+]
+
+BOOK_TEMPLATE = "book.html.j2"
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+LEGEND = (
+    "In this edition, text first drafted by a language model has a tinted background and a "
+    "solid underline, pasted text a dashed underline and imported text a dotted underline; "
+    "each marked passage's tooltip names the generation or the import it came from."
+)
+
+_NOT_HTML = re.compile("[\x7f-\x9f\ufdd0-\ufdef]")
+
+# (span, its text) -> (CSS class, tooltip) or None for unmarked text
+Marking = Callable[[Origin, str | None], tuple[str, str] | None]
+
+
+def html_text(value: str) -> str:
+    """Text HTML can carry: characters XML or HTML forbid become U+FFFD (not escaped yet)."""
+    return _NOT_HTML.sub("\ufffd", clean_xml_text(value))
+
+
+def _finalize(value: object) -> object:
+    """Every ``{{ }}`` of the templates: strings are cleaned before autoescaping."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return html_text(value)
+    return value
+
+
+def environment(template_dirs: list[Path] | None = None) -> jinja2.Environment:
+    """Templates from the user's folders first, then ``resources/templates``; autoescaped."""
+    loaders: list[jinja2.BaseLoader] = [
+        jinja2.FileSystemLoader(str(d)) for d in template_dirs or [] if Path(d).is_dir()
+    ]
+    loaders.append(jinja2.FileSystemLoader(str(resources_dir() / "templates")))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def iso_time(ms: int | None) -> str:
+    """Milliseconds since the epoch as UTC ISO 8601 (``2026-05-01T09:30:00Z``); "" for none."""
+    from datetime import UTC, datetime
+
+    if not ms:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _lines(text: str) -> str:
+    """Escaped text with each newline as a line break."""
+    return "<br>\n".join(str(escape(html_text(line))) for line in text.split("\n"))
+
+
+def _runs(
+    paragraph: Paragraph, marking: Marking | None
+) -> list[tuple[tuple[str, str] | None, str]]:
+    """(marking, text) runs of a paragraph, merged where the marking is the same, with the
+    paragraph's leading and trailing whitespace removed."""
+    runs: list[list] = []
+    for span in paragraph.spans:
+        mark = marking(span.origin, span.ref) if marking else None
+        if runs and runs[-1][0] == mark:
+            runs[-1][1] += span.text
+        else:
+            runs.append([mark, span.text])
+    while runs and not runs[0][1].strip():
+        runs.pop(0)
+    while runs and not runs[-1][1].strip():
+        runs.pop()
+    if runs:
+        runs[0][1] = runs[0][1].lstrip()
+        runs[-1][1] = runs[-1][1].rstrip()
+    return [(mark, text) for mark, text in runs]
+
+
+def paragraph_html(paragraph: Paragraph, marking: Marking | None = None) -> Markup:
+    """The inside of a ``<p>``: escaped text, ``<br>`` for newlines, marked spans."""
+    pieces = []
+    for mark, text in _runs(paragraph, marking):
+        if mark is None:
+            pieces.append(_lines(text))
+        else:
+            css, title = mark
+            pieces.append(
+                f'<span class="{escape(css)}" title="{escape(html_text(title))}">'
+                f"{_lines(text)}</span>"
+            )
+    return Markup("".join(pieces))  # noqa: S704 - every piece is escaped above
+
+
+def origin_marking(generations: dict[str, Generation], sources: dict[str, str]) -> Marking:
+    """Classes ``o-ai``, ``o-pasted``, ``o-imported`` with a tooltip naming the source."""
+
+    def mark(origin: Origin, ref: str | None) -> tuple[str, str] | None:
+        if origin is Origin.AI:
+            generation = generations.get(ref or "")
+            if generation is None:
+                return "o-ai", "Drafted by a language model"
+            return "o-ai", f"Drafted by {generation.model} (generation {generation.id})"
+        if origin is Origin.PASTED:
+            return "o-pasted", "Pasted from outside Coauthor"
+        if origin is Origin.IMPORTED:
+            source = sources.get(ref or "")
+            return "o-imported", f"Imported from {source} (import {ref})" if source else "Imported"
+        return None
+
+    return mark
+
+
+def _language(meta_language: str) -> str:
+    language = meta_language.strip().replace("_", "-")
+    if not language:
+        return "en"
+    return language if re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", language) else "und"
+
+
+def book_context(document: BookDocument, provenance_styling: bool) -> dict[str, object]:
+    """What ``book.html.j2`` is rendered with."""
+    meta = document.meta
+    marking = (
+        origin_marking(
+            {g.id: g for g in document.generations}, {i.id: i.source for i in document.imports}
+        )
+        if provenance_styling
+        else None
+    )
+    headers, rows, total = roles_table(document)
+    chapters = [
+        {
+            "number": chapter.number,
+            "id": f"chapter-{chapter.number}",
+            "title": " ".join(chapter.title.split()) or f"Chapter {chapter.number}",
+            "paragraphs": [
+                html for html in (paragraph_html(p, marking) for p in chapter.paragraphs) if html
+            ],
+        }
+        for chapter in document.chapters
+    ]
+    return {
+        "meta": meta,
+        "lang": _language(meta.language),
+        "title": meta.title or "Untitled",
+        "csp": CONTENT_SECURITY_POLICY,
+        "disclosure": document.disclosure,
+        "category": document.roles.category.label,
+        "ai_share": f"{document.roles.share(Origin.AI):.4f}",
+        "ai_percent": document.roles.percent(Origin.AI),
+        "models": ", ".join(f"{name} ({provider})" for name, provider in document.roles.models),
+        "foreword_title": document.foreword_title,
+        "foreword": document.foreword,
+        "table": (
+            {"headers": headers, "rows": rows, "total": total}
+            if document.with_chapter_table and document.chapters
+            else None
+        ),
+        "styling": provenance_styling,
+        "legend": LEGEND,
+        "chapters": chapters,
+    }
+
+
+def render_html(
+    document: BookDocument,
+    *,
+    provenance_styling: bool = False,
+    template_dirs: list[Path] | None = None,
+) -> str:
+    template = environment(template_dirs).get_template(BOOK_TEMPLATE)
+    return template.render(**book_context(document, provenance_styling))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 with ``\\n`` newlines; lone surrogates (which UTF-8 cannot hold) as U+FFFD."""
+    with path.open("w", encoding="utf-8", errors="replace", newline="\n") as stream:
+        stream.write(text)
+
+
+def export_html(
+    document: BookDocument,
+    target: Path,
+    *,
+    provenance_styling: bool = False,
+    progress: Progress | None = None,
+    template_dirs: list[Path] | None = None,
+) -> Path:
+    """Write the book as one self-contained HTML file (atomically) and return its path."""
+    if progress:
+        progress(0, 2, "Rendering the book")
+    text = render_html(document, provenance_styling=provenance_styling, template_dirs=template_dirs)
+    if progress:
+        progress(1, 2, "Writing the file")
+    path = atomic_write(Path(target), lambda temp: write_text(temp, text))
+    if progress:
+        progress(2, 2, "Done")
+    return path

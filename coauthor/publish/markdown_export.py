@@ -1,0 +1,398 @@
+r"""Markdown export: the book as one ``.md`` file, or a folder with one file per chapter.
+
+One file
+--------
+
+YAML front matter, then the foreword, then every chapter::
+
+    ---
+    coauthor_export: 1
+    generated_by: "Coauthor"
+    title: "The Tide Clock"
+    subtitle: "A sample book"
+    authors:
+      - "Ada Marlowe"
+    publisher: "..."            (the company, when there is one)
+    language: "en"
+    description: "..."         (when there is one)
+    ai_disclosure: "..."        (BookDocument.disclosure)
+    ai_category: "Some sections AI-generated, with minimal editing"
+    ai_share: 0.3475            (the model's share of the characters, 0 to 1)
+    ai_percent: 35
+    models:
+      - name: "SmolLM2-135M-Instruct (Q4_1)"
+        provider: "embedded"
+    foreword_title: "How this book was written"
+    chapter_titles:
+      - "The Keeper"
+    ---
+
+    # How this book was written
+
+    (the foreword's paragraphs, then the roles table as a Markdown table when the book asks
+    for it)
+
+    # The Keeper
+
+    (the chapter's exact text)
+
+Every string of the front matter is double-quoted with ``\\``, ``\"``, ``\n``, ``\t``,
+``\r`` and ``\uXXXX`` escapes for control characters and line separators; such a scalar is
+valid YAML and valid JSON alike, so titles with ``& < " '`` and line breaks survive any YAML
+reader. ``coauthor_export`` marks the file as Coauthor's own export; ``chapter_titles`` keeps the
+exact titles (a heading cannot hold a line break, so ``# `` lines show it as a space).
+
+Exact text and the line escape
+------------------------------
+
+Each chapter is written as ``# <title>``, a blank line, its text, a newline, and a blank line
+before the next heading. A line of the text that a Markdown reader (and Coauthor's importer)
+would take for structure, that is a level-1 ``#`` heading, a setext ``===`` underline or a
+code fence (```` ``` ```` or ``~~~``), each after up to three spaces, gets one backslash after
+its indentation (``# Not a title`` becomes ``\# Not a title``, which Markdown also shows as
+text). A line that already starts with backslashes before such a line gets one more, so the
+escape is always reversible: ``coauthor import book.md`` recognises the export by its front
+matter, keeps the front matter and the foreword in the import record, and removes exactly
+that backslash (``coauthor.importers.textfiles.escape_export_line`` and
+``unescape_export_line``). Nothing else is changed: trailing spaces, blank lines at the start
+or end of a chapter and every other character come back as they were. (Lone surrogates, which
+UTF-8 cannot hold, are written as U+FFFD.)
+
+Annotations (``annotate=True``, off by default)
+-----------------------------------------------
+
+Text that the author did not type is wrapped, one line piece at a time, in inline HTML::
+
+    <span data-origin="ai" data-generation="g3">text the model drafted</span>
+    <span data-origin="pasted">pasted text</span>
+    <span data-origin="imported" data-import="i1">imported text</span>
+
+Typed text is left bare. An annotated export is for reading the provenance in a Markdown
+viewer; it is not the exact text (the spans stay in it when it is imported again), and its
+front matter says ``annotated: true``.
+
+Folder mode (``folder=True``)
+-----------------------------
+
+``target`` is a folder holding ``00-foreword.md`` (the front matter above and the foreword)
+and ``01-<slug>.md``, ``02-<slug>.md``... (numbers widen past 99 chapters), each with a short
+front matter of its own (the marker, the book, the chapter number and its exact title) so it
+can be imported on its own: ``coauthor import folder/*.md --into book.coauthor`` gives back
+the chapters in order. Markdown files left in the folder by an earlier Coauthor export that
+this export did not write again are removed; no other file is touched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from coauthor.core.origin import Origin
+from coauthor.importers.textfiles import (
+    EXPORT_MARKER,
+    escape_export_line,
+    export_heading_title,
+)
+from coauthor.publish.document import BookDocument, ChapterDoc, Progress, atomic_write
+from coauthor.publish.roles import Roles
+
+__all__ = [
+    "EXPORT_VERSION",
+    "ROLE_HEADERS",
+    "export_markdown",
+    "markdown_chapter",
+    "render_markdown",
+    "roles_table",
+    "slug",
+    "yaml_string",
+]
+
+EXPORT_VERSION = 1
+ROLE_HEADERS = ("Chapter", "By the author", "By the model", "Pasted or imported", "Generations")
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_YAML_ESCAPES: dict[int, str] = {
+    **{code: f"\\u{code:04x}" for code in range(0x20)},
+    **{code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)},
+    **{code: f"\\u{code:04x}" for code in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF)},
+    **dict.fromkeys(range(0xD800, 0xE000), "\\ufffd"),
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+    ord("\t"): "\\t",
+    ord("\r"): "\\r",
+}
+
+
+def yaml_string(value: str) -> str:
+    """A double-quoted YAML scalar for any string (also a valid JSON string)."""
+    return '"' + value.translate(_YAML_ESCAPES) + '"'
+
+
+def _clean(text: str) -> str:
+    """Text UTF-8 can encode: lone surrogates become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def slug(title: str, fallback: str = "chapter") -> str:
+    """A file-name-safe ASCII slug of a title (at most 48 characters)."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    result = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:48].rstrip("-")
+    return result or fallback
+
+
+def _percent(part: int, total: int) -> int:
+    """A whole percentage with the rule of ``Roles.percent``."""
+    if not total:
+        return 0
+    share = part / total
+    value = round(100 * share)
+    if share > 0 and value == 0:
+        return 1
+    if share < 1 and value == 100:
+        return 99
+    return value
+
+
+def _role_cells(roles: Roles) -> list[str]:
+    elsewhere = roles.chars[Origin.PASTED] + roles.chars[Origin.IMPORTED]
+    return [
+        f"{roles.percent(Origin.HUMAN)}%",
+        f"{roles.percent(Origin.AI)}%",
+        f"{_percent(elsewhere, roles.total)}%",
+        str(len(roles.per_generation)),
+    ]
+
+
+def chapter_label(chapter: ChapterDoc) -> str:
+    title = " ".join(chapter.title.split())
+    return f"{chapter.number}. {title or f'Chapter {chapter.number}'}"
+
+
+def roles_table(document: BookDocument) -> tuple[list[str], list[list[str]], list[str]]:
+    """The foreword's table of roles per chapter: headers, one row per chapter, the book row.
+
+    The same columns as the EPUB's table: the author's and the model's shares of the
+    characters, the pasted and imported share, and the model's passages that remain.
+    """
+    rows = [[chapter_label(c), *_role_cells(c.roles)] for c in document.chapters]
+    return list(ROLE_HEADERS), rows, ["Whole book", *_role_cells(document.roles)]
+
+
+def _table_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _markdown_table(document: BookDocument) -> str:
+    headers, rows, total = roles_table(document)
+    lines = [
+        "| " + " | ".join(_table_cell(h) for h in headers) + " |",
+        "|" + "|".join([":---", *("---:" for _ in headers[1:])]) + "|",
+    ]
+    lines.extend("| " + " | ".join(_table_cell(c) for c in row) + " |" for row in [*rows, total])
+    return "\n".join(lines)
+
+
+def _front_matter(fields: Iterable[tuple[str, object]]) -> str:
+    lines = ["---"]
+    for key, value in fields:
+        if isinstance(value, bool):
+            lines.append(f"{key}: {'true' if value else 'false'}")
+        elif isinstance(value, int | float):
+            lines.append(f"{key}: {value}")
+        elif isinstance(value, str):
+            lines.append(f"{key}: {yaml_string(value)}")
+        elif isinstance(value, list) and not value:
+            lines.append(f"{key}: []")
+        elif isinstance(value, list):
+            lines.append(f"{key}:")
+            for item in value:
+                if isinstance(item, dict):
+                    first = True
+                    for name, text in item.items():
+                        lead = "  - " if first else "    "
+                        lines.append(f"{lead}{name}: {yaml_string(str(text))}")
+                        first = False
+                else:
+                    lines.append(f"  - {yaml_string(str(item))}")
+        else:  # pragma: no cover - every field above is one of these
+            raise TypeError(f"cannot write {key!r} in the front matter")
+    lines.append("---")
+    return "\n".join(lines) + "\n"
+
+
+def _book_fields(
+    document: BookDocument, annotate: bool, chapters: bool
+) -> list[tuple[str, object]]:
+    meta = document.meta
+    roles = document.roles
+    fields: list[tuple[str, object]] = [
+        (EXPORT_MARKER, EXPORT_VERSION),
+        ("generated_by", "Coauthor"),
+        ("title", meta.title),
+    ]
+    if meta.subtitle:
+        fields.append(("subtitle", meta.subtitle))
+    fields.append(("authors", [meta.author] if meta.author else []))
+    if meta.company:
+        fields.append(("publisher", meta.company))
+    fields.append(("language", meta.language or "en"))
+    if meta.description:
+        fields.append(("description", meta.description))
+    if meta.rights:
+        fields.append(("rights", meta.rights))
+    fields += [
+        ("ai_disclosure", document.disclosure),
+        ("ai_category", roles.category.label),
+        ("ai_share", round(roles.share(Origin.AI), 4)),
+        ("ai_percent", roles.percent(Origin.AI)),
+        ("models", [{"name": name, "provider": provider} for name, provider in roles.models]),
+        ("foreword_title", document.foreword_title),
+    ]
+    if annotate:
+        fields.append(("annotated", True))
+    if chapters:
+        fields.append(("chapter_titles", [c.title for c in document.chapters]))
+    return fields
+
+
+def _attribute(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _open_tag(origin: Origin, ref: str | None) -> str:
+    if origin is Origin.AI:
+        extra = f' data-generation="{_attribute(ref)}"' if ref else ""
+    elif origin is Origin.IMPORTED:
+        extra = f' data-import="{_attribute(ref)}"' if ref else ""
+    else:
+        extra = ""
+    return f'<span data-origin="{origin.value}"{extra}>'
+
+
+def _annotated(chapter: ChapterDoc) -> str:
+    """The chapter's text with every stretch not typed by the author wrapped in a span."""
+    text = chapter.text
+    out: list[str] = []
+    pos = 0
+    for paragraph in chapter.paragraphs:
+        out.append(text[pos : paragraph.start])
+        pos = paragraph.start
+        for span in paragraph.spans:
+            pos += len(span.text)
+            if span.origin is Origin.HUMAN:
+                out.append(span.text)
+                continue
+            tag = _open_tag(span.origin, span.ref)
+            out.append(
+                "\n".join(
+                    f"{tag}{piece}</span>" if piece else "" for piece in span.text.split("\n")
+                )
+            )
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _escaped(text: str) -> str:
+    return "\n".join(escape_export_line(line) for line in text.split("\n"))
+
+
+def markdown_chapter(chapter: ChapterDoc, *, annotate: bool = False) -> str:
+    """``# <title>``, a blank line, the escaped text and a newline."""
+    body = _annotated(chapter) if annotate else chapter.text
+    return f"# {export_heading_title(chapter.title)}\n\n{_escaped(body)}\n"
+
+
+def _foreword_section(document: BookDocument) -> str:
+    blocks = [_escaped(paragraph) for paragraph in document.foreword]
+    if document.with_chapter_table and document.chapters:
+        blocks.append(_markdown_table(document))
+    body = "\n\n".join(blocks)
+    return f"# {export_heading_title(document.foreword_title)}\n\n{body}\n"
+
+
+def render_markdown(
+    document: BookDocument, *, annotate: bool = False, progress: Progress | None = None
+) -> str:
+    """The one-file export as a string."""
+    total = len(document.chapters) + 1
+    sections = [_foreword_section(document)]
+    if progress:
+        progress(1, total, "Foreword")
+    for chapter in document.chapters:
+        sections.append(markdown_chapter(chapter, annotate=annotate))
+        if progress:
+            progress(chapter.number + 1, total, chapter.title)
+    front = _front_matter(_book_fields(document, annotate, chapters=True))
+    return _clean(front + "\n" + "\n".join(sections))
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as stream:
+        stream.write(text)
+
+
+def _write(target: Path, text: str) -> Path:
+    return atomic_write(target, lambda temp: _write_text(temp, text))
+
+
+def _is_coauthor_export(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return False
+    if not head.startswith("---\n"):
+        return False
+    front = head.split("\n---", 1)[0]
+    return re.search(rf"^{EXPORT_MARKER}:", front, re.MULTILINE) is not None
+
+
+def _export_folder(
+    document: BookDocument, folder: Path, annotate: bool, progress: Progress | None
+) -> Path:
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file; a folder export needs a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    width = max(2, len(str(len(document.chapters))))
+    total = len(document.chapters) + 1
+    files: dict[str, str] = {}
+    front = _front_matter(_book_fields(document, annotate, chapters=False))
+    files[f"{0:0{width}d}-foreword.md"] = front + "\n" + _foreword_section(document)
+    for chapter in document.chapters:
+        fields: list[tuple[str, object]] = [
+            (EXPORT_MARKER, EXPORT_VERSION),
+            ("generated_by", "Coauthor"),
+            ("book", document.meta.title),
+            ("chapter", chapter.number),
+            ("chapter_titles", [chapter.title]),
+        ]
+        if annotate:
+            fields.append(("annotated", True))
+        name = f"{chapter.number:0{width}d}-{slug(chapter.title)}.md"
+        files[name] = _front_matter(fields) + "\n" + markdown_chapter(chapter, annotate=annotate)
+    for done, (name, text) in enumerate(files.items(), 1):
+        _write(folder / name, _clean(text))
+        if progress:
+            progress(done, total, name)
+    for stale in folder.glob("*.md"):
+        if stale.name not in files and _is_coauthor_export(stale):
+            stale.unlink()
+    return folder
+
+
+def export_markdown(
+    document: BookDocument,
+    target: Path,
+    *,
+    folder: bool = False,
+    annotate: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Write the book as Markdown (atomically, file by file); return the file or the folder."""
+    target = Path(target)
+    if folder:
+        return _export_folder(document, target, annotate, progress)
+    return _write(target, render_markdown(document, annotate=annotate, progress=progress))

@@ -1,0 +1,500 @@
+"""Publishing in the app: book details, the foreword, content screening and exports.
+
+Exports take the same path as ``coauthor export`` (``coauthor.exporting``): the text is
+screened, the review gate and the foreword check run, then the file is written off the GUI
+thread with a progress bar. A refusal lists every passage and offers to go to it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from coauthor.ai.moderation import OFFLINE_DESCRIPTION, moderator_for
+from coauthor.core.book import BookMeta
+from coauthor.core.policy import Flag
+from coauthor.exporting import (
+    SUFFIXES,
+    ExportFormat,
+    ExportOptions,
+    ScreeningSummary,
+    render,
+    screen_project,
+)
+from coauthor.publish.document import ExportRefused, prepare_export
+from coauthor.publish.foreword import check_foreword, foreword_facts, render_foreword
+from coauthor.publish.roles import measure_roles
+from coauthor.ui.review import GateDialog
+from coauthor.ui.worker import Job
+
+if TYPE_CHECKING:
+    from coauthor.ui.mainwindow import MainWindow
+
+__all__ = ["BookDetailsDialog", "ForewordDialog", "PublishController"]
+
+_FORMAT_LABELS = {
+    ExportFormat.EPUB: "EPUB 3 e-book",
+    ExportFormat.MARKDOWN: "Markdown",
+    ExportFormat.HTML: "HTML book",
+    ExportFormat.REPORT: "Provenance report (HTML)",
+}
+
+
+class BookDetailsDialog(QDialog):
+    def __init__(self, meta: BookMeta, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Book Details")
+        self.setObjectName("bookDetails")
+        self.meta = meta
+        self.fields: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        for name, label in (
+            ("title", "Title"),
+            ("subtitle", "Subtitle"),
+            ("author", "Author(s)"),
+            ("company", "Company or imprint"),
+            ("language", "Language (e.g. en, fr)"),
+            ("rights", "Rights"),
+            ("cover", "Cover image"),
+        ):
+            edit = QLineEdit(getattr(meta, name))
+            self.fields[name] = edit
+            if name == "cover":
+                row = QHBoxLayout()
+                row.addWidget(edit, 1)
+                browse = QPushButton("Choose…")
+                browse.clicked.connect(self._choose_cover)
+                row.addWidget(browse)
+                form.addRow(label + ":", row)
+            else:
+                form.addRow(label + ":", edit)
+        self.description = QPlainTextEdit(meta.description)
+        self.synopsis = QPlainTextEdit(meta.synopsis)
+        self.notes = QPlainTextEdit(meta.notes)
+        for widget in (self.description, self.synopsis, self.notes):
+            widget.setMaximumHeight(90)
+        form.addRow("Description:", self.description)
+        form.addRow("Synopsis (sent to the model as context):", self.synopsis)
+        form.addRow("Notes (sent to the model as context):", self.notes)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #D55E00")
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _choose_cover(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Cover Image", str(Path.home()), "Images (*.png *.jpg *.jpeg)"
+        )
+        if path:
+            self.fields["cover"].setText(path)
+
+    def result_meta(self) -> BookMeta:
+        data = self.meta.to_dict()
+        data.update({name: edit.text().strip() for name, edit in self.fields.items()})
+        data["description"] = self.description.toPlainText().strip()
+        data["synopsis"] = self.synopsis.toPlainText().strip()
+        data["notes"] = self.notes.toPlainText().strip()
+        return BookMeta.from_dict(data)
+
+    def _accept(self) -> None:
+        meta = self.result_meta()
+        if not meta.title:
+            self.error.setText("The book needs a title.")
+            return
+        if not (meta.author or meta.company):
+            self.error.setText(
+                "Attribute the book to an author or a company: publishers require it."
+            )
+            return
+        if meta.cover and not Path(meta.cover).is_file():
+            self.error.setText(f"The cover image {meta.cover} does not exist.")
+            return
+        self.accept()
+
+
+class ForewordDialog(QDialog):
+    """Preview the generated foreword, or reword it; the check lists what a rewording lacks."""
+
+    def __init__(
+        self,
+        generated: str,
+        custom: str,
+        check: Callable[[str], list[str]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Foreword")
+        self.setObjectName("forewordDialog")
+        self.generated = generated
+        self.check = check
+        intro = QLabel(
+            "The foreword comes first in every export. It is written from the measured roles; you "
+            "may reword it, as long as it still names the models, states the shares and says "
+            "you take responsibility."
+        )
+        intro.setWordWrap(True)
+        self.editor = QPlainTextEdit(custom or generated)
+        self.editor.setObjectName("forewordText")
+        self.table = QCheckBox("Add a table of roles per chapter")
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setObjectName("forewordProblems")
+        reset = QPushButton("Use the Generated Foreword")
+        reset.clicked.connect(lambda: self.editor.setPlainText(self.generated))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.table)
+        layout.addWidget(reset, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.problems)
+        layout.addWidget(buttons)
+        self.editor.textChanged.connect(self._recheck)
+        self.resize(700, 480)
+        self._recheck()
+
+    def text(self) -> str:
+        return self.editor.toPlainText().strip()
+
+    def is_custom(self) -> bool:
+        return " ".join(self.text().split()) != " ".join(self.generated.split())
+
+    def _recheck(self) -> None:
+        problems = self.check(self.text()) if self.is_custom() else []
+        if problems:
+            self.problems.setText("⚠ Export will refuse this wording: " + "; ".join(problems) + ".")
+        else:
+            self.problems.setText(
+                "✓ It states the measured facts."
+                if self.is_custom()
+                else "This is the generated foreword."
+            )
+
+    def _accept(self) -> None:
+        self.accept()
+
+
+class ExportDialog(QDialog):
+    def __init__(
+        self, default_dir: Path, title: str, screening_text: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.setObjectName("exportDialog")
+        self.default_dir = default_dir
+        self.title = title
+        self.format = QComboBox()
+        for fmt, label in _FORMAT_LABELS.items():
+            self.format.addItem(label, fmt)
+        self.target = QLineEdit()
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        self.styling = QCheckBox("Mark AI passages subtly, with a legend (EPUB, HTML)")
+        self.folder = QCheckBox("Markdown: one file per chapter, in a folder")
+        screening = QLabel("Content screening: " + screening_text)
+        screening.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.target, 1)
+        row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Format:", self.format)
+        form.addRow("File:", row)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        for widget in (self.styling, self.folder, screening):
+            layout.addWidget(widget)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.format.currentIndexChanged.connect(self._suggest)
+        self._suggest()
+
+    def chosen_format(self) -> ExportFormat:
+        return ExportFormat(self.format.currentData())
+
+    def _suggest(self) -> None:
+        fmt = self.chosen_format()
+        stem = self.title or "book"
+        name = (
+            f"{stem} - provenance report.html"
+            if fmt is ExportFormat.REPORT
+            else stem + SUFFIXES[fmt]
+        )
+        current = Path(self.target.text()) if self.target.text() else self.default_dir / name
+        self.target.setText(str(current.with_name(name)))
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.target.text())
+        if path:
+            self.target.setText(path)
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(
+            provenance_styling=self.styling.isChecked(), markdown_folder=self.folder.isChecked()
+        )
+
+
+class ScreeningDialog(QDialog):
+    """Flagged passages: go to one to edit it, or record an override with a reason."""
+
+    def __init__(
+        self, summary: ScreeningSummary, titles: dict[int, str], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Content Screening")
+        self.setObjectName("screeningDialog")
+        self.summary = summary
+        self.chosen: tuple[str, Flag] | None = None
+        blocking = [f for f in summary.flags if not f.override]
+        intro = QLabel(
+            f"{summary.note}. {len(blocking)} passage{'s' if len(blocking) != 1 else ''} "
+            "block export until you edit them or record why they may be published as they are."
+            + (f"\n{summary.error}" if summary.error else "")
+        )
+        intro.setWordWrap(True)
+        self.list = QListWidget()
+        for flag in summary.flags:
+            state = f"overridden: {flag.override}" if flag.override else "blocks export"
+            item = QListWidgetItem(
+                f"{titles.get(flag.chapter_id, '?')}, characters {flag.start}-{flag.end}: "
+                f"{', '.join(flag.categories)} ({flag.source}) — {state}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, flag)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        go = buttons.addButton("Go to Passage", QDialogButtonBox.ButtonRole.ActionRole)
+        override = buttons.addButton(
+            "Override with a Reason…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        go.clicked.connect(lambda: self._choose("go"))
+        override.clicked.connect(lambda: self._choose("override"))
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+        self.resize(700, 360)
+
+    def _choose(self, action: str) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.chosen = (action, item.data(Qt.ItemDataRole.UserRole))
+            self.accept()
+
+
+class PublishController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.job: Job | None = None
+        self.progress: QProgressDialog | None = None
+        menu = window.menuBar().addMenu("&Book")
+        for text, slot, shortcut in (
+            ("Book &Details…", self.edit_details, "Ctrl+Shift+D"),
+            ("&Foreword…", self.edit_foreword, None),
+            ("&Screen Content…", self.screen_content, None),
+            ("&Export…", self.export_dialog, "Ctrl+E"),
+        ):
+            action = QAction(text, window)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            window.project_actions.append(action)
+
+    # -- details and foreword ---------------------------------------------------------------
+
+    def edit_details(self) -> None:
+        project = self.window.project
+        if project is None:
+            return
+        dialog = BookDetailsDialog(project.meta, self.window)
+        if dialog.exec():
+            project.set_meta(dialog.result_meta())
+            self.window.session.mark_dirty()  # type: ignore[union-attr]
+            self.window.setWindowTitle(f"{project.meta.title} — Coauthor")
+
+    def edit_foreword(self) -> None:
+        project = self.window.project
+        if project is None:
+            return
+        roles = measure_roles(project.chapters, project.generations)
+        generated = render_foreword(project.meta, roles, self.template_dirs())
+        facts = foreword_facts(roles)
+        dialog = ForewordDialog(
+            generated, project.meta.foreword, lambda text: check_foreword(text, facts), self.window
+        )
+        dialog.table.setChecked(project.meta.foreword_table.lower() in ("yes", "true", "1"))
+        if dialog.exec():
+            data = project.meta.to_dict()
+            data["foreword"] = dialog.text() if dialog.is_custom() else ""
+            data["foreword_table"] = "yes" if dialog.table.isChecked() else "no"
+            project.set_meta(BookMeta.from_dict(data))
+            self.window.session.mark_dirty()  # type: ignore[union-attr]
+
+    def template_dirs(self) -> list[Path]:
+        return [self.window.settings.data_dir / "templates"]
+
+    # -- screening --------------------------------------------------------------------------
+
+    def _moderator(self) -> object | None:
+        """The OpenAI moderation endpoint when OpenAI is the configured provider, else None."""
+        return moderator_for(self.window.ai.providers.config)
+
+    def screen_content(self) -> ScreeningSummary | None:
+        project = self.window.project
+        if project is None:
+            return None
+        summary = screen_project(project, self._moderator())
+        self.show_screening(summary)
+        return summary
+
+    def show_screening(self, summary: ScreeningSummary) -> None:
+        project = self.window.project
+        if project is None:
+            return
+        if not summary.flags:
+            self.window.statusBar().showMessage(f"{summary.note}: nothing was flagged.", 8000)
+            return
+        dialog = ScreeningDialog(summary, {c.id: c.title for c in project.chapters}, self.window)
+        if not dialog.exec() or dialog.chosen is None:
+            return
+        action, flag = dialog.chosen
+        if action == "go":
+            self.window.ai.go_to_range(flag.chapter_id, flag.start, flag.end)
+            return
+        reason, ok = QInputDialog.getMultiLineText(
+            self.window,
+            "Override",
+            f"Why may this passage ({', '.join(flag.categories)}) be published as it is? "
+            "The reason appears in the provenance report.",
+        )
+        reviewer = self.window.ai.reviewer_name() if ok and reason.strip() else None
+        if reviewer:
+            project.record_override(flag.text_hash, flag.categories, reason, reviewer)
+            self.window.session.mark_dirty()  # type: ignore[union-attr]
+
+    # -- export -----------------------------------------------------------------------------
+
+    def export_dialog(self) -> None:
+        session = self.window.session
+        if session is None:
+            return
+        screening = (
+            "the OpenAI moderation endpoint, plus Coauthor's phrase checker for campaigning and spam."
+            if self._moderator() is not None
+            else OFFLINE_DESCRIPTION
+        )
+        dialog = ExportDialog(
+            session.path.parent, session.project.meta.title, screening, self.window
+        )
+        if dialog.exec():
+            self.export(dialog.chosen_format(), Path(dialog.target.text()), dialog.options())
+
+    def export(self, fmt: ExportFormat, target: Path, options: ExportOptions) -> bool:
+        """Screen, gate, check, then write in the background; False if refused."""
+        window = self.window
+        session = window.session
+        if session is None:
+            return False
+        project = session.project
+        session.flush()
+        summary = screen_project(project, self._moderator())
+        try:
+            document = prepare_export(
+                project,
+                flags=summary.flags,
+                template_dirs=self.template_dirs(),
+                reviews=session.file.reviews(),
+            )
+        except ExportRefused as refusal:
+            if refusal.gate is not None:
+                pending = [p for p in refusal.gate.passages if p.reason == "pending"]
+                if pending:
+                    gate_dialog = GateDialog(f"Export to {fmt.value}", refusal.gate, window)
+                    gate_dialog.go_to_requested.connect(window.ai.go_to_range)
+                    gate_dialog.exec()
+                else:
+                    self.show_screening(summary)
+            else:
+                window.show_error("The foreword needs attention", str(refusal))
+            return False
+        self.progress = QProgressDialog(f"Exporting {target.name}…", "Hide", 0, 100, window)
+        self.progress.setWindowModality(Qt.WindowModality.NonModal)
+        self.progress.setMinimumDuration(300)
+
+        def work(report: Callable[[object], None], _cancel: threading.Event) -> Path:
+            return render(
+                document,
+                fmt,
+                target,
+                options,
+                lambda done, total, what: report((done, total, what)),
+            )
+
+        self.job = Job(work, self)
+        self.job.progress.connect(self._on_progress)
+        self.job.finished.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
+        self.job.start()
+        return True
+
+    def _on_progress(self, item: object) -> None:
+        done, total, what = item  # type: ignore[misc]
+        if self.progress is not None and total:
+            self.progress.setValue(round(100 * done / total))
+            self.progress.setLabelText(str(what))
+
+    def _on_done(self, path: Path) -> None:
+        if self.progress is not None:
+            self.progress.close()
+        self.window.statusBar().showMessage(f"Exported to {path}", 10000)
+
+    def _on_failed(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress.close()
+        self.window.show_error(
+            "Export failed", f"{message} The previous file, if any, is untouched."
+        )
+
+    def wait(self) -> None:
+        if self.job is not None:
+            self.job.wait()

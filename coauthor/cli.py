@@ -66,7 +66,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     target = Path(args.into)
-    parsed = [parse_source(Path(source), args.encoding) for source in args.sources]
+    parsed = [
+        parse_source(Path(source), args.encoding, keep_line_breaks=args.keep_line_breaks)
+        for source in args.sources
+    ]
     if target.exists():
         project_file = ProjectFile.open(target)
         try:
@@ -366,6 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--own-writing",
         action="store_true",
         help="declare that the imported text is the author's own writing",
+    )
+    p.add_argument(
+        "--keep-line-breaks",
+        action="store_true",
+        help="plain text: keep every line break (by default hard-wrapped lines are joined)",
     )
     p.add_argument("--title", help="the book title, when the project is created")
     p.add_argument("--author", help="the author, when the project is created")

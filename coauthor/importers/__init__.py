@@ -40,7 +40,9 @@ def is_session_log(path: Path) -> bool:
     return name.endswith((".jsonl", ".jsonl.gz"))
 
 
-def parse_source(path: Path, encoding: str | None = None) -> Parsed:
+def parse_source(
+    path: Path, encoding: str | None = None, *, keep_line_breaks: bool = False
+) -> Parsed:
     """Read one source completely, in memory; raise ``ImportFailed`` with a clear sentence."""
     if not path.exists():
         raise ImportFailed(f"{path} does not exist")
@@ -48,7 +50,7 @@ def parse_source(path: Path, encoding: str | None = None) -> Parsed:
         raise ImportFailed(f"{path} is a folder; name the files to import")
     if is_session_log(path):
         return parse_session_log(path)
-    return parse_text_file(path, encoding)
+    return parse_text_file(path, encoding, keep_line_breaks=keep_line_breaks)
 
 
 def apply(project: Project, parsed: Parsed, *, own_writing: bool = False) -> ImportSummary:

@@ -277,7 +277,30 @@ def _gutenberg(text: str) -> tuple[str, dict[str, object]] | None:
     return text[start.end() : body_end], details
 
 
-def parse_text_file(path: Path, encoding: str | None = None) -> ParsedText:
+_PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
+
+
+def unwrap_hard_wrapped(text: str) -> str | None:
+    """Join the lines of each paragraph if the text is hard-wrapped, else None.
+
+    A text is taken as hard-wrapped (a Project Gutenberg file, an e-mail) when most of its
+    lines are 55-80 characters long and none is over 100: those line breaks are the typist's,
+    not the author's. Paragraphs (blank-line separated) and their separators are kept exactly.
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) < 20 or max(len(line) for line in lines) > 100:
+        return None
+    if sum(1 for line in lines if 55 <= len(line) <= 80) < 0.5 * len(lines):
+        return None
+    pieces = _PARAGRAPH_BREAK.split(text)
+    for i in range(0, len(pieces), 2):  # even pieces are paragraphs, odd ones separators
+        pieces[i] = " ".join(line.strip() for line in pieces[i].split("\n"))
+    return "".join(pieces)
+
+
+def parse_text_file(
+    path: Path, encoding: str | None = None, *, keep_line_breaks: bool = False
+) -> ParsedText:
     """Read and split one Markdown or plain-text file (nothing is written)."""
     try:
         data = path.read_bytes()
@@ -298,6 +321,10 @@ def parse_text_file(path: Path, encoding: str | None = None) -> ParsedText:
         gutenberg = _gutenberg(text)
         if gutenberg is not None:
             text, details = gutenberg
+        unwrapped = None if keep_line_breaks else unwrap_hard_wrapped(text)
+        if unwrapped is not None:
+            text = unwrapped
+            details["joined_wrapped_lines"] = True
         chapters = split_plain(text, title)
         if gutenberg is not None and len(chapters) > 1 and chapters[0].title == title:
             details["title_page"] = chapters.pop(0).text

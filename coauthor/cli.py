@@ -22,6 +22,7 @@ from coauthor.core.project import Project, ProjectError
 from coauthor.core.provenance import ProvenanceText
 from coauthor.core.roles import book_stats
 from coauthor.importers import ImportFailed, apply, parse_source
+from coauthor.importers.textfiles import export_title_author
 from coauthor.review_cli import NoTerminal, review_session
 from coauthor.store import ProjectFile, ProjectFileError
 from coauthor.store.verify import verify
@@ -111,13 +112,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _title_from(parsed: list) -> str:
-    fields = getattr(parsed[0], "details", {}).get("gutenberg_fields", {}) if parsed else {}
-    return str(fields.get("title", ""))
+    """The title a source names for itself: a Coauthor export's front matter, or Gutenberg's."""
+    details = getattr(parsed[0], "details", {}) if parsed else {}
+    fields = details.get("gutenberg_fields", {})
+    return export_title_author(details)[0] or str(fields.get("title", ""))
 
 
 def _author_from(parsed: list) -> str:
-    fields = getattr(parsed[0], "details", {}).get("gutenberg_fields", {}) if parsed else {}
-    return str(fields.get("author", ""))
+    details = getattr(parsed[0], "details", {}) if parsed else {}
+    fields = details.get("gutenberg_fields", {})
+    return export_title_author(details)[1] or str(fields.get("author", ""))
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

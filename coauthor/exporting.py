@@ -63,7 +63,10 @@ def render(
     target: Path,
     options: ExportOptions,
     progress: Progress | None = None,
+    template_dirs: list[Path] | None = None,
 ) -> Path:
+    """Write ``document`` in one format (the gate has already been passed)."""
+    # Formats are imported on use: each pulls in its own libraries (ebooklib, Jinja2).
     if fmt is ExportFormat.EPUB:
         from coauthor.publish.epub import export_epub
 
@@ -84,11 +87,15 @@ def render(
         from coauthor.publish.html_export import export_html
 
         return export_html(
-            document, target, provenance_styling=options.provenance_styling, progress=progress
+            document,
+            target,
+            provenance_styling=options.provenance_styling,
+            progress=progress,
+            template_dirs=template_dirs,
         )
     from coauthor.publish.report import export_report
 
-    return export_report(document, target, progress=progress)
+    return export_report(document, target, progress=progress, template_dirs=template_dirs)
 
 
 def export_project(
@@ -116,7 +123,7 @@ def export_project(
     )
     if progress:
         progress(2, 3, f"Writing {fmt.value}")
-    path = render(document, fmt, Path(target), options or ExportOptions(), progress)
+    path = render(document, fmt, Path(target), options or ExportOptions(), progress, template_dirs)
     if progress:
         progress(3, 3, "Done")
     return path

@@ -195,6 +195,15 @@ def export_heading_title(title: str) -> str:
     return re.sub(r"\r\n|\r|\n", " ", title)
 
 
+def export_title_author(details: dict[str, object]) -> tuple[str, str]:
+    """The book title and first author named by a Coauthor export's front matter."""
+    front = details.get("front_matter")
+    if not isinstance(front, str):
+        return "", ""
+    authors = _front_strings(front, "authors")
+    return _front_string(front, "title") or "", authors[0] if authors else ""
+
+
 def split_coauthor_export(
     text: str, fallback_title: str
 ) -> tuple[list[ParsedChapter], dict[str, object]] | None:

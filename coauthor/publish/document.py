@@ -235,7 +235,10 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     )
     os.close(handle)
     temp = Path(temp_name)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        temp.chmod(0o666 & ~umask)  # mkstemp makes it private; an export is an ordinary file
         write(temp)
         with temp.open("rb+") as stream:
             os.fsync(stream.fileno())

@@ -5,9 +5,9 @@ through the Jinja2 template ``book.html.j2`` (a file of that name in a user temp
 overrides it, as for the foreword):
 
 - a title page (title, subtitle, author, company) with the disclosure of
-  ``BookDocument.disclosure``; the foreword ("How this book was written") with its table of
-  roles per chapter; a table of contents with the foreword first; then each chapter as a
-  ``<section>`` with an ``<h2>``. Blank lines separate paragraphs (``<p>``); a single newline
+  ``BookDocument.disclosure``; then first of all the foreword ("How this book was written")
+  with its table of roles per chapter; a table of contents with the foreword first; then each
+  chapter as a ``<section>`` with an ``<h2>``. Blank lines separate paragraphs (``<p>``); a single newline
   inside a paragraph becomes ``<br>``;
 - the disclosure, the category, the model's share and the models are also in ``<meta>``
   elements (``ai-disclosure``, ``ai-category``, ``ai-share``, ``ai-models``);
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
@@ -64,7 +65,7 @@ LEGEND = (
 
 _NOT_HTML = re.compile("[\x7f-\x9f\ufdd0-\ufdef]")
 
-# (span, its text) -> (CSS class, tooltip) or None for unmarked text
+# (origin, ref) of a span -> (CSS class, tooltip), or None to leave the text unmarked
 Marking = Callable[[Origin, str | None], tuple[str, str] | None]
 
 
@@ -99,11 +100,12 @@ def environment(template_dirs: list[Path] | None = None) -> jinja2.Environment:
 
 def iso_time(ms: int | None) -> str:
     """Milliseconds since the epoch as UTC ISO 8601 (``2026-05-01T09:30:00Z``); "" for none."""
-    from datetime import UTC, datetime
-
     if not ms:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):  # a corrupt time: show the number
+        return str(ms)
 
 
 def _lines(text: str) -> str:

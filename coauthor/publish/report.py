@@ -103,12 +103,6 @@ def _pending_ids(document: BookDocument) -> set[str]:
     return {g.id for g in document.generations if g.review_state is ReviewState.PENDING}
 
 
-def _key(origin: Origin, ref: str | None, pending: set[str]) -> str:
-    if origin is Origin.AI and ref in pending:
-        return "pending"
-    return origin.value
-
-
 def _chapter_text(chapter: ChapterDoc) -> ProvenanceText:
     """The chapter's provenance text again, from its paragraphs (space between them human)."""
     runs: list[tuple[int, Origin, str | None]] = []
@@ -126,27 +120,29 @@ def _chapter_text(chapter: ChapterDoc) -> ProvenanceText:
 
 
 def _figures(document: BookDocument) -> _Figures:
+    """Characters (from the measured roles) and words by origin; model text still pending
+    review is counted apart in characters, and with the model's words."""
     pending = _pending_ids(document)
-    chars = dict.fromkeys(_ORDER, 0)
+    waiting = 0
     words = dict.fromkeys(_ORDER, 0)
     for chapter in document.chapters:
-        for paragraph in chapter.paragraphs:
-            for span in paragraph.spans:
-                chars[_key(span.origin, span.ref, pending)] += len(span.text)
-        counted = words_by_origin(_chapter_text(chapter))
-        for origin, n in counted.items():
+        if pending:
+            waiting += sum(
+                len(span.text)
+                for paragraph in chapter.paragraphs
+                for span in paragraph.spans
+                if span.origin is Origin.AI and span.ref in pending
+            )
+        for origin, n in words_by_origin(_chapter_text(chapter)).items():
             words[origin.value] += n
-    # Characters come from the measured roles (whitespace between paragraphs included); the
-    # pending part of the model's text is shown apart.
     roles = document.roles
     chars = {
         "human": roles.chars[Origin.HUMAN],
-        "ai": roles.chars[Origin.AI] - chars["pending"],
-        "pending": chars["pending"],
+        "ai": roles.chars[Origin.AI] - waiting,
+        "pending": waiting,
         "pasted": roles.chars[Origin.PASTED],
         "imported": roles.chars[Origin.IMPORTED],
     }
-    words["pending"] = 0
     return _Figures(chars, words)
 
 
@@ -169,7 +165,7 @@ def _origin_rows(figures: _Figures) -> list[dict[str, object]]:
             "colour": COLOURS[key],
             "chars": figures.chars[key],
             "chars_percent": _percent(figures.chars[key], total_chars),
-            "words": figures.words[key],
+            "words": figures.words[key] if key != "pending" else None,
             "words_percent": _percent(figures.words[key], total_words),
         }
         for key in _ORDER

@@ -304,7 +304,10 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        self._map_timer.start(0)  # the overview strip knows its height only once shown
+        # The overview strip knows its height only once shown. A single shot of its own: start(0)
+        # on the debounce timer would set its interval to 0 for good, refreshing the maps on
+        # every keystroke.
+        QTimer.singleShot(0, self.update_maps)
 
     # -- projects ---------------------------------------------------------------------------
 

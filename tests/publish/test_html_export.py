@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -29,7 +30,7 @@ FIXED = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
 @pytest.fixture(scope="module")
-def sample_document(tmp_path_factory: pytest.TempPathFactory) -> BookDocument:
+def tide_document(tmp_path_factory: pytest.TempPathFactory) -> BookDocument:
     path = build_sample(tmp_path_factory.mktemp("sample") / "sample.coauthor")
     project_file = ProjectFile.open(path, readonly=True)
     try:
@@ -86,13 +87,13 @@ class _Outline(HTMLParser):
             self.breaks += 1
 
 
-def test_book_matches_the_reference(sample_document: BookDocument, tmp_path: Path) -> None:
-    path = export_html(sample_document, tmp_path / "book.html")
+def test_book_matches_the_reference(tide_document: BookDocument, tmp_path: Path) -> None:
+    path = export_html(tide_document, tmp_path / "book.html")
     assert_matches_reference(path.read_text(encoding="utf-8"), REFERENCE / "sample.html")
 
 
-def test_styled_book_matches_the_reference(sample_document: BookDocument, tmp_path: Path) -> None:
-    path = export_html(sample_document, tmp_path / "book.html", provenance_styling=True)
+def test_styled_book_matches_the_reference(tide_document: BookDocument, tmp_path: Path) -> None:
+    path = export_html(tide_document, tmp_path / "book.html", provenance_styling=True)
     text = path.read_text(encoding="utf-8")
     assert 'class="o-ai" title="Drafted by SmolLM2-135M-Instruct (Q4_1) (generation g1)"' in text
     assert 'class="o-imported" title="Imported from almanac-notes.md (import i1)"' in text
@@ -100,37 +101,37 @@ def test_styled_book_matches_the_reference(sample_document: BookDocument, tmp_pa
     assert_matches_reference(text, REFERENCE / "sample-styled.html")
 
 
-def test_book_structure(sample_document: BookDocument) -> None:
-    outline = _Outline(render_html(sample_document))
+def test_book_structure(tide_document: BookDocument) -> None:
+    outline = _Outline(render_html(tide_document))
     assert outline.sections == [
         "title-page",
-        "contents",
         "foreword",
+        "contents",
         "chapter-1",
         "chapter-2",
         "chapter-3",
     ]
     assert outline.links == ["#foreword", "#chapter-1", "#chapter-2", "#chapter-3"]
-    paragraphs = sum(len(c.paragraphs) for c in sample_document.chapters)
+    paragraphs = sum(len(c.paragraphs) for c in tide_document.chapters)
     # title page: subtitle, author, disclosure; the foreword's paragraphs; the chapters'
-    assert outline.paragraphs == 3 + len(sample_document.foreword) + paragraphs
+    assert outline.paragraphs == 3 + len(tide_document.foreword) + paragraphs
     assert outline.breaks == 1  # the pasted verse's single newline
     assert "table" in outline.tags
     assert "span" not in outline.tags  # no provenance marking unless asked for
 
 
-def test_book_metadata(sample_document: BookDocument) -> None:
-    outline = _Outline(render_html(sample_document))
-    assert outline.meta["ai-disclosure"] == sample_document.disclosure
+def test_book_metadata(tide_document: BookDocument) -> None:
+    outline = _Outline(render_html(tide_document))
+    assert outline.meta["ai-disclosure"] == tide_document.disclosure
     assert outline.meta["ai-category"] == "Some sections AI-generated, with minimal editing"
-    assert outline.meta["ai-share"] == f"{sample_document.roles.share(Origin.AI):.4f}"
+    assert outline.meta["ai-share"] == f"{tide_document.roles.share(Origin.AI):.4f}"
     assert outline.meta["ai-models"] == "SmolLM2-135M-Instruct (Q4_1) (embedded)"
     assert outline.meta["author"] == "Ada Marlowe"
     assert outline.meta["generator"] == "Coauthor"
 
 
-def test_book_loads_nothing_from_the_network(sample_document: BookDocument) -> None:
-    markup = render_html(sample_document, provenance_styling=True)
+def test_book_loads_nothing_from_the_network(tide_document: BookDocument) -> None:
+    markup = render_html(tide_document, provenance_styling=True)
     assert "http://" not in markup
     assert "https://" not in markup
     assert not re.search(r"<(script|link|img|iframe|object|embed)\b", markup)
@@ -147,21 +148,18 @@ def test_the_foreword_table_follows_the_book_setting(tmp_path: Path) -> None:
     assert "<table" in render_html(prepare_export(project))
 
 
-def test_a_user_template_overrides_the_book(sample_document: BookDocument, tmp_path: Path) -> None:
+def test_a_user_template_overrides_the_book(tide_document: BookDocument, tmp_path: Path) -> None:
     (tmp_path / "book.html.j2").write_text("<p>{{ title }} & {{ disclosure }}</p>\n")
-    sample_document.meta.title = "<b>Mine</b>"
-    try:
-        markup = render_html(sample_document, template_dirs=[tmp_path])
-    finally:
-        sample_document.meta.title = "The Tide Clock"
+    document = replace(tide_document, meta=replace(tide_document.meta, title="<b>Mine</b>"))
+    markup = render_html(document, template_dirs=[tmp_path])
     assert markup.startswith("<p>&lt;b&gt;Mine&lt;/b&gt; & Written by Ada Marlowe")
 
 
 def test_a_failed_write_leaves_the_old_file(
-    sample_document: BookDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tide_document: BookDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "book.html"
-    export_html(sample_document, target)
+    export_html(tide_document, target)
     before = target.read_bytes()
 
     def half_then_fail(path: Path, text: str) -> None:
@@ -170,17 +168,17 @@ def test_a_failed_write_leaves_the_old_file(
 
     monkeypatch.setattr("coauthor.publish.html_export.write_text", half_then_fail)
     with pytest.raises(OSError, match="disk full"):
-        export_html(sample_document, target, provenance_styling=True)
+        export_html(tide_document, target, provenance_styling=True)
 
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["book.html"]
 
 
 def test_a_failed_sync_leaves_the_old_file(
-    sample_document: BookDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tide_document: BookDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "book.html"
-    export_html(sample_document, target)
+    export_html(tide_document, target)
     before = target.read_bytes()
 
     def fail(_fd: int) -> None:
@@ -188,13 +186,13 @@ def test_a_failed_sync_leaves_the_old_file(
 
     monkeypatch.setattr("coauthor.publish.document.os.fsync", fail)
     with pytest.raises(OSError, match="I/O error"):
-        export_html(sample_document, target, provenance_styling=True)
+        export_html(tide_document, target, provenance_styling=True)
 
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["book.html"]
 
 
-def test_progress_is_reported(sample_document: BookDocument, tmp_path: Path) -> None:
+def test_progress_is_reported(tide_document: BookDocument, tmp_path: Path) -> None:
     calls: list[tuple[int, int, str]] = []
-    export_html(sample_document, tmp_path / "b.html", progress=lambda *a: calls.append(a))
+    export_html(tide_document, tmp_path / "b.html", progress=lambda *a: calls.append(a))
     assert [(done, total) for done, total, _ in calls] == [(0, 2), (1, 2), (2, 2)]

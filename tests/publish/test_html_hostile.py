@@ -108,7 +108,7 @@ def _hostile_project() -> tuple[Project, list[Flag]]:
     meta = BookMeta(
         title=TRICKY,
         author="Ann & <i>\"Bo\"</i> 'O'Neil'",
-        company="Smith & Sons <Publishing> \"Ltd\"",
+        company='Smith & Sons <Publishing> "Ltd"',
         subtitle=ATTACK,
         description=ATTACK,
         language='en" onload="x',
@@ -196,7 +196,7 @@ def test_titles_and_names_are_escaped_everywhere(hostile: BookDocument, render: 
     assert titles, "the title is shown as text"
     assert "Ann & <i>\"Bo\"</i> 'O'Neil'" in parsed.text
     if render == "book":
-        assert "Smith & Sons <Publishing> \"Ltd\"" in parsed.text
+        assert 'Smith & Sons <Publishing> "Ltd"' in parsed.text
         assert parsed.meta("author") == hostile.meta.author
         assert parsed.meta("publisher") == hostile.meta.company
         html_tag = next(attrs for tag, attrs in parsed.tags if tag == "html")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, only when one is missing.
+# Install the Debian packages the app and the test suite need, only when one is missing:
+# Qt's runtime libraries (offscreen GUI tests), epubcheck (EPUB validation, with Java) and
+# pandoc (the peer in bench/export.py).
 set -euo pipefail
-needed=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3)
+needed=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 epubcheck pandoc)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -11,5 +13,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

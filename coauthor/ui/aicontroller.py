@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QThread, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog
 
@@ -189,17 +189,22 @@ class AiController(QObject):
         chapter_id = chapter.id
 
         def work(report: Callable[[object], None], cancel: threading.Event) -> GenerationRun:
-            return generate(
-                providers,
-                request,
-                new_id=lambda: ids.pop(0),
-                clock=now_ms,
-                chapter_id=chapter_id,
-                on_delta=lambda i, t: report(("delta", i, t)),
-                on_wait=lambda s, attempt, why: report(("wait", s, attempt, why)),
-                on_note=lambda note: report(("note", note)),
-                cancel=cancel,
-            )
+            try:
+                return generate(
+                    providers,
+                    request,
+                    new_id=lambda: ids.pop(0),
+                    clock=now_ms,
+                    chapter_id=chapter_id,
+                    on_delta=lambda i, t: report(("delta", i, t)),
+                    on_wait=lambda s, attempt, why: report(("wait", s, attempt, why)),
+                    on_note=lambda note: report(("note", note)),
+                    cancel=cancel,
+                )
+            finally:
+                # The job's thread would otherwise run on until the GUI thread handles the
+                # result, so ``Job.wait`` (shutdown) could only time out: end it with the work.
+                QThread.currentThread().quit()
 
         self.panel.start(request.alternatives)
         if (
@@ -240,7 +245,15 @@ class AiController(QObject):
         self.panel.note.clear()
         for note in run.notes:
             self.panel.show_note(note)
-        if run.error is None and run.records:
+        if run.error is None and any(r.outcome is Outcome.CANCELLED for r in run.records):
+            # Stopped by the author (Cancel): the stream ends without an error, but the text
+            # is partial and must not be announced as done.
+            self.panel.show_note(
+                f"Cancelled: {sum(len(o) for o in outputs):,} characters arrived before you "
+                "stopped it; they are kept in the record"
+                + (". Insert them only if you want them." if usable else ".")
+            )
+        elif run.error is None and run.records:
             first = run.records[0]
             seconds = first.timing.get("total_s") or 0
             self.panel.show_note(
@@ -394,7 +407,9 @@ class AiController(QObject):
                 cursor.setPosition(window.editor.to_utf16(start))
                 cursor.setPosition(window.editor.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
                 cursor.removeSelectedText()
-            command = ReviewCommand(project, generation_id, ReviewState.REJECTED, reviewer)
+            command = ReviewCommand(
+                project, generation_id, ReviewState.REJECTED, reviewer, self._after_review
+            )
             if stack is not None:
                 stack.push(command)
             else:
@@ -402,21 +417,19 @@ class AiController(QObject):
         finally:
             if stack is not None:
                 stack.endMacro()
-        self._after_review()
         return True
 
     def _push_review(self, generation_id: str, state: ReviewState, reviewer: str) -> None:
         window = self.window
         project = window.project
         assert project is not None
-        command = ReviewCommand(project, generation_id, state, reviewer)
+        command = ReviewCommand(project, generation_id, state, reviewer, self._after_review)
         place = self._locate(generation_id)
         stack = window.chapter_stacks.get(place[0]) if place else None
         if stack is not None:
             stack.push(command)
         else:
             command.redo()
-        self._after_review()
 
     def _after_review(self) -> None:
         window = self.window

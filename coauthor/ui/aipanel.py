@@ -156,7 +156,7 @@ class AiPanel(QWidget):
             cursor = self.preview.textCursor()
             cursor.movePosition(cursor.MoveOperation.End)
             cursor.insertText(text)
-        if self.alternatives.isVisible():
+        if not self.alternatives.isHidden():  # listed, even while the panel is out of sight
             first = self._outputs[index].strip().split("\n")[0][:60]
             self.alternatives.item(index).setText(f"{index + 1}. {first}")
 
@@ -166,7 +166,7 @@ class AiPanel(QWidget):
         self.set_running(running=False, has_result=usable)
 
     def chosen(self) -> int:
-        return max(0, self.alternatives.currentRow()) if self.alternatives.isVisible() else 0
+        return max(0, self.alternatives.currentRow()) if not self.alternatives.isHidden() else 0
 
     def _show_alternative(self, index: int) -> None:
         if 0 <= index < len(self._outputs):

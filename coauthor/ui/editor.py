@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragLeaveEvent,
     QDropEvent,
@@ -24,6 +24,8 @@ from PySide6.QtGui import (
     QInputMethodEvent,
     QKeyEvent,
     QKeySequence,
+    QPainter,
+    QPaintEvent,
     QTextCursor,
     QUndoCommand,
     QUndoStack,
@@ -41,6 +43,7 @@ from coauthor.ui.clipboard import (
     fragment_from_mime,
     fragment_to_mime,
 )
+from coauthor.ui.highlighter import ProvenanceHighlighter
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +145,7 @@ class ProvenanceEditor(QPlainTextEdit):
         self.undo_stack: QUndoStack | None = None
         self.project_key = ""
         self.tooltip_provider: Callable[[Chapter, int], str] | None = None
+        self.overlay: ProvenanceHighlighter | None = None
         self._loading = False
         self._replaying = False
         self._incoming: Fragment | None = None
@@ -150,7 +154,7 @@ class ProvenanceEditor(QPlainTextEdit):
         self._composing = False  # inside an input-method event
         self._units = 0  # UTF-16 length of the chapter as last synced
         self.document().setUndoRedoEnabled(False)
-        # Connected before any highlighter exists, so the core is updated first.
+        # The core is updated here, before any repaint reads it.
         self.document().contentsChange.connect(self._on_contents_change)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setTabChangesFocus(False)
@@ -391,6 +395,19 @@ class ProvenanceEditor(QPlainTextEdit):
             super().inputMethodEvent(event)
         finally:
             self._composing = False
+
+    # -- painting -------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        # Provenance first, under the text Qt then draws over it (the viewport's base colour
+        # was filled before this event).
+        if self.overlay is not None and self.chapter is not None:
+            painter = QPainter(self.viewport())
+            try:
+                self.overlay.paint(painter, QRectF(event.rect()))
+            finally:
+                painter.end()
+        super().paintEvent(event)
 
     # -- tooltips ---------------------------------------------------------------------------
 

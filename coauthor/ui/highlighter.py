@@ -1,16 +1,26 @@
 """Provenance made visible in the editor: plain, origin colours, or a paragraph heatmap.
 
-Pending AI text is marked in every mode, not by colour alone: a wavy underline and a hatched
-background. The highlighter reads runs from the chapter's ``ProvenanceText`` for the block
-being drawn; it never stores provenance of its own.
+The colours are painted by the editor's ``paintEvent`` under the text, for the blocks Qt is
+repainting and nothing else; the document's formats are never touched. (A
+``QSyntaxHighlighter`` re-formats the edited paragraph on every keystroke, which makes Qt
+repaint the whole editor: this way a keystroke repaints one paragraph, as in a bare editor.)
+
+Pending AI text is marked in every mode, not by colour alone: a wavy underline and a
+hatched background. Runs are read from the chapter's ``ProvenanceText``; nothing is cached
+that could drift from it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTextBlock, QTextLine
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QPlainTextEdit
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import Generation, ReviewState
@@ -18,7 +28,7 @@ from coauthor.core.origin import Origin
 from coauthor.core.textpos import Utf16Map
 from coauthor.ui.palette import OriginPalette
 
-__all__ = ["ProvenanceHighlighter", "ViewMode"]
+__all__ = ["BlockMark", "ProvenanceHighlighter", "ViewMode"]
 
 
 class ViewMode(StrEnum):
@@ -27,34 +37,34 @@ class ViewMode(StrEnum):
     HEATMAP = "heatmap"
 
 
-class ProvenanceHighlighter(QSyntaxHighlighter):
-    def __init__(self, document: QTextDocument, palette: OriginPalette) -> None:
-        super().__init__(document)
+@dataclass(frozen=True)
+class BlockMark:
+    """One marked stretch of a block, in UTF-16 offsets within the block."""
+
+    start: int
+    length: int
+    origin: Origin
+    pending: bool
+
+
+class ProvenanceHighlighter:
+    """Decides what each block shows, and paints it under the editor's text."""
+
+    def __init__(self, editor: QPlainTextEdit, palette: OriginPalette) -> None:
+        self.editor = editor
         self.chapter: Chapter | None = None
         self.generations: dict[str, Generation] = {}
         self.mode = ViewMode.ORIGINS
-        self._formats: dict[tuple[Origin, bool], QTextCharFormat] = {}
-        self._heat_cache: dict[int, QTextCharFormat] = {}
+        self.palette = palette
+        self._pending_hatch = QBrush()
         self.set_palette(palette)
+
+    # -- state ------------------------------------------------------------------------------
 
     def set_palette(self, palette: OriginPalette) -> None:
         self.palette = palette
-        self._formats.clear()
-        self._heat_cache.clear()
-        for origin in Origin:
-            plain = QTextCharFormat()
-            if origin is not Origin.HUMAN:
-                plain.setBackground(palette.backgrounds[origin])
-            self._formats[(origin, False)] = plain
-        pending = QTextCharFormat()
-        pending.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        pending.setUnderlineColor(palette.pending_underline)
-        brush = QBrush(palette.pending_background, Qt.BrushStyle.BDiagPattern)
-        pending.setBackground(brush)
-        self._pending = pending
-        coloured_pending = QTextCharFormat(pending)
-        coloured_pending.setBackground(QBrush(palette.pending_background))
-        self._coloured_pending = coloured_pending
+        self._pending_hatch = QBrush(palette.pending_underline, Qt.BrushStyle.BDiagPattern)
+        self.rehighlight()
 
     def set_view(self, chapter: Chapter | None, generations: dict[str, Generation]) -> None:
         self.chapter = chapter
@@ -66,52 +76,116 @@ class ProvenanceHighlighter(QSyntaxHighlighter):
             self.mode = ViewMode(mode)
             self.rehighlight()
 
+    def rehighlight(self) -> None:
+        """Provenance changed without the text changing (a review, a mode): repaint."""
+        self.editor.viewport().update()
+
     def is_pending(self, ref: str | None) -> bool:
         generation = self.generations.get(ref) if ref else None
         return generation is not None and generation.review_state is ReviewState.PENDING
 
-    def _heat_format(self, share: float) -> QTextCharFormat:
-        key = round(share * 20)
-        fmt = self._heat_cache.get(key)
-        if fmt is None:
-            fmt = QTextCharFormat()
-            if key:
-                fmt.setBackground(self.palette.heat(key / 20))
-            self._heat_cache[key] = fmt
-        return fmt
+    # -- what a block shows -----------------------------------------------------------------
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
+    def block_marks(self, block: QTextBlock) -> tuple[list[BlockMark], float]:
+        """The marked stretches of a block and its AI share (for the heatmap)."""
         chapter = self.chapter
+        text = block.text()
         if chapter is None or not text:
-            return
+            return [], 0.0
         provenance = chapter.text
-        block = self.currentBlock()
         unit = block.position()
         if unit > provenance.utf16_length():
-            return  # the document is ahead of the core mid-edit; the next pass draws it
+            return [], 0.0  # the document is ahead of the core mid-edit; the next paint draws it
         start = provenance.from_utf16(unit)
         end = min(start + len(text), len(provenance))
-        runs = list(provenance.runs_in(start, end))
         units = None if text.isascii() else Utf16Map(text)
-
-        def span(offset: int, length: int) -> tuple[int, int]:
-            if units is None or units.is_identity:
-                return offset, length
-            a = units.to_utf16(offset)
-            return a, units.to_utf16(offset + length) - a
-
-        mode = self.mode
-        if mode is ViewMode.HEATMAP:
-            ai = sum(n for n, origin, _ in runs if origin is Origin.AI)
-            total = sum(n for n, _, _ in runs)
-            if total:
-                self.setFormat(*span(0, total), self._heat_format(ai / total))
+        marks: list[BlockMark] = []
         offset = 0
-        for length, origin, ref in runs:
+        ai = 0
+        total = 0
+        for length, origin, ref in provenance.runs_in(start, end):
+            total += length
+            if origin is Origin.AI:
+                ai += length
             pending = origin is Origin.AI and self.is_pending(ref)
-            if pending:
-                fmt = self._coloured_pending if mode is ViewMode.ORIGINS else self._pending
-                self.setFormat(*span(offset, length), fmt)
-            elif mode is ViewMode.ORIGINS and origin is not Origin.HUMAN:
-                self.setFormat(*span(offset, length), self._formats[(origin, False)])
+            if pending or (self.mode is ViewMode.ORIGINS and origin is not Origin.HUMAN):
+                if units is None or units.is_identity:
+                    marks.append(BlockMark(offset, length, origin, pending))
+                else:
+                    a = units.to_utf16(offset)
+                    marks.append(BlockMark(a, units.to_utf16(offset + length) - a, origin, pending))
             offset += length
+        return marks, (ai / total if total else 0.0)
+
+    # -- painting ---------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, area: QRectF) -> None:
+        """Paint the provenance of the blocks that meet ``area`` (viewport coordinates)."""
+        if self.chapter is None:
+            return
+        editor = self.editor
+        offset = editor.contentOffset()
+        width = editor.viewport().width()
+        block = editor.firstVisibleBlock()
+        while block.isValid():
+            rect = editor.blockBoundingGeometry(block).translated(offset)
+            if rect.top() > area.bottom():
+                break
+            if rect.bottom() >= area.top() and block.isVisible():
+                self._paint_block(painter, block, rect, width)
+            block = block.next()
+
+    def _paint_block(self, painter: QPainter, block: QTextBlock, rect: QRectF, width: int) -> None:
+        marks, ai_share = self.block_marks(block)
+        if self.mode is ViewMode.HEATMAP and ai_share:
+            painter.fillRect(
+                QRectF(0, rect.top(), width, rect.height()), self.palette.heat(ai_share)
+            )
+        if not marks:
+            return
+        layout = block.layout()
+        origin = rect.topLeft() + layout.position()
+        backgrounds = self.palette.backgrounds
+        for mark in marks:
+            for i in range(layout.lineCount()):
+                line = layout.lineAt(i)
+                line_start = line.textStart()
+                a = max(mark.start, line_start)
+                b = min(mark.start + mark.length, line_start + line.textLength())
+                if a >= b:
+                    continue
+                x0 = _x(line, a)
+                x1 = _x(line, b)
+                left = origin.x() + line.x() + min(x0, x1)
+                box = QRectF(left, origin.y() + line.y(), abs(x1 - x0), line.height())
+                if mark.pending:
+                    if self.mode is ViewMode.ORIGINS:
+                        painter.fillRect(box, self.palette.pending_background)
+                    painter.fillRect(box, self._pending_hatch)
+                    self._wave(
+                        painter, box.left(), box.right(), origin.y() + line.y() + line.ascent() + 2
+                    )
+                else:
+                    painter.fillRect(box, backgrounds[mark.origin])
+
+    def _wave(self, painter: QPainter, left: float, right: float, y: float) -> None:
+        path = QPainterPath(QPointF(left, y))
+        x = left
+        up = True
+        while x < right:
+            x = min(right, x + 2.0)
+            path.lineTo(QPointF(x, y - 1.5 if up else y + 0.5))
+            up = not up
+        pen = QPen(QColor(self.palette.pending_underline))
+        pen.setWidthF(1.2)
+        painter.save()
+        painter.setPen(pen)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, on=True)
+        painter.drawPath(path)
+        painter.restore()
+
+
+def _x(line: QTextLine, position: int) -> float:
+    """The x of a cursor position in a laid-out line (PySide returns ``(x, position)``)."""
+    result = line.cursorToX(position)
+    return float(result[0] if isinstance(result, tuple) else result)  # type: ignore[arg-type]

@@ -95,7 +95,8 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.editor = ProvenanceEditor()
         self.editor.setObjectName("editor")
-        self.highlighter = ProvenanceHighlighter(self.editor.document(), self.origin_palette)
+        self.highlighter = ProvenanceHighlighter(self.editor, self.origin_palette)
+        self.editor.overlay = self.highlighter
         self.overview = OverviewStrip(self.origin_palette)
         self.overview.setObjectName("overview")
         row = QHBoxLayout()
@@ -434,8 +435,7 @@ class MainWindow(QMainWindow):
                 stack = QUndoStack(self.undo_group)
                 self.chapter_stacks[chapter.id] = stack
             self.undo_group.setActiveStack(stack)
-        self.highlighter.chapter = chapter  # before the text arrives, so it is drawn once
-        self.highlighter.generations = project.generations
+        self.highlighter.set_view(chapter, project.generations)
         self.editor.show_chapter(project, chapter, stack, str(self.session.path.resolve()))
         self.editor.setPlaceholderText(
             "Start writing…"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QThread
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -460,15 +460,21 @@ class PublishController(QObject):
         self.progress = QProgressDialog(f"Exporting {target.name}…", "Hide", 0, 100, window)
         self.progress.setWindowModality(Qt.WindowModality.NonModal)
         self.progress.setMinimumDuration(300)
+        template_dirs = self.template_dirs()
 
         def work(report: Callable[[object], None], _cancel: threading.Event) -> Path:
-            return render(
-                document,
-                fmt,
-                target,
-                options,
-                lambda done, total, what: report((done, total, what)),
-            )
+            try:
+                return render(
+                    document,
+                    fmt,
+                    target,
+                    options,
+                    lambda done, total, what: report((done, total, what)),
+                    template_dirs,
+                )
+            finally:
+                # End the job's thread with the work, so ``wait`` returns when it is written.
+                QThread.currentThread().quit()
 
         self.job = Job(work, self)
         self.job.progress.connect(self._on_progress)

@@ -8,6 +8,7 @@ or edits and approves. Approval needs the passage to have been shown, and record
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
@@ -83,10 +84,19 @@ def _age(ms: int) -> str:
 
 
 class ReviewCommand(QUndoCommand):
-    """A change of review state, undoable (undo records the return to the previous state)."""
+    """A change of review state, undoable (undo records the return to the previous state).
+
+    ``on_change`` runs after every redo and undo, so the window shows the state the command
+    left (the pending marks, the queue, the status bar), whichever way the change came.
+    """
 
     def __init__(
-        self, project: Project, generation_id: str, state: ReviewState, reviewer: str
+        self,
+        project: Project,
+        generation_id: str,
+        state: ReviewState,
+        reviewer: str,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(f"{state.value.capitalize()} {generation_id}")
         generation = project.generations[generation_id]
@@ -95,12 +105,17 @@ class ReviewCommand(QUndoCommand):
         self.state = state
         self.reviewer = reviewer
         self.previous = generation.review_state
+        self.on_change = on_change
 
     def redo(self) -> None:
         self.project.review(self.generation_id, self.state, self.reviewer)
+        if self.on_change is not None:
+            self.on_change()
 
     def undo(self) -> None:
         self.project.review(self.generation_id, self.previous, self.reviewer, note="undone")
+        if self.on_change is not None:
+            self.on_change()
 
 
 class ReviewQueue(QWidget):

@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from coauthor.core.origin import Origin
-from coauthor.ui.highlighter import ViewMode
+from coauthor.ui.highlighter import BlockMark, ViewMode
 from coauthor.ui.mainwindow import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 MODEL = "SmolLM2-135M-Instruct (Q4_1)"
-WAVE = QTextCharFormat.UnderlineStyle.WaveUnderline
 
 
 def first_run_start(window: MainWindow, origin: Origin) -> int:
@@ -86,11 +85,10 @@ def test_view_modes_switch_with_ctrl_1_2_3_and_change_the_colours(
         assert (screenshot_dir / name).stat().st_size > 0
 
 
-def _marks_of_block(window: MainWindow, pos: int) -> list[tuple[object, object]]:
-    """(underline style, background brush style) of each format the highlighter laid out."""
+def _marks_of_block(window: MainWindow, pos: int) -> list[BlockMark]:
+    """The stretches the highlighter paints in the block holding ``pos``."""
     block = window.editor.document().findBlock(window.editor.to_utf16(pos))
-    ranges = block.layout().formats()
-    return [(r.format.underlineStyle(), r.format.background().style()) for r in ranges]
+    return window.highlighter.block_marks(block)[0]
 
 
 def test_pending_ai_text_is_marked_in_plain_mode_too(window: MainWindow, qtbot) -> None:
@@ -98,13 +96,27 @@ def test_pending_ai_text_is_marked_in_plain_mode_too(window: MainWindow, qtbot) 
     assert window.highlighter.mode is ViewMode.PLAIN
     # The approved passage in chapter 1 carries no mark in plain mode.
     approved = first_run_start(window, Origin.AI)
-    assert not any(u == WAVE for u, _ in _marks_of_block(window, approved))
+    assert not _marks_of_block(window, approved)
     window.show_chapter(window.project.chapters[2])  # type: ignore[union-attr]
     pending = first_run_start(window, Origin.AI)
     assert window.chapter is not None
     assert window.chapter.text.origin_at(pending) == (Origin.AI, "g2")
     marks = _marks_of_block(window, pending)
-    assert (WAVE, Qt.BrushStyle.BDiagPattern) in marks  # wavy underline and hatching
+    assert [m.pending for m in marks] == [True]  # painted with a wavy underline and hatching
+    # And it is really painted: pixels under the passage differ from the plain background.
+    qtbot.wait(20)
+    editor = window.editor
+    cursor = editor.textCursor()
+    cursor.setPosition(editor.to_utf16(pending + 3))
+    rect = editor.cursorRect(cursor)
+    image = editor.viewport().grab().toImage()
+    base = editor.palette().color(editor.viewport().backgroundRole()).rgb()
+    painted = {
+        image.pixel(x, y)
+        for x in range(rect.left(), rect.left() + 30)
+        for y in range(rect.top(), rect.bottom())
+    }
+    assert any(pixel != base for pixel in painted)
 
 
 # -- 14. tooltips ------------------------------------------------------------------------------

@@ -115,7 +115,11 @@ def review_session(
             name = ask(f"Your name, recorded with each review [{default}]: ").strip() or default
         stdout.write(f"{len(items)} generation{'s' if len(items) != 1 else ''} pending review.\n")
         color = os.environ.get("NO_COLOR") is None
-        for ref, chapter_id, stretches in items:
+        for ref, chapter_id, _ in items:
+            # Where its text is now: a rejection before it in the chapter moved it.
+            stretches = generation_ranges(project.chapter(chapter_id), ref)
+            if not stretches:
+                continue
             _show(project, ref, chapter_id, stretches, stdout, color=color)
             while True:
                 answer = (

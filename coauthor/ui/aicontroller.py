@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog
 
@@ -189,22 +189,17 @@ class AiController(QObject):
         chapter_id = chapter.id
 
         def work(report: Callable[[object], None], cancel: threading.Event) -> GenerationRun:
-            try:
-                return generate(
-                    providers,
-                    request,
-                    new_id=lambda: ids.pop(0),
-                    clock=now_ms,
-                    chapter_id=chapter_id,
-                    on_delta=lambda i, t: report(("delta", i, t)),
-                    on_wait=lambda s, attempt, why: report(("wait", s, attempt, why)),
-                    on_note=lambda note: report(("note", note)),
-                    cancel=cancel,
-                )
-            finally:
-                # The job's thread would otherwise run on until the GUI thread handles the
-                # result, so ``Job.wait`` (shutdown) could only time out: end it with the work.
-                QThread.currentThread().quit()
+            return generate(
+                providers,
+                request,
+                new_id=lambda: ids.pop(0),
+                clock=now_ms,
+                chapter_id=chapter_id,
+                on_delta=lambda i, t: report(("delta", i, t)),
+                on_wait=lambda s, attempt, why: report(("wait", s, attempt, why)),
+                on_note=lambda note: report(("note", note)),
+                cancel=cancel,
+            )
 
         self.panel.start(request.alternatives)
         if (

@@ -39,6 +39,7 @@ from coauthor.core.book import BookMeta, Chapter
 from coauthor.core.generation import ReviewState
 from coauthor.core.maps import segment_profile
 from coauthor.core.origin import Origin
+from coauthor.core.policy import pending_passages
 from coauthor.core.roles import words_by_origin
 from coauthor.importers import ImportFailed, apply, parse_source
 from coauthor.store import ProjectFileError
@@ -640,9 +641,8 @@ class MainWindow(QMainWindow):
             for origin, n in words(c).items():
                 book[origin] += n
         self.book_status.setText(f"Book: {describe(book)}")
-        pending = sum(
-            1 for g in project.generations.values() if g.review_state is ReviewState.PENDING
-        )
+        # Generations whose text is in the book; a failed or never-inserted one waits for nobody.
+        pending = len({ref for *_, ref in pending_passages(project.chapters, project.generations)})
         self.pending_status.setText(
             f"⚠ {pending} passage{'s' if pending != 1 else ''} pending review"
             if pending

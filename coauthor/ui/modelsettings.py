@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -193,12 +193,7 @@ class ModelSettingsDialog(QDialog):
         self.verdict.setText("Checking…")
 
         def job(_report: Callable[[object], None], _cancel: threading.Event) -> Verdict:
-            try:
-                return work()
-            finally:
-                # End the job's thread with the check, so ``wait_for_checks`` returns as soon
-                # as the check is done instead of at its timeout.
-                QThread.currentThread().quit()
+            return work()
 
         self._job = Job(job, self)
         self._job.finished.connect(done)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QThread
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -463,18 +463,14 @@ class PublishController(QObject):
         template_dirs = self.template_dirs()
 
         def work(report: Callable[[object], None], _cancel: threading.Event) -> Path:
-            try:
-                return render(
-                    document,
-                    fmt,
-                    target,
-                    options,
-                    lambda done, total, what: report((done, total, what)),
-                    template_dirs,
-                )
-            finally:
-                # End the job's thread with the work, so ``wait`` returns when it is written.
-                QThread.currentThread().quit()
+            return render(
+                document,
+                fmt,
+                target,
+                options,
+                lambda done, total, what: report((done, total, what)),
+                template_dirs,
+            )
 
         self.job = Job(work, self)
         self.job.progress.connect(self._on_progress)

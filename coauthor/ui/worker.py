@@ -35,6 +35,10 @@ class _Runner(QObject):
             logger.exception("Background job failed")
             self.failed.emit(str(exc) or type(exc).__name__)
             return
+        finally:
+            # The thread ends with the work, so ``Job.wait`` returns as soon as it is done, even
+            # from the GUI thread (the result still arrives by a queued signal).
+            QThread.currentThread().quit()
         self.done.emit(result)
 
 

@@ -12,13 +12,19 @@ must leave the project closed (no ``.lock`` file beside it).
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import keyring.errors
 import pytest
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
@@ -27,6 +33,9 @@ from coauthor.sample import build_sample
 from coauthor.ui.app import create_window
 from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.settings import AppSettings
+
+if TYPE_CHECKING:
+    from chat_server import ChatServer
 
 _HERE = Path(__file__).resolve().parent
 _REPO = _HERE.parents[1]
@@ -187,3 +196,70 @@ def put_outside_text() -> Callable[[str], None]:
         QApplication.clipboard().setMimeData(mime)
 
     return put
+
+
+# -- AI providers -----------------------------------------------------------------------------
+
+# The scripted chat server of the provider tests (``tests/ai/chat_server.py``), importable as
+# ``chat_server`` here too.
+_AI_TESTS = _HERE.parent / "ai"
+if str(_AI_TESTS) not in sys.path:
+    sys.path.append(str(_AI_TESTS))
+
+
+@pytest.fixture
+def chat_server() -> Iterator[ChatServer]:
+    """A scripted OpenAI-compatible server on 127.0.0.1, stopped after the test."""
+    from chat_server import ChatServer
+
+    server = ChatServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.errors, f"the chat server failed: {server.errors}"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that keeps keys in a dict: a working system keyring, for the test only."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.keys.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.keys[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.keys.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No usable keyring (the fail backend, as on a headless box) and no OPENAI_API_KEY."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """A working in-memory keyring and no OPENAI_API_KEY."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

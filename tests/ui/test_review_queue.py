@@ -1,0 +1,261 @@
+"""Reviewing in the real window: the queue, approve and reject with undo, and the share gate.
+
+The sample book has one generation pending review, g2, in chapter 3 ("The Storm"). It must be
+listed, marked in the editor until approved, approvable only once it has been shown, and
+rejectable with one undo step that brings its text back as pending AI text. Copy for Sharing
+refuses a selection holding pending text and labels AI text once it is approved.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from coauthor.core.book import Chapter
+from coauthor.core.generation import ReviewState
+from coauthor.core.origin import Origin
+from coauthor.core.policy import generation_ranges
+from coauthor.ui.mainwindow import MainWindow
+from coauthor.ui.review import GateDialog
+from coauthor.ui.settings import AppSettings
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+MODEL = "SmolLM2-135M-Instruct (Q4_1)"
+G2_START = "Mara tied a rope around her waist"
+
+
+@pytest.fixture
+def reviewer(app_settings: AppSettings) -> str:
+    app_settings.reviewer_name = "Tester"
+    return "Tester"
+
+
+def storm(window: MainWindow) -> Chapter:
+    project = window.project
+    assert project is not None
+    return project.chapters[2]
+
+
+def g2_range(window: MainWindow) -> tuple[int, int]:
+    [(start, end)] = generation_ranges(storm(window), "g2")
+    return start, end
+
+
+def queue_rows(window: MainWindow) -> list[list[str]]:
+    tree = window.ai.queue.tree
+    return [
+        [tree.topLevelItem(i).text(c) for c in range(tree.columnCount())]
+        for i in range(tree.topLevelItemCount())
+    ]
+
+
+def queue_ids(window: MainWindow) -> list[str]:
+    tree = window.ai.queue.tree
+    return [
+        tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
+        for i in range(tree.topLevelItemCount())
+    ]
+
+
+def wave_marked(window: MainWindow, pos: int) -> bool:
+    """Whether the editor marks the block holding ``pos`` as pending (hatch, wavy underline).
+
+    The editor paints provenance itself (no ``WaveUnderline`` in the layout formats since
+    ac70d65): the stretches it paints come from ``block_marks``, read at paint time.
+    """
+    block = window.editor.document().findBlock(window.editor.to_utf16(pos))
+    return any(mark.pending for mark in window.highlighter.block_marks(block)[0])
+
+
+def queue_key(window: MainWindow, key: Qt.Key) -> None:
+    window.ai.show_queue()
+    QTest.keyClick(window.ai.queue.tree, key)
+
+
+def undo(window: MainWindow) -> None:
+    window.editor.setFocus()
+    QTest.keyClick(window.editor, Qt.Key.Key_Z, CTRL)
+
+
+def stored_reviews(window: MainWindow) -> list[tuple[int, str, str, str]]:
+    session = window.session
+    assert session is not None
+    assert session.flush()
+    return session.file.reviews()
+
+
+# -- the queue ----------------------------------------------------------------------------------
+
+
+def test_the_queue_lists_the_pending_passage(
+    window: MainWindow, qtbot, screenshot_dir: Path
+) -> None:
+    window.ai.show_queue()
+    assert window.ai.review_dock.isVisible()
+    assert queue_ids(window) == ["g2"]
+    [[chapter, words, model, age]] = queue_rows(window)
+    assert chapter == "The Storm"
+    assert words == "Mara tied a rope around her waist and…"
+    assert model == MODEL
+    assert age == "just now"
+    assert "1 passage pending review" in window.ai.queue.summary.text()
+    assert window.pending_status.text() == "⚠ 1 passage pending review"
+    assert window.ai.queue.tree.hasFocus()
+    qtbot.waitUntil(lambda: window.book_map.rows != [], timeout=2000)
+    window.grab().save(str(screenshot_dir / "review_queue.png"))
+    assert (screenshot_dir / "review_queue.png").stat().st_size > 0
+
+
+def test_approve_needs_the_passage_shown_records_who_and_when_and_undoes(
+    window: MainWindow, reviewer: str, qtbot
+) -> None:
+    project = window.project
+    assert project is not None
+    g2 = project.generations["g2"]
+    assert window.chapter is not storm(window)
+
+    # Not shown yet: refused, with a message in the status bar.
+    queue_key(window, Qt.Key.Key_A)
+    assert g2.review_state is ReviewState.PENDING
+    assert "Read the passage first" in window.statusBar().currentMessage()
+    assert queue_ids(window) == ["g2"]
+
+    # Enter goes to it: its chapter opens with the passage selected, marked as pending.
+    queue_key(window, Qt.Key.Key_Return)
+    assert window.chapter is storm(window)
+    start, end = g2_range(window)
+    assert window.editor.selection_range() == (start, end)
+    assert wave_marked(window, start)
+
+    before = time.time() * 1000
+    queue_key(window, Qt.Key.Key_A)
+    assert g2.review_state is ReviewState.APPROVED
+    assert g2.reviewer == reviewer
+    assert g2.reviewed_at is not None
+    assert before - 1000 <= g2.reviewed_at <= time.time() * 1000 + 1000
+    assert queue_ids(window) == []
+    assert not wave_marked(window, start)
+    assert window.pending_status.text() == "Nothing pending review"
+    assert stored_reviews(window)[-1][1:] == ("g2", "approved", reviewer)
+
+    # Ctrl+Z takes the approval back: pending, listed and marked again.
+    undo(window)
+    assert g2.review_state is ReviewState.PENDING
+    qtbot.waitUntil(lambda: queue_ids(window) == ["g2"], timeout=2000)
+    assert wave_marked(window, start)
+    qtbot.waitUntil(
+        lambda: window.pending_status.text() == "⚠ 1 passage pending review", timeout=2000
+    )
+    assert stored_reviews(window)[-1][1:] == ("g2", "pending", reviewer)
+
+
+def test_reject_removes_the_text_and_one_undo_brings_it_back_pending(
+    window: MainWindow, reviewer: str, qtbot
+) -> None:
+    project = window.project
+    assert project is not None
+    chapter = storm(window)
+    g2 = project.generations["g2"]
+    text_before, runs_before = chapter.text.text, list(chapter.text.runs())
+    start, end = g2_range(window)
+    passage = text_before[start:end]
+
+    queue_key(window, Qt.Key.Key_R)
+    assert window.chapter is chapter
+    assert passage not in chapter.text.text
+    assert chapter.text.text == text_before[:start] + text_before[end:]
+    assert window.editor.toPlainText() == chapter.text.text
+    assert g2.review_state is ReviewState.REJECTED
+    assert g2.reviewer == reviewer
+    assert queue_ids(window) == []
+    assert stored_reviews(window)[-1][1:] == ("g2", "rejected", reviewer)
+
+    undo(window)
+    assert chapter.text.text == text_before
+    assert list(chapter.text.runs()) == runs_before
+    assert {chapter.text.origin_at(i) for i in range(start, end)} == {(Origin.AI, "g2")}
+    assert window.editor.toPlainText() == text_before
+    assert g2.review_state is ReviewState.PENDING
+    qtbot.waitUntil(lambda: queue_ids(window) == ["g2"], timeout=2000)
+    assert wave_marked(window, start)
+
+
+def test_edit_then_approve(window: MainWindow, reviewer: str) -> None:
+    project = window.project
+    assert project is not None
+    g2 = project.generations["g2"]
+    queue_key(window, Qt.Key.Key_E)  # goes to the passage and puts the focus in the editor
+    assert window.editor.hasFocus()
+    chapter = storm(window)
+    start, _ = g2_range(window)
+    at = start + len("Mara tied a ")
+    window.editor.go_to(at)
+    QTest.keyClicks(window.editor, "thick ")
+    assert chapter.text.text[start:].startswith("Mara tied a thick rope")
+    assert {chapter.text.origin_at(i) for i in range(at, at + 6)} == {(Origin.HUMAN, None)}
+    assert window.editor.toPlainText() == chapter.text.text
+
+    assert window.ai.approve("g2")
+    assert g2.review_state is ReviewState.APPROVED
+    assert g2.reviewer == reviewer
+    assert generation_ranges(chapter, "g2") == [(start, at), (at + 6, g2_range_end(chapter))]
+    assert not wave_marked(window, start)
+    assert queue_ids(window) == []
+
+
+def g2_range_end(chapter: Chapter) -> int:
+    return generation_ranges(chapter, "g2")[-1][1]
+
+
+# -- the share gate ---------------------------------------------------------------------------
+
+
+def test_copy_for_sharing_refuses_pending_text_and_labels_approved_ai_text(
+    window: MainWindow, reviewer: str, monkeypatch: pytest.MonkeyPatch, put_outside_text
+) -> None:
+    shown: list[GateDialog] = []
+
+    def exec_(dialog: GateDialog) -> int:
+        shown.append(dialog)
+        return 0
+
+    monkeypatch.setattr(GateDialog, "exec", exec_)
+    clipboard = QApplication.clipboard()
+    put_outside_text("untouched")
+    chapter = storm(window)
+    start, end = g2_range(window)
+    sel_start = chapter.text.text.index("By midnight")
+
+    window.ai.go_to_range(chapter.id, sel_start, end)
+    assert not window.ai.copy_for_sharing()
+    [dialog] = shown
+    assert dialog.list.count() == 1
+    line = dialog.list.item(0).text()
+    assert "g2" in line
+    assert "pending review" in line
+    assert "The Storm" in line
+    assert G2_START in line
+    assert clipboard.text() == "untouched"
+
+    window.ai.go_to_generation("g2")
+    assert window.ai.approve("g2")
+    window.ai.go_to_range(chapter.id, sel_start, end)
+    assert window.ai.copy_for_sharing()
+    assert len(shown) == 1
+    copied = clipboard.text()
+    body, label = copied.split("\n\n[", 1)
+    assert body == chapter.text.text[sel_start:end]
+    assert label == f"AI-generated in part with {MODEL}; reviewed by Ada Marlowe.]"
+    assert "labelled as AI-generated" in window.statusBar().currentMessage()
+
+    # Text the author typed: copied as it is, without a label.
+    window.ai.go_to_range(chapter.id, 0, start - 2)
+    assert window.ai.copy_for_sharing()
+    assert clipboard.text() == chapter.text.text[: start - 2]
+    assert "AI-generated" not in clipboard.text()
+    assert len(shown) == 1

@@ -14,6 +14,8 @@ import os
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from enum import StrEnum
 from pathlib import Path
 
@@ -50,6 +52,28 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _wait_for_task_loop(port: int, timeout: float = 10.0) -> None:
+    """Return once llama.cpp's task loop answers (a ``/slots`` request goes through it).
+
+    ``xllamacpp.Server`` returns just before its thread enters that loop; destroying it in that
+    window loses the stop signal, and ``stop`` would then wait for ever.
+    """
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with opener.open(f"http://127.0.0.1:{port}/slots", timeout=timeout) as reply:
+                reply.read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answered (this build has no /slots): nothing more to wait for
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                logger.warning("The local model's task loop did not answer: %s", exc)
+                return
+            time.sleep(0.02)
 
 
 class EmbeddedServer:
@@ -133,6 +157,7 @@ class EmbeddedServer:
                     FailureKind.NOT_INSTALLED, f"The local model cannot start: {self.error}"
                 ) from exc
             self.port = params.port
+            _wait_for_task_loop(self.port)
             self.state = ServerState.RUNNING
             logger.info(
                 "Local model %s running on port %d after %.2f s",

@@ -199,7 +199,7 @@ def generate(
             current = request
             result: StreamResult | None = None
             error: ProviderError | None = None
-            for _ in range(3):
+            for attempt in range(3):
                 try:
                     result = client.stream_chat(
                         current.messages,
@@ -213,8 +213,8 @@ def generate(
                     break
                 except ProviderError as exc:
                     error = exc
-                    if exc.kind is not FailureKind.CONTEXT_OVERFLOW:
-                        break
+                    if exc.kind is not FailureKind.CONTEXT_OVERFLOW or attempt == 2:
+                        break  # the record keeps the messages that were really sent
                     current = shrink(current)
                     run.notes.append(current.notes[-1])
                     if on_note:

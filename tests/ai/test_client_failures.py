@@ -376,8 +376,14 @@ def test_context_overflow_every_time_gives_up(chat_server: ChatServer) -> None:
     run = run_generate(providers_for(chat_server.url), continue_request("word " * 500))
     assert run.error is not None
     assert run.error.kind is FailureKind.CONTEXT_OVERFLOW
-    assert run.records[0].outcome is Outcome.FAILED
-    assert len(chat_server.completions) == 3  # bounded
+    [record] = run.records
+    assert record.outcome is Outcome.FAILED
+    sent = chat_server.completions
+    assert len(sent) == 3  # bounded
+    assert len({len(r.user_message) for r in sent}) == 3  # each retry was shorter
+    # The record and the notes tell what really happened: the last messages sent, two retries.
+    assert record.messages == sent[-1].body["messages"]
+    assert len([note for note in run.notes if "asked again" in note]) == 2
 
 
 # -- cancel ------------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Hypothesis profiles (choose one with ``HYPOTHESIS_PROFILE=name``):
 
-``coauthor`` (default)
+``coauthor`` (default outside CI)
     No deadline (the CI machines are small and shared), a moderate number of examples.
-``coauthor-ci``
+``coauthor-ci`` (default when the ``CI`` environment variable is set)
     Like ``coauthor`` but derandomised and without an example database, so a CI run is
     reproducible from the commit alone.
 ``coauthor-thorough``
@@ -29,7 +29,8 @@ settings.register_profile(
     "coauthor-ci", max_examples=100, derandomize=True, database=None, **_COMMON
 )
 settings.register_profile("coauthor-thorough", max_examples=1000, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "coauthor"))
+_DEFAULT_PROFILE = "coauthor-ci" if os.environ.get("CI") else "coauthor"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _DEFAULT_PROFILE))
 
 _TESTS = Path(__file__).resolve().parent
 _MARKED_DIRS = {_TESTS / "core": pytest.mark.core}

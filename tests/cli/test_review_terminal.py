@@ -30,10 +30,9 @@ if TYPE_CHECKING:
 
 PROMPT = "[a]pprove, [r]eject (removes its text), [s]kip, [q]uit? "
 G2_TEXT = (
-    "Mara tied a rope around her waist and the other end to the ladder. The wind tried to peel "
-    "her off the wall like a label from a jar. She found the oil tin by touch, and the little "
-    "brass door at the back of the clock, and inside it something that should not have been "
-    "there: a second hand, folded flat, waiting."
+    "The storm finally came to an end. The end of the year was the perfect time for a little "
+    "bit of magic. As the last wisps of daylight faded and the sky transformed into a deep shade "
+    "of indigo, the sun finally lifted the last remnants of its massive energy."
 )
 G3_TEXT = "The sea had been counting too, she thought, and it was ahead of the clock. "
 WAIT_S = 60.0
@@ -216,7 +215,7 @@ def test_reject_removes_the_text_and_the_history_still_verifies(sample: Path, cl
     assert "Approved 0, rejected 1, skipped 0." in out
     text = chapter_text(cli, sample, "3")
     assert G2_TEXT not in text
-    assert "Mara tied a rope" not in text
+    assert "The storm finally came to an end" not in text
     assert text.startswith("The storm came on the longest night of the year.")
     assert stored_state(sample, "g2") == (ReviewState.REJECTED, "Tester")
     _, storm = generation_counts(cli, sample)

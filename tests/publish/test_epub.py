@@ -8,7 +8,7 @@ Debian package ``epubcheck``).
 
 ``test_sample_matches_reference`` compares the sample's XHTML, OPF and NCX with
 ``tests/reference/epub``; when a reference file is missing it is written and the test fails,
-asking for a review. Set ``COAUTHOR_UPDATE_REFERENCES=1`` to rewrite them after an intended
+asking for a review. Set ``COAUTHOR_UPDATE_REFERENCE=1`` to rewrite them after an intended
 change.
 """
 
@@ -755,7 +755,7 @@ def test_sample_matches_reference(tmp_path: Path, sample_document: BookDocument)
         for name, data in book.files.items()
         if name.endswith((".xhtml", ".opf", ".ncx"))
     }
-    update = os.environ.get("COAUTHOR_UPDATE_REFERENCES") == "1"
+    update = os.environ.get("COAUTHOR_UPDATE_REFERENCE") == "1"
     REFERENCE.mkdir(parents=True, exist_ok=True)
     created, diffs = [], []
     for name, text in sorted(produced.items()):

@@ -193,10 +193,10 @@ def test_the_chart_labels_every_origin(tide_report: str) -> None:
     for key in ("human", "ai", "pasted", "imported"):
         assert f'class="bar-{key}"' in svg
         assert f'fill="url(#pattern-{key})"' in svg  # a pattern as well as a colour
-    for label in ("Written by the author: 49.9%", "Drafted by a language model: 34.7%"):
+    for label in ("Written by the author: 52.0%", "Drafted by a language model: 32.2%"):
         assert label in svg
-    assert "Pasted from elsewhere: 5.5%" in svg
-    assert "Imported from files: 9.8%" in svg
+    assert "Pasted from elsewhere: 5.7%" in svg
+    assert "Imported from files: 10.1%" in svg
 
 
 def test_the_report_holds_the_foreword(tide_document: BookDocument, tide_report: str) -> None:
@@ -249,9 +249,9 @@ def test_the_report_holds_the_generation_log(tide_document: BookDocument, tide_r
     assert page.count("details") == 2 * len(tide_document.generations)
     assert "Requested 2026-01-01T00:00:00Z" in page.text
     assert "Finished 2026-01-01T00:00:01Z (1.5 s)" in page.text
-    assert '{"max_tokens": 120, "temperature": 0.7}' in page.text
+    assert '{"max_tokens": 120, "seed": 7, "temperature": 0.7}' in page.text
     assert "first_token_ms: 120; tokens_per_second: 41.5" in page.text
-    assert "328 characters, 314 still in the book" in page.text
+    assert "335 characters, 305 still in the book" in page.text
     assert "approved by Ada Marlowe at 2026-01-01T00:00:30Z" in page.text
     assert "approved by Tester at 2026-01-01T00:00:00Z" in page.text
 

@@ -26,7 +26,7 @@ from coauthor.ui.settings import AppSettings
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 MODEL = "SmolLM2-135M-Instruct (Q4_1)"
-G2_START = "Mara tied a rope around her waist"
+G2_START = "The storm finally came to an end."
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_the_queue_lists_the_pending_passage(
     assert queue_ids(window) == ["g2"]
     [[chapter, words, model, age]] = queue_rows(window)
     assert chapter == "The Storm"
-    assert words == "Mara tied a rope around her waist and…"
+    assert words == "The storm finally came to an end. The…"
     assert model == MODEL
     assert age == "just now"
     assert "1 passage pending review" in window.ai.queue.summary.text()
@@ -193,10 +193,10 @@ def test_edit_then_approve(window: MainWindow, reviewer: str) -> None:
     assert window.editor.hasFocus()
     chapter = storm(window)
     start, _ = g2_range(window)
-    at = start + len("Mara tied a ")
+    at = start + len("The storm ")
     window.editor.go_to(at)
     QTest.keyClicks(window.editor, "thick ")
-    assert chapter.text.text[start:].startswith("Mara tied a thick rope")
+    assert chapter.text.text[start:].startswith("The storm thick finally")
     assert {chapter.text.origin_at(i) for i in range(at, at + 6)} == {(Origin.HUMAN, None)}
     assert window.editor.toPlainText() == chapter.text.text
 

@@ -18,8 +18,6 @@ from PySide6.QtGui import (
     QFont,
     QKeySequence,
     QShowEvent,
-    QTextCursor,
-    QTextDocument,
     QUndoGroup,
     QUndoStack,
 )
@@ -52,8 +50,9 @@ from coauthor.ui.chapters import (
     RemoveChapter,
     RenameChapter,
 )
-from coauthor.ui.dialogs import FindReplaceDialog, PreferencesDialog
+from coauthor.ui.dialogs import PreferencesDialog
 from coauthor.ui.editor import ProvenanceEditor
+from coauthor.ui.findreplace import FindController
 from coauthor.ui.highlighter import ProvenanceHighlighter, ViewMode
 from coauthor.ui.legend import Legend
 from coauthor.ui.maps import BookMap, OverviewStrip
@@ -141,12 +140,11 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addWidget(self.save_status)
 
-        self.find_dialog = FindReplaceDialog(self)
-
         # Timers for work that must stay off the typing path.
         self._status_timer = _single_shot(self, _STATUS_DELAY_MS, self.update_status)
         self._map_timer = _single_shot(self, _MAP_DELAY_MS, self.update_maps)
 
+        self.finder = FindController(self)
         self._build_actions()
         self._wire()
         self.apply_font_size(self.settings.font_size)
@@ -207,12 +205,16 @@ class MainWindow(QMainWindow):
         )
         menu.addSeparator()
         menu.addAction(
-            action("&Find…", lambda: self.show_find(replace=False), QKeySequence.StandardKey.Find)
+            action("&Find…", lambda: self.finder.show(replace=False), QKeySequence.StandardKey.Find)
         )
-        menu.addAction(action("Find &Next", self.find_next, QKeySequence.StandardKey.FindNext))
+        menu.addAction(
+            action("Find &Next", self.finder.find_next, QKeySequence.StandardKey.FindNext)
+        )
         menu.addAction(
             action(
-                "&Replace…", lambda: self.show_find(replace=True), QKeySequence.StandardKey.Replace
+                "&Replace…",
+                lambda: self.finder.show(replace=True),
+                QKeySequence.StandardKey.Replace,
             )
         )
         menu.addSeparator()
@@ -286,9 +288,6 @@ class MainWindow(QMainWindow):
         self.overview.jump_requested.connect(self.jump_to)
         self.book_map.open_requested.connect(self.open_place)
         self.chapter_view.open_requested.connect(self.show_chapter)
-        self.find_dialog.find_requested.connect(self.find_text)
-        self.find_dialog.replace_requested.connect(self.replace_one)
-        self.find_dialog.replace_all_requested.connect(self.replace_all)
         self.undo_group.indexChanged.connect(lambda _: self._on_text_changed())
         self.map_dock.visibilityChanged.connect(lambda visible: visible and self.update_maps())
         app = QApplication.instance()
@@ -806,69 +805,6 @@ class MainWindow(QMainWindow):
             act = self.recent_menu.addAction(path)
             act.triggered.connect(lambda _=False, p=path: self.open_project(p))
 
-    # -- find and replace -------------------------------------------------------------------
-
-    def show_find(self, *, replace: bool) -> None:
-        self.find_dialog.show_for(
-            self.editor.textCursor().selectedText().replace("\u2029", "\n"), replace=replace
-        )
-
-    def find_next(self) -> None:
-        text = self.find_dialog.find_edit.text()
-        if text:
-            self.find_text(text, False, self.find_dialog.case.isChecked())
-        else:
-            self.show_find(replace=False)
-
-    def find_text(self, text: str, backwards: bool, match_case: bool) -> bool:
-        flags = QTextDocument.FindFlag(0)
-        if backwards:
-            flags |= QTextDocument.FindFlag.FindBackward
-        if match_case:
-            flags |= QTextDocument.FindFlag.FindCaseSensitively
-        found = self.editor.find(text, flags)
-        if not found:  # wrap around
-            cursor = self.editor.textCursor()
-            cursor.movePosition(
-                QTextCursor.MoveOperation.End if backwards else QTextCursor.MoveOperation.Start
-            )
-            self.editor.setTextCursor(cursor)
-            found = self.editor.find(text, flags)
-        self.find_dialog.report("" if found else f"“{text}” was not found")
-        return found
-
-    def replace_one(self, text: str, replacement: str, match_case: bool) -> None:
-        cursor = self.editor.textCursor()
-        selected = cursor.selectedText()
-        same = selected == text if match_case else selected.lower() == text.lower()
-        if cursor.hasSelection() and same:
-            cursor.insertText(replacement)
-        self.find_text(text, False, match_case)
-
-    def replace_all(self, text: str, replacement: str, match_case: bool) -> int:
-        if self.chapter is None or not text:
-            return 0
-        stack = self.chapter_stacks.get(self.chapter.id)
-        cursor = QTextCursor(self.editor.document())
-        flags = (
-            QTextDocument.FindFlag.FindCaseSensitively if match_case else QTextDocument.FindFlag(0)
-        )
-        count = 0
-        if stack is not None:
-            stack.beginMacro(f"Replace All “{text}”")
-        try:
-            while True:
-                cursor = self.editor.document().find(text, cursor, flags)
-                if cursor.isNull():
-                    break
-                cursor.insertText(replacement)
-                count += 1
-        finally:
-            if stack is not None:
-                stack.endMacro()
-        self.find_dialog.report(f"Replaced {count} occurrence{'s' if count != 1 else ''}")
-        return count
-
     # -- preferences and errors -------------------------------------------------------------
 
     def show_preferences(self) -> None:
@@ -899,7 +835,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
-        self.find_dialog.close()
+        self.finder.dialog.close()
         event.accept()
 
 

@@ -198,10 +198,10 @@ def test_find_selects_the_next_match_and_wraps(window: MainWindow) -> None:
     starts = [i for i in range(len(text)) if text.lower().startswith("tide", i)]
     assert len(starts) >= 2
     for expected in [*starts, starts[0]]:  # the last search wraps to the top
-        assert window.find_text("tide", False, False)
+        assert window.finder.find_text("tide", False, False)
         assert window.editor.textCursor().selectedText().lower() == "tide"
         assert window.editor.selection_range() == (expected, expected + 4)
-    assert not window.find_text("kraken", False, False)
+    assert not window.finder.find_text("kraken", False, False)
 
 
 def test_replace_all_is_one_undo_step(window: MainWindow) -> None:
@@ -211,7 +211,7 @@ def test_replace_all_is_one_undo_step(window: MainWindow) -> None:
     # "town" appears in the author's text and in the model's: replacements become human.
     expected = before[0].count("town")
     assert expected >= 3
-    assert window.replace_all("town", "village", True) == expected
+    assert window.finder.replace_all("town", "village", True) == expected
     assert "town" not in chapter.text.text
     assert chapter.text.text == window.editor.toPlainText()
     after = state(chapter)
@@ -220,5 +220,5 @@ def test_replace_all_is_one_undo_step(window: MainWindow) -> None:
     assert window.editor.toPlainText() == before[0]
     QTest.keyClick(window.editor, Qt.Key.Key_Z, CTRL | SHIFT)
     assert state(chapter) == after
-    assert window.replace_all("tide", "TIDE", False) == before[0].lower().count("tide")
+    assert window.finder.replace_all("tide", "TIDE", False) == before[0].lower().count("tide")
     assert "tide" not in chapter.text.text

@@ -200,6 +200,8 @@ class Model:
 def assert_same(t: ProvenanceText, model: Model) -> None:
     """Everything observable about the whole text agrees with the model."""
     t.check_invariants()
+    # Chunks stay bounded, or an edit would no longer cost O(chunk).
+    assert max(len(c.text) for c in t._chunks) <= provenance_impl._CHUNK_MAX
     assert len(t) == len(model)
     assert t.text == model.text
     runs = list(t.runs())

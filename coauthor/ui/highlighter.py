@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTextBlock, QTextLine
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap, QTextBlock, QTextLine
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QPlainTextEdit
@@ -57,6 +57,7 @@ class ProvenanceHighlighter:
         self.mode = ViewMode.ORIGINS
         self.palette = palette
         self._pending_hatch = QBrush()
+        self._wave_brush = QBrush()
         self.set_palette(palette)
 
     # -- state ------------------------------------------------------------------------------
@@ -64,6 +65,7 @@ class ProvenanceHighlighter:
     def set_palette(self, palette: OriginPalette) -> None:
         self.palette = palette
         self._pending_hatch = QBrush(palette.pending_underline, Qt.BrushStyle.BDiagPattern)
+        self._wave_brush = QBrush(_wave_tile(QColor(palette.pending_underline)))
         self.rehighlight()
 
     def set_view(self, chapter: Chapter | None, generations: dict[str, Generation]) -> None:
@@ -169,19 +171,11 @@ class ProvenanceHighlighter:
                     painter.fillRect(box, backgrounds[mark.origin])
 
     def _wave(self, painter: QPainter, left: float, right: float, y: float) -> None:
-        path = QPainterPath(QPointF(left, y))
-        x = left
-        up = True
-        while x < right:
-            x = min(right, x + 2.0)
-            path.lineTo(QPointF(x, y - 1.5 if up else y + 0.5))
-            up = not up
-        pen = QPen(QColor(self.palette.pending_underline))
-        pen.setWidthF(1.2)
+        """A wavy underline: a pre-drawn wave tile, repeated (a path per line is 100x slower)."""
+        top = round(y - 2)
         painter.save()
-        painter.setPen(pen)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, on=True)
-        painter.drawPath(path)
+        painter.setBrushOrigin(QPointF(0, top))
+        painter.fillRect(QRectF(left, top, right - left, _WAVE_HEIGHT), self._wave_brush)
         painter.restore()
 
 
@@ -189,3 +183,22 @@ def _x(line: QTextLine, position: int) -> float:
     """The x of a cursor position in a laid-out line (PySide returns ``(x, position)``)."""
     result = line.cursorToX(position)
     return float(result[0] if isinstance(result, tuple) else result)  # type: ignore[arg-type]
+
+
+_WAVE_HEIGHT = 4
+
+
+def _wave_tile(color: QColor) -> QPixmap:
+    """One period of the wavy underline, 6 pixels wide, to repeat as a brush."""
+    tile = QPixmap(6, _WAVE_HEIGHT)
+    tile.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(tile)
+    pen = QPen(color)
+    pen.setWidthF(1.2)
+    painter.setPen(pen)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, on=True)
+    painter.drawPolyline(
+        [QPointF(0, 3), QPointF(1.5, 1), QPointF(3, 3), QPointF(4.5, 1), QPointF(6, 3)]
+    )
+    painter.end()
+    return tile

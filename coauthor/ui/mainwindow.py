@@ -8,6 +8,7 @@ the book map) runs on short debounce timers, never on the typing path.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -67,6 +68,7 @@ __all__ = ["MainWindow"]
 
 _STATUS_DELAY_MS = 800
 _MAP_DELAY_MS = 400
+_REFRESH_MAX_WAIT_S = 3.0
 
 
 class MainWindow(QMainWindow):
@@ -143,6 +145,7 @@ class MainWindow(QMainWindow):
         # Timers for work that must stay off the typing path.
         self._status_timer = _single_shot(self, _STATUS_DELAY_MS, self.update_status)
         self._map_timer = _single_shot(self, _MAP_DELAY_MS, self.update_maps)
+        self._refresh_due_since: float | None = None
 
         self.finder = FindController(self)
         self._build_actions()
@@ -599,12 +602,21 @@ class MainWindow(QMainWindow):
         self.session.mark_dirty()
         if self.chapter is not None:
             self._words_cache.pop(self.chapter.id, None)
-        if not self._status_timer.isActive():
+        # Debounced: the figures and maps wait for a pause in typing, but never more than
+        # _REFRESH_MAX_WAIT_S behind, so a long burst still sees them move.
+        now = time.monotonic()
+        if self._refresh_due_since is None:
+            self._refresh_due_since = now
+        if now - self._refresh_due_since < _REFRESH_MAX_WAIT_S:
             self._status_timer.start()
-        if not self._map_timer.isActive():
             self._map_timer.start()
+        else:
+            for timer in (self._status_timer, self._map_timer):
+                if not timer.isActive():
+                    timer.start()
 
     def update_status(self) -> None:
+        self._refresh_due_since = None
         project = self.project
         if project is None:
             return

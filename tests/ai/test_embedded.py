@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.ai import embedded
 from coauthor.ai.client import ModelClient
 from coauthor.ai.embedded import DEFAULT_MODEL_FILE, EmbeddedServer, ServerState, default_model_path
 from coauthor.ai.errors import FailureKind, ProviderError
@@ -405,14 +406,37 @@ def test_stop_during_a_start_cancels_it() -> None:
         time.sleep(0.001)
     pid = server.pid
     assert pid is not None
-    assert _stop_within(server, 10)
+    assert server.state is ServerState.STARTING
+    assert _stop_within(server, 5), "stop() waited for the start"
     starter.join(10)
     assert not starter.is_alive(), "ensure_started() hung after stop()"
     assert _gone(pid)
     assert server.state is ServerState.STOPPED
     [result] = outcome
-    if isinstance(result, ProviderError):  # stopped while loading (almost always)
-        assert result.kind is FailureKind.CANCELLED
+    assert isinstance(result, ProviderError), result
+    assert result.kind is FailureKind.CANCELLED
+
+
+def test_a_server_that_ignores_sigterm_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedded, "STOP_TIMEOUT_S", 0.5)
+    script = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+        " print('ready', flush=True); time.sleep(60)"
+    )
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert _read_line(stubborn.stdout, 30) == "ready"
+        started = time.monotonic()
+        assert _within(lambda: embedded._end_child(stubborn), 10)
+        assert stubborn.returncode == -signal.SIGKILL
+        assert 0.4 < time.monotonic() - started < 5
+    finally:
+        stubborn.kill()
+        stubborn.wait()
 
 
 def test_a_missing_model_file_is_a_sentence(tmp_path: Path) -> None:
@@ -443,7 +467,8 @@ def test_a_file_that_is_not_a_model_fails_cleanly(tmp_path: Path) -> None:
         server.ensure_started()
     assert caught.value.kind is FailureKind.NOT_INSTALLED
     assert "bogus.gguf could not be loaded" in str(caught.value)
-    assert "log ended with" in str(caught.value)  # llama.cpp's own last words
+    assert "The model server logged:" in str(caught.value)  # llama.cpp's own words on the cause:
+    assert "invalid magic characters" in str(caught.value)
     assert server.state is ServerState.FAILED
     assert "bogus.gguf" in server.status()
     assert "\n" not in server.status()  # the log's lines are in the exception only

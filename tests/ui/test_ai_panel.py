@@ -131,8 +131,9 @@ def hold_stream(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threa
 
     def held_generate(*args, on_delta: Callable[[int, str], None], **kwargs) -> GenerationRun:
         def delta(index: int, text: str) -> None:
-            on_delta(index, text)
+            # Set before reporting: the GUI may show the piece before this thread runs on.
             first_piece.set()
+            on_delta(index, text)
             release.wait(60)
 
         return real_generate(*args, on_delta=delta, **kwargs)

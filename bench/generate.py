@@ -210,6 +210,25 @@ class ServerLog:
             time.sleep(0.01)
 
 
+def _timings_from_lines(lines: list[str]) -> dict[str, float] | None:
+    """The figures of the last request a server log's lines report (None if they don't)."""
+    text = "\n".join(lines)
+    done = [int(m.group(1)) for m in _TOTAL.finditer(text)]
+    if not done:
+        return None
+    task = done[-1]
+    prompt = next((m for m in _PROMPT.finditer(text) if int(m.group(1)) == task), None)
+    decode = next((m for m in _EVAL.finditer(text) if int(m.group(1)) == task), None)
+    if prompt is None or decode is None:
+        return None
+    return {
+        "prompt_ms": float(prompt.group(2)),
+        "prompt_n": int(prompt.group(3)),
+        "predicted_ms": float(decode.group(2)),
+        "predicted_n": int(decode.group(3)),
+    }
+
+
 # -- part 1: the provider layer against the direct call --------------------------------------
 
 
@@ -334,7 +353,9 @@ def app_run(providers: Providers, request: Request, log: ServerLog) -> Run:
     if run.error is not None or not run.records or run.records[0].outcome is not Outcome.COMPLETE:
         fail(f"the app's generation failed: {run.error}")
     record = run.records[0]
-    timings = log.timings()
+    # The app's model server is a child process logging to its own file, not to this
+    # script's stderr: read its timings from there.
+    timings = _timings_from_lines(providers.embedded.log_tail(200))
     return Run(
         "app",
         state["ttft"],

@@ -26,6 +26,7 @@ import logging
 import os
 import queue
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -122,6 +123,11 @@ class _Spawner:
 _spawner = _Spawner()
 
 
+API_KEY_VARIABLE = "COAUTHOR_EMBEDDED_API_KEY"
+"""How the child learns its key: an environment variable, which other users cannot read
+(a command-line argument would show in ``ps``)."""
+
+
 def _child_env() -> dict[str, str]:
     """The app's environment, with this checkout first on the path: the child imports the same
     ``coauthor`` whatever the working folder (and under ``python -P``)."""
@@ -208,6 +214,7 @@ class EmbeddedServer:
         self.context = context
         self.start_timeout = start_timeout
         self.error = ""
+        self._api_key: str | None = None
         self.port = 0
         self.start_s: float | None = None  # the last start's time to READY
         self._state = ServerState.STOPPED
@@ -231,6 +238,14 @@ class EmbeddedServer:
         """The server process's id while it runs or starts."""
         proc = self._proc
         return None if proc is None else proc.pid
+
+    @property
+    def api_key(self) -> str:
+        """A random key for this app session: without it, nothing else on this computer (a web
+        page in a browser, another user) can use the local model server."""
+        if self._api_key is None:
+            self._api_key = secrets.token_urlsafe(24)
+        return self._api_key
 
     @property
     def base_url(self) -> str:
@@ -312,7 +327,7 @@ class EmbeddedServer:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                env=_child_env(),
+                env={**_child_env(), API_KEY_VARIABLE: self.api_key},
                 close_fds=True,
             )
         except OSError as exc:

@@ -52,6 +52,9 @@ def make_params(xllamacpp: Any, path: Path, port: int, context: int, threads: in
     params.n_ctx = context
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
+    key = os.environ.get("COAUTHOR_EMBEDDED_API_KEY")
+    if key:  # only the app that started this server can use it
+        params.api_keys = [key]
     return params
 
 
@@ -66,7 +69,11 @@ def wait_for_task_loop(port: int, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with opener.open(f"http://127.0.0.1:{port}/slots", timeout=timeout) as reply:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/slots")
+            key = os.environ.get("COAUTHOR_EMBEDDED_API_KEY")
+            if key:
+                request.add_header("Authorization", f"Bearer {key}")
+            with opener.open(request, timeout=timeout) as reply:
                 reply.read()
             return True
         except urllib.error.HTTPError:

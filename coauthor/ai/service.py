@@ -91,7 +91,9 @@ class Providers:
         config = self.config
         if config.kind is ProviderKind.EMBEDDED:
             base_url = self.embedded.ensure_started()
-            return ModelClient(base_url, None, self.embedded.model_name, timeout=config.timeout)
+            return ModelClient(
+                base_url, self.embedded.api_key, self.embedded.model_name, timeout=config.timeout
+            )
         if config.kind is ProviderKind.OPENAI:
             key, _ = keys.get_key("openai")
             if not key:

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -165,7 +167,7 @@ def test_a_continuation_from_the_embedded_model(running: EmbeddedServer) -> None
 
 
 def test_list_models_and_connection_test(running: EmbeddedServer) -> None:
-    client = ModelClient(running.base_url, None, running.model_name, timeout=10)
+    client = ModelClient(running.base_url, running.api_key, running.model_name, timeout=10)
     try:
         assert client.list_models() == [DEFAULT_MODEL_FILE]
         verdict = client.test_connection()
@@ -212,7 +214,7 @@ def test_stop_frees_the_port_ends_the_process_and_it_can_start_again(
     assert "llama" not in capfd.readouterr().err
     try:
         again = server.ensure_started()
-        client = ModelClient(again, None, server.model_name, timeout=10)
+        client = ModelClient(again, server.api_key, server.model_name, timeout=10)
         try:
             assert client.list_models() == [DEFAULT_MODEL_FILE]
         finally:
@@ -220,6 +222,24 @@ def test_stop_frees_the_port_ends_the_process_and_it_can_start_again(
     finally:
         assert _stop_within(server, 30), "EmbeddedServer.stop() hung after a restart"
     assert url.startswith("http://127.0.0.1:")
+
+
+def test_the_local_server_refuses_requests_without_the_app_s_key() -> None:
+    """A web page in the author's browser, or another user, cannot use the local model."""
+    _require_model()
+    server = EmbeddedServer()
+    try:
+        url = server.ensure_started()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + "/models", timeout=10)
+        assert refused.value.code == 401
+        client = ModelClient(url, server.api_key, server.model_name, timeout=10)
+        try:
+            assert client.list_models() == [DEFAULT_MODEL_FILE]
+        finally:
+            client.close()
+    finally:
+        assert _stop_within(server, 30)
 
 
 def test_start_and_stop_five_times_does_not_hang() -> None:
@@ -256,7 +276,7 @@ def test_the_server_outlives_the_thread_that_started_it() -> None:
         assert server.state is ServerState.RUNNING
         assert server.pid is not None
         assert not _gone(server.pid)
-        client = ModelClient(server.base_url, None, server.model_name, timeout=10)
+        client = ModelClient(server.base_url, server.api_key, server.model_name, timeout=10)
         try:
             assert client.list_models() == [DEFAULT_MODEL_FILE]
         finally:

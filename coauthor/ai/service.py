@@ -78,6 +78,7 @@ class Providers:
     def __init__(self, config: ProviderConfig, embedded: EmbeddedServer | None = None) -> None:
         self.config = config
         self.embedded = embedded or EmbeddedServer()
+        self._cached: tuple[tuple[str, str | None, str, float], ModelClient] | None = None
 
     def provider_name(self) -> str:
         return self.config.kind.value
@@ -88,12 +89,30 @@ class Providers:
         return self.config.model or "(default)"
 
     def client(self) -> ModelClient:
+        """A client for the current settings, kept while they stay the same.
+
+        Making one costs tens of milliseconds (the SDK loads its certificate bundle even for
+        plain HTTP to 127.0.0.1), which would otherwise add to every generation.
+        """
+        base_url, key, model = self._endpoint()
+        wanted = (base_url, key, model, self.config.timeout)
+        if self._cached is not None and self._cached[0] == wanted:
+            return self._cached[1]
+        self.close()
+        client = ModelClient(base_url, key, model, timeout=self.config.timeout)
+        self._cached = (wanted, client)
+        return client
+
+    def close(self) -> None:
+        if self._cached is not None:
+            self._cached[1].close()
+            self._cached = None
+
+    def _endpoint(self) -> tuple[str, str | None, str]:
         config = self.config
         if config.kind is ProviderKind.EMBEDDED:
             base_url = self.embedded.ensure_started()
-            return ModelClient(
-                base_url, self.embedded.api_key, self.embedded.model_name, timeout=config.timeout
-            )
+            return base_url, self.embedded.api_key, self.embedded.model_name
         if config.kind is ProviderKind.OPENAI:
             key, _ = keys.get_key("openai")
             if not key:
@@ -102,19 +121,14 @@ class Providers:
                     "No OpenAI key is set: add one in the model settings (kept in the system "
                     f"keyring) or set {keys.ENV_VARIABLE}.",
                 )
-            return ModelClient(
-                config.base_url or OPENAI_URL,
-                key,
-                config.model or "gpt-4o-mini",
-                timeout=config.timeout,
-            )
+            return config.base_url or OPENAI_URL, key, config.model or "gpt-4o-mini"
         if not config.base_url:
             raise ProviderError(
                 FailureKind.CONNECTION,
                 "No server address is set: add its base URL in the model settings.",
             )
         key, _ = keys.get_key(config.key_account)
-        return ModelClient(config.base_url, key, config.model, timeout=config.timeout)
+        return config.base_url, key, config.model
 
 
 @dataclass
@@ -193,43 +207,41 @@ def generate(
             _record(new_id(), providers, request, None, exc, clock(), clock, chapter_id)
         )
         return run
-    try:
-        for index in range(request.alternatives):
-            if cancel.is_set():
+    # The client belongs to ``providers``, which keeps it for the next generation.
+    for index in range(request.alternatives):
+        if cancel.is_set():
+            break
+        started = clock()
+        current = request
+        result: StreamResult | None = None
+        error: ProviderError | None = None
+        for attempt in range(3):
+            try:
+                result = client.stream_chat(
+                    current.messages,
+                    temperature=current.temperature,
+                    max_tokens=current.max_tokens,
+                    on_delta=(lambda text, i=index: on_delta(i, text)) if on_delta else None,
+                    on_wait=on_wait,
+                    cancel=cancel,
+                )
+                error = result.error
                 break
-            started = clock()
-            current = request
-            result: StreamResult | None = None
-            error: ProviderError | None = None
-            for attempt in range(3):
-                try:
-                    result = client.stream_chat(
-                        current.messages,
-                        temperature=current.temperature,
-                        max_tokens=current.max_tokens,
-                        on_delta=(lambda text, i=index: on_delta(i, text)) if on_delta else None,
-                        on_wait=on_wait,
-                        cancel=cancel,
-                    )
-                    error = result.error
-                    break
-                except ProviderError as exc:
-                    error = exc
-                    if exc.kind is not FailureKind.CONTEXT_OVERFLOW or attempt == 2:
-                        break  # the record keeps the messages that were really sent
-                    current = shrink(current)
-                    run.notes.append(current.notes[-1])
-                    if on_note:
-                        on_note(current.notes[-1])
-            run.records.append(
-                _record(new_id(), providers, current, result, error, started, clock, chapter_id)
-            )
-            if error is not None:
-                run.error = error
-                if result is None or result.outcome is not Outcome.COMPLETE:
-                    break
-    finally:
-        client.close()
+            except ProviderError as exc:
+                error = exc
+                if exc.kind is not FailureKind.CONTEXT_OVERFLOW or attempt == 2:
+                    break  # the record keeps the messages that were really sent
+                current = shrink(current)
+                run.notes.append(current.notes[-1])
+                if on_note:
+                    on_note(current.notes[-1])
+        run.records.append(
+            _record(new_id(), providers, current, result, error, started, clock, chapter_id)
+        )
+        if error is not None:
+            run.error = error
+            if result is None or result.outcome is not Outcome.COMPLETE:
+                break
     return run
 
 

@@ -478,4 +478,5 @@ class AiController(QObject):
         if self.job is not None and self.job.running:
             self.job.cancel()
             self.job.wait(10_000)
+        self.providers.close()
         self.providers.embedded.stop()

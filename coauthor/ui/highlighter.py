@@ -58,6 +58,7 @@ class ProvenanceHighlighter:
         self.palette = palette
         self._pending_hatch = QBrush()
         self._wave_brush = QBrush()
+        self._pending_fill = QBrush()
         self.set_palette(palette)
 
     # -- state ------------------------------------------------------------------------------
@@ -66,6 +67,10 @@ class ProvenanceHighlighter:
         self.palette = palette
         self._pending_hatch = QBrush(palette.pending_underline, Qt.BrushStyle.BDiagPattern)
         self._wave_brush = QBrush(_wave_tile(QColor(palette.pending_underline)))
+        # Tint and hatch in one tile, so a pending stretch is one fill, not two.
+        self._pending_fill = QBrush(
+            _hatch_tile(palette.pending_background, palette.pending_underline)
+        )
         self.rehighlight()
 
     def set_view(self, chapter: Chapter | None, generations: dict[str, Generation]) -> None:
@@ -134,10 +139,12 @@ class ProvenanceHighlighter:
             if rect.top() > area.bottom():
                 break
             if rect.bottom() >= area.top() and block.isVisible():
-                self._paint_block(painter, block, rect, width)
+                self._paint_block(painter, block, rect, width, area)
             block = block.next()
 
-    def _paint_block(self, painter: QPainter, block: QTextBlock, rect: QRectF, width: int) -> None:
+    def _paint_block(
+        self, painter: QPainter, block: QTextBlock, rect: QRectF, width: int, area: QRectF
+    ) -> None:
         marks, ai_share = self.block_marks(block)
         if self.mode is ViewMode.HEATMAP and ai_share:
             painter.fillRect(
@@ -148,25 +155,26 @@ class ProvenanceHighlighter:
         layout = block.layout()
         origin = rect.topLeft() + layout.position()
         backgrounds = self.palette.backgrounds
-        for mark in marks:
-            for i in range(layout.lineCount()):
-                line = layout.lineAt(i)
-                line_start = line.textStart()
+        pending_fill = self._pending_fill if self.mode is ViewMode.ORIGINS else self._pending_hatch
+        top, bottom = area.top(), area.bottom()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            y = origin.y() + line.y()
+            if y > bottom or y + line.height() < top:
+                continue  # only the lines Qt repaints (one, for a cursor blink)
+            line_start = line.textStart()
+            line_end = line_start + line.textLength()
+            for mark in marks:
                 a = max(mark.start, line_start)
-                b = min(mark.start + mark.length, line_start + line.textLength())
+                b = min(mark.start + mark.length, line_end)
                 if a >= b:
                     continue
                 x0 = _x(line, a)
                 x1 = _x(line, b)
-                left = origin.x() + line.x() + min(x0, x1)
-                box = QRectF(left, origin.y() + line.y(), abs(x1 - x0), line.height())
+                box = QRectF(origin.x() + line.x() + min(x0, x1), y, abs(x1 - x0), line.height())
                 if mark.pending:
-                    if self.mode is ViewMode.ORIGINS:
-                        painter.fillRect(box, self.palette.pending_background)
-                    painter.fillRect(box, self._pending_hatch)
-                    self._wave(
-                        painter, box.left(), box.right(), origin.y() + line.y() + line.ascent() + 2
-                    )
+                    painter.fillRect(box, pending_fill)
+                    self._wave(painter, box.left(), box.right(), y + line.ascent() + 2)
                 else:
                     painter.fillRect(box, backgrounds[mark.origin])
 
@@ -200,5 +208,16 @@ def _wave_tile(color: QColor) -> QPixmap:
     painter.drawPolyline(
         [QPointF(0, 3), QPointF(1.5, 1), QPointF(3, 3), QPointF(4.5, 1), QPointF(6, 3)]
     )
+    painter.end()
+    return tile
+
+
+def _hatch_tile(background: QColor, hatch: QColor) -> QPixmap:
+    """The pending tint under Qt's diagonal hatch, as one repeatable tile."""
+    tile = QPixmap(16, 16)
+    tile.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(tile)
+    painter.fillRect(0, 0, 16, 16, background)
+    painter.fillRect(0, 0, 16, 16, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
     painter.end()
     return tile

@@ -287,11 +287,9 @@ class MainWindow(QMainWindow):
         editor.busy.connect(lambda text: self.statusBar().showMessage(text))
         editor.tooltip_provider = self.describe_position
         editor.verticalScrollBar().valueChanged.connect(self._update_visible_fraction)
-        editor.cursorPositionChanged.connect(self._update_visible_fraction)
         self.overview.jump_requested.connect(self.jump_to)
         self.book_map.open_requested.connect(self.open_place)
         self.chapter_view.open_requested.connect(self.show_chapter)
-        self.undo_group.indexChanged.connect(lambda _: self._on_text_changed())
         self.map_dock.visibilityChanged.connect(lambda visible: visible and self.update_maps())
         app = QApplication.instance()
         if isinstance(app, QApplication):

@@ -67,7 +67,7 @@ from coauthor.publish.document import (
     atomic_write,
     clean_xml_text,
 )
-from coauthor.publish.roles import Category, Roles
+from coauthor.publish.roles import Category, Roles, percent
 from coauthor.sample import resources_dir
 
 __all__ = [
@@ -161,19 +161,6 @@ def _language(meta_language: str) -> str:
 
 def _direction(language: str) -> str | None:
     return "rtl" if language.split("-", maxsplit=1)[0].lower() in _RTL else None
-
-
-def _percent(part: int, total: int) -> int:
-    """A whole percentage with the rule of ``Roles.percent``: never 0 for some, 100 for partial."""
-    if not total:
-        return 0
-    share = part / total
-    value = round(100 * share)
-    if share > 0 and value == 0:
-        return 1
-    if share < 1 and value == 100:
-        return 99
-    return value
 
 
 def book_identifier(document: BookDocument) -> str:
@@ -298,7 +285,7 @@ def _roles_row(label: str, roles: Roles, cell: str) -> str:
     figures = (
         f"{roles.percent(Origin.HUMAN)}%",
         f"{roles.percent(Origin.AI)}%",
-        f"{_percent(elsewhere, roles.total)}%",
+        f"{percent(elsewhere, roles.total)}%",
         str(len(roles.per_generation)),
     )
     cells = "".join(f"<td>{value}</td>" for value in figures)

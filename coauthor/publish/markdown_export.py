@@ -96,7 +96,7 @@ from coauthor.importers.textfiles import (
     export_heading_title,
 )
 from coauthor.publish.document import BookDocument, ChapterDoc, Progress, atomic_write
-from coauthor.publish.roles import Roles
+from coauthor.publish.roles import Roles, percent
 
 __all__ = [
     "EXPORT_VERSION",
@@ -143,25 +143,12 @@ def slug(title: str, fallback: str = "chapter") -> str:
     return result or fallback
 
 
-def _percent(part: int, total: int) -> int:
-    """A whole percentage with the rule of ``Roles.percent``."""
-    if not total:
-        return 0
-    share = part / total
-    value = round(100 * share)
-    if share > 0 and value == 0:
-        return 1
-    if share < 1 and value == 100:
-        return 99
-    return value
-
-
 def _role_cells(roles: Roles) -> list[str]:
     elsewhere = roles.chars[Origin.PASTED] + roles.chars[Origin.IMPORTED]
     return [
         f"{roles.percent(Origin.HUMAN)}%",
         f"{roles.percent(Origin.AI)}%",
-        f"{_percent(elsewhere, roles.total)}%",
+        f"{percent(elsewhere, roles.total)}%",
         str(len(roles.per_generation)),
     ]
 

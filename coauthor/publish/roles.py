@@ -35,6 +35,7 @@ __all__ = [
     "Roles",
     "classify",
     "measure_roles",
+    "percent",
 ]
 
 ENTIRE_SHARE = 0.5
@@ -61,6 +62,19 @@ _LABELS = {
     Category.ENTIRE_MINIMAL: "The entire work AI-generated, with minimal editing",
     Category.ENTIRE_EXTENSIVE: "The entire work AI-generated, with extensive editing",
 }
+
+
+def percent(part: int, total: int) -> int:
+    """``part`` of ``total`` as a whole percentage that never reads 0 for some or 100 for part."""
+    if not total:
+        return 0
+    share = part / total
+    value = round(100 * share)
+    if share > 0 and value == 0:
+        return 1
+    if share < 1 and value == 100:
+        return 99
+    return value
 
 
 @dataclass
@@ -90,13 +104,7 @@ class Roles:
 
     def percent(self, origin: Origin) -> int:
         """A whole percentage, never rounding a non-zero share down to 0 or a partial one to 100."""
-        share = self.share(origin)
-        value = round(100 * share)
-        if share > 0 and value == 0:
-            return 1
-        if share < 1 and value == 100:
-            return 99
-        return value
+        return percent(self.chars[origin], self.total)
 
     @property
     def edited_share(self) -> float:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from coauthor import __version__
@@ -55,4 +57,20 @@ def run(argv: list[str]) -> int:
     settings = AppSettings()
     window = create_window(settings, argv)
     window.show()
+    _close_on_signals(window)
     return app.exec()
+
+
+def _close_on_signals(window: MainWindow) -> None:
+    """SIGTERM (logout, ``kill``) and Ctrl+C close the window as the Quit command does, so the
+    last changes are written and the project is left closed."""
+
+    def close(_signum: int, _frame: object) -> None:
+        window.close()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, close)
+    # Python only runs signal handlers between bytecodes: wake it up now and then.
+    waker = QTimer(window)
+    waker.timeout.connect(lambda: None)
+    waker.start(250)

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import openai
 
-from coauthor.ai.errors import FailureKind, ProviderError
+from coauthor.ai.errors import FailureKind, ProviderError, retry_wait, root_cause, service_message
 from coauthor.core.generation import Outcome
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class ModelClient:
         if isinstance(exc, openai.APIConnectionError):
             return ProviderError(
                 FailureKind.CONNECTION,
-                f"Cannot connect to {self.base_url}: {_root_cause(exc)}. Is the server running, "
+                f"Cannot connect to {self.base_url}: {root_cause(exc)}. Is the server running, "
                 "and is the address right?",
             )
         if isinstance(exc, openai.APIStatusError):
@@ -132,12 +132,12 @@ class ModelClient:
             if _is_context_overflow(exc):
                 return ProviderError(
                     FailureKind.CONTEXT_OVERFLOW,
-                    f"The request is longer than the model's context ({host} said: {_short(exc)}).",
+                    f"The request is longer than the model's context ({host} said: {service_message(exc)}).",
                     status=exc.status_code,
                 )
             return ProviderError(
                 FailureKind.BAD_REQUEST,
-                f"{host} refused the request (HTTP {exc.status_code}): {_short(exc)}.",
+                f"{host} refused the request (HTTP {exc.status_code}): {service_message(exc)}.",
                 status=exc.status_code,
             )
         if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | KeyError):
@@ -149,7 +149,7 @@ class ModelClient:
         if isinstance(exc, openai.APIError):
             return ProviderError(
                 FailureKind.MALFORMED,
-                f"{host} sent an error in the stream: {_short(exc)}.",
+                f"{host} sent an error in the stream: {service_message(exc)}.",
             )
         if _is_transport_error(exc):
             return ProviderError(
@@ -159,18 +159,7 @@ class ModelClient:
         return ProviderError(FailureKind.MALFORMED, f"Unexpected reply from {host}: {exc}.")
 
     def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
-        """Seconds to wait before retrying ``exc``, or None if it must not be retried."""
-        if attempt >= self.max_attempts:
-            return None
-        if isinstance(exc, openai.RateLimitError):
-            header = exc.response.headers.get("retry-after") if exc.response is not None else None
-            try:
-                return min(60.0, float(header)) if header else self.backoff * 2 ** (attempt - 1)
-            except ValueError:
-                return self.backoff * 2 ** (attempt - 1)
-        if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
-            return self.backoff * 2 ** (attempt - 1)
-        return None
+        return retry_wait(exc, attempt, max_attempts=self.max_attempts, backoff=self.backoff)
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -240,7 +229,7 @@ class ModelClient:
                 # connection error): not a wrong address, so no "cannot connect" advice.
                 error = ProviderError(
                     FailureKind.DISCONNECTED,
-                    f"The connection to {self.host} broke: {_root_cause(exc)}.",
+                    f"The connection to {self.host} broke: {root_cause(exc)}.",
                 )
             if parts:
                 error = ProviderError(
@@ -299,28 +288,6 @@ class ModelClient:
 
     def close(self) -> None:
         self._client.close()
-
-
-def _root_cause(exc: BaseException) -> str:
-    cause: BaseException | None = exc
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__
-        assert cause is not None
-    text = str(cause) or type(cause).__name__
-    if "refused" in text.lower():
-        return "connection refused"
-    return text
-
-
-def _short(exc: Exception) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error", {})
-        if isinstance(message, dict):
-            message = message.get("message")
-        if message:
-            return str(message)[:200]
-    return str(exc)[:200]
 
 
 def _is_transport_error(exc: BaseException) -> bool:

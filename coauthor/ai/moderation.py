@@ -55,7 +55,7 @@ from urllib.parse import urlparse
 
 import openai
 
-from coauthor.ai.errors import FailureKind, ProviderError
+from coauthor.ai.errors import FailureKind, ProviderError, retry_wait, root_cause, service_message
 from coauthor.core.policy import Flag
 
 if TYPE_CHECKING:
@@ -502,25 +502,6 @@ class OfflineScreener:
 # -- the moderation endpoint ----------------------------------------------------------------
 
 
-def _root_cause(exc: BaseException) -> str:
-    cause: BaseException = exc
-    while (nxt := cause.__cause__ or cause.__context__) is not None:
-        cause = nxt
-    text = str(cause) or type(cause).__name__
-    return "connection refused" if "refused" in text.lower() else text
-
-
-def _service_message(exc: openai.APIStatusError) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error")
-        if isinstance(message, dict):
-            message = message.get("message")
-        if message:
-            return str(message)[:200]
-    return str(exc)[:200]
-
-
 class OpenAIModerator:
     """OpenAI's moderation endpoint through the official SDK, mapped onto our categories."""
 
@@ -593,7 +574,7 @@ class OpenAIModerator:
             return ProviderError(
                 FailureKind.CONNECTION,
                 f"Cannot connect to the moderation endpoint at {self.base_url}: "
-                f"{_root_cause(exc)}. Is the computer online, and is the address right?",
+                f"{root_cause(exc)}. Is the computer online, and is the address right?",
             )
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code >= 500:
@@ -606,13 +587,13 @@ class OpenAIModerator:
             if exc.status_code == 404:
                 return ProviderError(
                     FailureKind.BAD_REQUEST,
-                    f"{self.host} has no moderation endpoint (HTTP 404: {_service_message(exc)}).",
+                    f"{self.host} has no moderation endpoint (HTTP 404: {service_message(exc)}).",
                     status=404,
                 )
             return ProviderError(
                 FailureKind.BAD_REQUEST,
                 f"{where.capitalize()} refused the request (HTTP {exc.status_code}): "
-                f"{_service_message(exc)}.",
+                f"{service_message(exc)}.",
                 status=exc.status_code,
             )
         if isinstance(exc, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
@@ -623,19 +604,13 @@ class OpenAIModerator:
         return ProviderError(FailureKind.MALFORMED, f"Unexpected reply from {where}: {exc}.")
 
     def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
-        if attempt >= self.max_attempts:
-            return None
-        if isinstance(exc, openai.RateLimitError):
-            header = exc.response.headers.get("retry-after") if exc.response is not None else None
-            try:
-                if header:
-                    return max(0.0, min(self.max_wait, float(header)))
-            except ValueError:
-                pass
-            return min(self.max_wait, self.backoff * 2 ** (attempt - 1))
-        if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
-            return min(self.max_wait, self.backoff * 2 ** (attempt - 1))
-        return None
+        return retry_wait(
+            exc,
+            attempt,
+            max_attempts=self.max_attempts,
+            backoff=self.backoff,
+            max_wait=self.max_wait,
+        )
 
     # -- calls ------------------------------------------------------------------------------
 

@@ -64,7 +64,6 @@ sys.path[:] = [
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse
-import ctypes
 import gc
 import itertools
 import json
@@ -78,7 +77,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -114,32 +112,6 @@ def fail(message: str) -> NoReturn:
 
 
 # -- PySide6 6.12.0 on Python 3.11 (as in bench/typing.py) ------------------------------------
-
-
-def pyside_none_leak() -> int:
-    """References to ``None`` lost in 1,000 calls of a void Qt method (0 on a sound build)."""
-    color = QColor(0, 0, 0)
-    before = sys.getrefcount(None)
-    for _ in range(1000):
-        color.setAlpha(255)
-    return before - sys.getrefcount(None)
-
-
-def guard_none_refcount() -> str:
-    """Say whether the leak is there and covered; cover it if ``coauthor.ui`` did not."""
-    lost = pyside_none_leak()
-    if lost <= 0:
-        return ""
-    leak = (
-        f"this PySide6 build drops a reference to None in every void method call ({lost} in 1,000)"
-    )
-    if sys.getrefcount(None) > 1 << 40:  # coauthor.ui's own guard gave None references to spare
-        return f"note: {leak}; the guard in coauthor.ui covers it."
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-    return (
-        f"WARNING: {leak}, and nothing covers it: Coauthor aborts with 'none_dealloc' after a"
-        " few thousand calls. This benchmark raised None's reference count to run at all."
-    )
 
 
 # -- the server's log -------------------------------------------------------------------------
@@ -747,15 +719,12 @@ def main(argv: list[str] | None = None) -> int:
         print("generate: xllamacpp is not installed: skipped")
         return 0
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    warning = guard_none_refcount()
     print(
         f"model {model.name} ({model.stat().st_size / 1e6:.0f} MB), xllamacpp"
         f" {xllamacpp.__version__}, python {sys.version.split()[0]}, platform {app.platformName()}"
     )
     load_before = os.getloadavg()[0]
     print(f"{os.cpu_count()} CPUs, load average {load_before:.2f} at the start\n")
-    if warning:
-        print(f"{warning}\n")
 
     gui_results: list[dict] = []
     log = ServerLog(args.show_server_log)
@@ -919,7 +888,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         report = {
             "model": model.name,
-            "warning": warning or None,
             "runs": args.runs,
             "max_tokens": c.request.max_tokens,
             "prompt_tokens": prompt_tokens,

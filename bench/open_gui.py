@@ -33,7 +33,6 @@ import time
 STARTED = time.monotonic()  # this process's script starts (Python itself has started)
 
 import argparse
-import ctypes
 import json
 import os
 import shutil
@@ -88,13 +87,10 @@ def child(project: str) -> int:
     """Start the app on ``project``, stop the clock at the editor's first paint, report."""
     stamps: dict[str, float] = {}
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtGui import QColor
     from PySide6.QtWidgets import QApplication
 
     from coauthor.ui import app as app_module
     from coauthor.ui.mainwindow import MainWindow
-
-    warning = guard_none_refcount(QColor)
 
     class FirstPaint(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt
@@ -137,29 +133,8 @@ def child(project: str) -> int:
     if "first_paint" not in stamps:
         fail("the editor was never painted")
     window.close()
-    print(json.dumps({"stamps": stamps, "started": STARTED, "warning": warning}))
+    print(json.dumps({"stamps": stamps, "started": STARTED}))
     return 0
-
-
-def guard_none_refcount(color_class: type) -> str:
-    """Say whether PySide6 drops references to ``None`` (see bench/typing.py), and cover it."""
-    color = color_class(0, 0, 0)
-    before = sys.getrefcount(None)
-    for _ in range(1000):
-        color.setAlpha(255)
-    lost = before - sys.getrefcount(None)
-    if lost <= 0:
-        return ""
-    leak = (
-        f"this PySide6 build drops a reference to None in every void method call ({lost} in 1,000)"
-    )
-    if sys.getrefcount(None) > 1 << 40:  # a guard in the app gave None references to spare
-        return f"note: {leak}; a guard in the app already covers it."
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-    return (
-        f"WARNING: {leak}, and nothing covers it: the app aborts ('none_dealloc') after a few"
-        " thousand calls. Each run raised None's reference count first."
-    )
 
 
 def one_run(project: Path, folder: Path) -> dict:
@@ -189,7 +164,6 @@ def one_run(project: Path, folder: Path) -> dict:
         "app_s": paint - stamps["app_start"],
         "create_window_s": paint - stamps["create_window"],
         "before_create_window_s": stamps["create_window"] - stamps["app_start"],
-        "warning": report["warning"],
     }
 
 
@@ -228,9 +202,6 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(pristine, project)
             runs.append(one_run(project, run_folder))
 
-    warning = next((r["warning"] for r in runs if r["warning"]), "")
-    if warning:
-        print(f"{warning}\n")
     columns = [
         ("create_window_s", "create_window -> paint"),
         ("app_s", "QApplication -> paint"),
@@ -272,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "chapters": count,
             "project_bytes": size,
-            "runs": [{k: v for k, v in r.items() if k != "warning"} for r in runs],
-            "warning": warning or None,
+            "runs": runs,
             "targets": [
                 {"target": label, "status": "PASS" if ok else "FAIL", "value": detail}
                 for label, ok, detail in checks

@@ -64,7 +64,6 @@ else:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse
-import ctypes
 import functools
 import gc
 import json
@@ -78,7 +77,7 @@ from typing import NoReturn
 
 if __name__ != "typing":  # standing in for the standard library's module, load nothing else
     from PySide6.QtCore import QEvent, QObject, Qt
-    from PySide6.QtGui import QColor, QPaintEvent
+    from PySide6.QtGui import QPaintEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
@@ -116,41 +115,6 @@ Key = "str | Qt.Key"  # what QTest.keyClick takes: a character, or a key such as
 
 def fail(message: str) -> NoReturn:
     raise SystemExit(f"typing: FAILED VERIFICATION: {message}")
-
-
-# -- PySide6 6.12.0 on Python 3.11 ------------------------------------------------------------
-
-
-def pyside_none_leak() -> int:
-    """References to ``None`` lost in 1,000 calls of a void Qt method (0 on a sound build).
-
-    PySide6/shiboken6 6.12.0 returns ``None`` from void methods without a reference of its own.
-    Python 3.12+ does not count references to ``None``; on 3.11 every call takes one away, and
-    after a few thousand calls ``None`` is freed and the process aborts ("none_dealloc").
-    """
-    color = QColor(0, 0, 0)
-    before = sys.getrefcount(None)
-    for _ in range(1000):
-        color.setAlpha(255)
-    return before - sys.getrefcount(None)
-
-
-def guard_none_refcount() -> str:
-    """Say whether the leak above is there and covered; cover it if ``coauthor.ui`` did not."""
-    lost = pyside_none_leak()
-    if lost <= 0:
-        return ""
-    leak = (
-        f"this PySide6 build drops a reference to None in every void method call ({lost} in 1,000)"
-    )
-    if sys.getrefcount(None) > 1 << 40:  # a guard in the app gave None references to spare
-        return f"note: {leak}; a guard in the app already covers it."
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-    return (
-        f"WARNING: {leak}, and nothing covers it: Coauthor aborts with 'none_dealloc' after a"
-        " few thousand calls (seconds of typing). This benchmark raised None's reference count"
-        " to run at all."
-    )
 
 
 # -- the chapter --------------------------------------------------------------------------------
@@ -613,7 +577,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    warning = guard_none_refcount()
     paragraphs = prose_paragraphs()
     print(
         f"{SOURCE.name}: {len(paragraphs):,} paragraphs; paragraphs in turn imported, generated"
@@ -625,8 +588,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     load_before = os.getloadavg()[0]
     print(f"{os.cpu_count()} CPUs, load average {load_before:.2f} at the start\n")
-    if warning:
-        print(f"{warning}\n")
 
     slices = []
     with tempfile.TemporaryDirectory(prefix="coauthor-typing-") as tmp:
@@ -748,7 +709,6 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "keys": args.keys,
             "warmup": args.warmup,
-            "warning": warning or None,
             "load_average": [round(load_before, 2), round(load_after, 2)],
             "results": [
                 {

@@ -6,16 +6,9 @@ other character outside the Basic Multilingual Plane never shifts provenance by 
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 
-__all__ = ["Utf16Map", "cp_to_utf16", "utf16_len", "utf16_to_cp"]
-
-
-def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units."""
-    return (
-        len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if not text.isascii() else len(text)
-    )
+__all__ = ["Utf16Map"]
 
 
 class Utf16Map:
@@ -71,16 +64,3 @@ class Utf16Map:
         if pos > self._length:
             raise IndexError(f"UTF-16 offset {unit} is past the end of the text")
         return pos
-
-    def astral_before(self, pos: int) -> int:
-        return bisect_right(self._astral, pos - 1)
-
-
-def utf16_to_cp(text: str, unit: int) -> int:
-    """Code point position in ``text`` of the UTF-16 offset ``unit``."""
-    return Utf16Map(text).to_code_point(unit)
-
-
-def cp_to_utf16(text: str, pos: int) -> int:
-    """UTF-16 offset in ``text`` of the code point position ``pos``."""
-    return Utf16Map(text).to_utf16(pos)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coauthor.core.book import BookMeta, ImportRecord
-from coauthor.core.generation import Generation, ReviewState
+from coauthor.core.generation import Generation
 from coauthor.core.origin import Origin
 from coauthor.core.policy import Flag, GateResult, Scope, check_gate
 from coauthor.core.project import Project
@@ -252,7 +252,3 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
         temp.unlink(missing_ok=True)
         raise
     return target
-
-
-def approved_only(generations: list[Generation]) -> list[Generation]:
-    return [g for g in generations if g.review_state is ReviewState.APPROVED]

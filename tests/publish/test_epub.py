@@ -14,7 +14,6 @@ change.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import shutil
@@ -30,6 +29,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from ebooklib import epub as ebooklib_epub
+from golden import reference_problem
 
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import Generation, Outcome, ReviewState
@@ -739,15 +739,6 @@ def test_pride_and_prejudice_exports_quickly(tmp_path: Path, pride_document: Boo
 _VOLATILE = re.compile(r"dcterms:modified|dc:identifier|dtb:uid")
 
 
-def _normalised(text: str) -> list[str]:
-    return [
-        f"[ignored volatile line: {_VOLATILE.search(line)[0]}]\n"  # type: ignore[index]
-        if _VOLATILE.search(line)
-        else line
-        for line in text.splitlines(keepends=True)
-    ]
-
-
 def test_sample_matches_reference(tmp_path: Path, sample_document: BookDocument) -> None:
     book = Epub(export_epub(sample_document, tmp_path / "sample.epub", modified=FIXED))
     produced = {
@@ -755,35 +746,14 @@ def test_sample_matches_reference(tmp_path: Path, sample_document: BookDocument)
         for name, data in book.files.items()
         if name.endswith((".xhtml", ".opf", ".ncx"))
     }
-    update = os.environ.get("COAUTHOR_UPDATE_REFERENCE") == "1"
-    REFERENCE.mkdir(parents=True, exist_ok=True)
-    created, diffs = [], []
-    for name, text in sorted(produced.items()):
-        reference = REFERENCE / name
-        if update or not reference.exists():
-            reference.write_text(text, encoding="utf-8", newline="")
-            created.append(name)
-            continue
-        expected = reference.read_text(encoding="utf-8")
-        if _normalised(expected) != _normalised(text):
-            diffs.append(
-                "".join(
-                    difflib.unified_diff(
-                        _normalised(expected),
-                        _normalised(text),
-                        f"tests/reference/epub/{name}",
-                        f"export/{name}",
-                    )
-                )
-            )
+    problems = [
+        problem
+        for name, text in sorted(produced.items())
+        if (problem := reference_problem(text, REFERENCE / name, _VOLATILE))
+    ]
     stale = sorted(p.name for p in REFERENCE.iterdir() if p.name not in produced)
-    if created:
-        pytest.fail(
-            f"wrote reference files {', '.join(created)} in {REFERENCE}: review them, commit them "
-            "and run the test again"
-        )
     assert not stale, f"reference files the export no longer produces: {stale}"
-    assert not diffs, "the export differs from tests/reference/epub:\n" + "\n".join(diffs)
+    assert not problems, "\n".join(problems)
 
 
 def test_an_archive_with_mimetype_out_of_place_is_repaired(

@@ -6,14 +6,13 @@ asking for a review; ``COAUTHOR_UPDATE_REFERENCE=1`` rewrites them.
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from golden import assert_matches_reference
 
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import ReviewState
@@ -40,23 +39,6 @@ def tide_document(tmp_path_factory: pytest.TempPathFactory) -> BookDocument:
     project.clock = lambda: FIXED
     project.review("g2", ReviewState.APPROVED, "Tester")
     return prepare_export(project)
-
-
-def assert_matches_reference(actual: str, reference: Path) -> None:
-    """Compare with a reviewed reference file; write it when missing (and fail)."""
-    if os.environ.get("COAUTHOR_UPDATE_REFERENCE") == "1" or not reference.exists():
-        existed = reference.exists()
-        reference.parent.mkdir(parents=True, exist_ok=True)
-        reference.write_text(actual, encoding="utf-8", newline="\n")
-        if not existed:
-            pytest.fail(f"wrote the missing reference {reference}; review it, then run again")
-    expected = reference.read_text(encoding="utf-8").split("\n")
-    lines = actual.split("\n")
-    if lines != expected:
-        diff = "\n".join(
-            difflib.unified_diff(expected, lines, str(reference), "this export", lineterm="")
-        )
-        pytest.fail(f"the export differs from {reference.name}:\n{diff}")
 
 
 class _Outline(HTMLParser):

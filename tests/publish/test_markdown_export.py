@@ -9,9 +9,7 @@ fails asking for a review; ``COAUTHOR_UPDATE_REFERENCE=1`` rewrites them all.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from golden import assert_matches_reference, reference_problem
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -114,43 +113,6 @@ def _book(chapters: list[tuple[str, str]], meta: BookMeta | None = None) -> Proj
 
 
 # -- golden files ---------------------------------------------------------------------------
-
-VOLATILE: re.Pattern[str] | None = None  # the Markdown export has no volatile line
-
-
-def reference_problem(actual: str, reference: Path) -> str | None:
-    """Why ``actual`` does not match the reviewed reference file; None when it does.
-
-    A missing reference is written (and reported, so that it gets reviewed); with
-    ``COAUTHOR_UPDATE_REFERENCE=1`` every reference is rewritten. Lines matching ``VOLATILE``
-    are ignored on both sides.
-    """
-    if os.environ.get("COAUTHOR_UPDATE_REFERENCE") == "1":
-        reference.parent.mkdir(parents=True, exist_ok=True)
-        reference.write_text(actual, encoding="utf-8", newline="\n")
-    if not reference.exists():
-        reference.parent.mkdir(parents=True, exist_ok=True)
-        reference.write_text(actual, encoding="utf-8", newline="\n")
-        return f"wrote the missing reference {reference}; review it, then run again"
-    expected = reference.read_text(encoding="utf-8")
-
-    def stable(text: str) -> list[str]:
-        return [line for line in text.split("\n") if not (VOLATILE and VOLATILE.search(line))]
-
-    if stable(actual) == stable(expected):
-        return None
-    diff = "\n".join(
-        difflib.unified_diff(
-            stable(expected), stable(actual), str(reference), "this export", lineterm=""
-        )
-    )
-    return f"the export differs from {reference.name}:\n{diff}"
-
-
-def assert_matches_reference(actual: str, reference: Path) -> None:
-    problem = reference_problem(actual, reference)
-    if problem:
-        pytest.fail(problem)
 
 
 def test_one_file_matches_the_reference(tide_document: BookDocument, tmp_path: Path) -> None:

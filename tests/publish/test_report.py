@@ -7,14 +7,13 @@ written and the test fails asking for a review; ``COAUTHOR_UPDATE_REFERENCE=1`` 
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from golden import assert_matches_reference
 
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import Generation, Outcome, ReviewState
@@ -126,22 +125,7 @@ def _words(text: str) -> str:
 def test_report_matches_the_reference(tide_document: BookDocument, tmp_path: Path) -> None:
     path = export_report(tide_document, tmp_path / "report.html", generated_at=GENERATED_AT)
     actual = path.read_text(encoding="utf-8")
-    reference = REFERENCE / "sample-report.html"
-    if os.environ.get("COAUTHOR_UPDATE_REFERENCE") == "1" or not reference.exists():
-        existed = reference.exists()
-        reference.parent.mkdir(parents=True, exist_ok=True)
-        reference.write_text(actual, encoding="utf-8", newline="\n")
-        if not existed:
-            pytest.fail(f"wrote the missing reference {reference}; review it, then run again")
-    expected = [
-        x for x in reference.read_text(encoding="utf-8").split("\n") if not VOLATILE.search(x)
-    ]
-    lines = [x for x in actual.split("\n") if not VOLATILE.search(x)]
-    if lines != expected:
-        diff = "\n".join(
-            difflib.unified_diff(expected, lines, str(reference), "this report", lineterm="")
-        )
-        pytest.fail(f"the report differs from {reference.name}:\n{diff}")
+    assert_matches_reference(actual, REFERENCE / "sample-report.html", VOLATILE)
 
 
 def test_the_report_is_reproducible(tide_document: BookDocument) -> None:

@@ -25,7 +25,6 @@ from coauthor.core.book import BookMeta
 from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
-from coauthor.importers import apply, parse_source
 from coauthor.importers.textfiles import (
     escape_export_line,
     parse_text_file,
@@ -77,13 +76,6 @@ def tide_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 @pytest.fixture(scope="module")
 def tide_document(tide_project: Project) -> BookDocument:
     return prepare_export(tide_project)
-
-
-@pytest.fixture(scope="module")
-def pride(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = Project(BookMeta(title="Pride and Prejudice", author="Jane Austen"))
-    apply(project, parse_source(ROOT / "data" / "pride_and_prejudice.txt"))
-    return project
 
 
 def _run_cli(*args: object) -> subprocess.CompletedProcess[bytes]:
@@ -295,20 +287,20 @@ def test_export_without_md_suffix_is_still_recognised(
     assert _parsed(exported) == _chapters(tide_project)
 
 
-def test_pride_and_prejudice_round_trips(pride: Project, tmp_path: Path) -> None:
-    exported = export_markdown(prepare_export(pride), tmp_path / "pride.md")
+def test_pride_and_prejudice_round_trips(pride_project: Project, tmp_path: Path) -> None:
+    exported = export_markdown(prepare_export(pride_project), tmp_path / "pride.md")
     parsed = _parsed(exported)
     assert len(parsed) == 61
-    assert parsed == _chapters(pride)
+    assert parsed == _chapters(pride_project)
 
 
-def test_pride_and_prejudice_folder_round_trips(pride: Project, tmp_path: Path) -> None:
-    folder = export_markdown(prepare_export(pride), tmp_path / "pride", folder=True)
+def test_pride_and_prejudice_folder_round_trips(pride_project: Project, tmp_path: Path) -> None:
+    folder = export_markdown(prepare_export(pride_project), tmp_path / "pride", folder=True)
     files = sorted(folder.glob("*.md"))
     assert len(files) == 62
     assert files[0].name == "00-foreword.md"
     assert files[1].name == "01-chapter-1.md"
-    assert [c for f in files for c in _parsed(f)] == _chapters(pride)
+    assert [c for f in files for c in _parsed(f)] == _chapters(pride_project)
 
 
 HOSTILE_CHAPTERS = [

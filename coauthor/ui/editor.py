@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QMimeData, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragLeaveEvent,
     QDropEvent,
@@ -47,7 +47,7 @@ from coauthor.ui.highlighter import ProvenanceHighlighter
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EditCommand", "ProvenanceEditor"]
+__all__ = ["EditCommand", "EditorPane", "ProvenanceEditor"]
 
 _TYPING_ID = 0x7E57
 
@@ -80,24 +80,24 @@ class EditCommand(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
         if not isinstance(other, EditCommand) or other.chapter is not self.chapter:
             return False
+        return self.absorb(other.pos, other.removed, other.added)
+
+    def absorb(self, pos: int, removed: Fragment, added: Fragment) -> bool:
+        """Take the typing that follows this command into it, if it continues it."""
         # Typing forwards: one command per run of characters up to a line break.
         if (
-            not other.removed.text
+            not removed.text
             and not self.removed.text
-            and other.pos == self.pos + len(self.added.text)
-            and "\n" not in other.added.text
+            and pos == self.pos + len(self.added.text)
+            and "\n" not in added.text
             and not self.added.text.endswith("\n")
         ):
-            self.added = _join(self.added, other.added)
+            self.added = _join(self.added, added)
             return True
         # Backspacing: the removed text grows to the left.
-        if (
-            not other.added.text
-            and not self.added.text
-            and other.pos + len(other.removed.text) == self.pos
-        ):
-            self.removed = _join(other.removed, self.removed)
-            self.pos = other.pos
+        if not added.text and not self.added.text and pos + len(removed.text) == self.pos:
+            self.removed = _join(removed, self.removed)
+            self.pos = pos
             return True
         return False
 
@@ -260,10 +260,34 @@ class ProvenanceEditor(QPlainTextEdit):
             added = Fragment.single(added_text, origin, ref)
             self.project.replace(chapter, start, end - start, added_text, origin, ref)
         self._units = provenance.utf16_length()
-        if self.undo_stack is not None and not self._replaying:
-            typing = incoming is None and self._incoming_origin is None
-            self.undo_stack.push(EditCommand(self, chapter, start, removed, added, typing=typing))
+        stack = self.undo_stack
+        if stack is not None and not self._replaying:
+            if incoming is None and self._incoming_origin is None:
+                self._record_typing(stack, chapter, start, removed, added)
+            else:
+                stack.push(EditCommand(self, chapter, start, removed, added, typing=False))
         self.changed.emit()
+
+    def _record_typing(
+        self, stack: QUndoStack, chapter: Chapter, pos: int, removed: Fragment, added: Fragment
+    ) -> None:
+        """Typing continues the top undo command where ``QUndoStack.push`` would merge it.
+
+        The same rules as ``mergeWith``, applied without building a command for Qt to merge and
+        delete: that is most of the cost of a keystroke's undo record. Not inside a macro
+        (``canUndo`` is false there) nor onto the clean state, where Qt would not merge either.
+        """
+        index = stack.index()
+        if stack.canUndo() and index != stack.cleanIndex():
+            top = stack.command(index - 1)
+            if (
+                isinstance(top, EditCommand)
+                and top.typing
+                and top.chapter is chapter
+                and top.absorb(pos, removed, added)
+            ):
+                return
+        stack.push(EditCommand(self, chapter, pos, removed, added, typing=True))
 
     def apply_change(self, chapter: Chapter, pos: int, delete: int, fragment: Fragment) -> None:
         """Replace ``delete`` characters at ``pos`` with a fragment, keeping its origins."""
@@ -409,37 +433,64 @@ class ProvenanceEditor(QPlainTextEdit):
                 painter.end()
         super().paintEvent(event)
 
-    # -- tooltips ---------------------------------------------------------------------------
+    # -- undo keys and tooltips -------------------------------------------------------------
 
-    def event(self, event: QEvent) -> bool:
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        # Qt's text control claims the undo and redo keys for the document's own undo, which
+        # is disabled: they go to this chapter's undo stack instead (the Edit menu's actions).
+        # A key-press override rather than an event() override, which Python would run for
+        # every event the editor receives, several per keystroke.
+        stack = self.undo_stack
+        if stack is not None:
+            if event.matches(QKeySequence.StandardKey.Undo):
+                stack.undo()
+                return
+            if event.matches(QKeySequence.StandardKey.Redo):
+                stack.redo()
+                return
+        super().keyPressEvent(event)
+
+    def show_tooltip(self, global_pos: QPoint) -> bool:
+        """Describe the provenance of the text under ``global_pos``; False if that is not over
+        the text of a chapter."""
+        point = self.viewport().mapFromGlobal(global_pos)
         if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and (
-                event.matches(QKeySequence.StandardKey.Undo)
-                or event.matches(QKeySequence.StandardKey.Redo)
-            )
+            self.chapter is None
+            or self.tooltip_provider is None
+            or not self.viewport().rect().contains(point)
         ):
-            # Undo and redo are the undo group's (Edit menu), not the document's, which is
-            # disabled: leave these keys to the window's actions instead of claiming them.
-            event.ignore()
             return False
-        if (
-            event.type() == QEvent.Type.ToolTip
-            and isinstance(event, QHelpEvent)
-            and self.chapter is not None
-            and self.tooltip_provider is not None
-        ):
-            help_event = event
-            cursor = self.cursorForPosition(self.viewport().mapFromGlobal(help_event.globalPos()))
-            pos = self.to_code_point(cursor.position())
-            text = self.tooltip_provider(self.chapter, pos) if pos < len(self.chapter.text) else ""
-            if text:
-                QToolTip.showText(help_event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
+        cursor = self.cursorForPosition(point)
+        pos = self.to_code_point(cursor.position())
+        text = self.tooltip_provider(self.chapter, pos) if pos < len(self.chapter.text) else ""
+        if text:
+            QToolTip.showText(global_pos, text, self)
+        else:
+            QToolTip.hideText()
+        return True
 
     def refuse(self, message: str) -> None:
         QMessageBox.warning(self, "Coauthor", message)
+
+
+class EditorPane(QWidget):
+    """The editor with the widgets beside it (the overview strip).
+
+    Shows the editor's provenance tooltips: Qt sends a help event to the widget under the
+    mouse (the editor's viewport) and passes it up the parents while nobody takes it. Taking it
+    here, rather than in an ``event()`` override on the editor, keeps Python out of the
+    editor's own events, several per keystroke.
+    """
+
+    def __init__(self, editor: ProvenanceEditor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ToolTip
+            and isinstance(event, QHelpEvent)
+            and self.editor.show_tooltip(event.globalPos())
+        ):
+            return True
+        return super().event(event)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap, QTextBlock, QTextLine
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ from coauthor.core.textpos import Utf16Map
 from coauthor.ui.palette import OriginPalette
 
 __all__ = ["BlockMark", "ProvenanceHighlighter", "ViewMode"]
+
+PENDING = ReviewState.PENDING
 
 
 class ViewMode(StrEnum):
@@ -57,7 +59,7 @@ class ProvenanceHighlighter:
         self.mode = ViewMode.ORIGINS
         self.palette = palette
         self._pending_hatch = QBrush()
-        self._wave_brush = QBrush()
+        self._wave_tile = QPixmap()
         self._pending_fill = QBrush()
         self.set_palette(palette)
 
@@ -66,7 +68,7 @@ class ProvenanceHighlighter:
     def set_palette(self, palette: OriginPalette) -> None:
         self.palette = palette
         self._pending_hatch = QBrush(palette.pending_underline, Qt.BrushStyle.BDiagPattern)
-        self._wave_brush = QBrush(_wave_tile(QColor(palette.pending_underline)))
+        self._wave_tile = _wave_tile(QColor(palette.pending_underline))
         # Tint and hatch in one tile, so a pending stretch is one fill, not two.
         self._pending_fill = QBrush(
             _hatch_tile(palette.pending_background, palette.pending_underline)
@@ -89,12 +91,20 @@ class ProvenanceHighlighter:
 
     def is_pending(self, ref: str | None) -> bool:
         generation = self.generations.get(ref) if ref else None
-        return generation is not None and generation.review_state is ReviewState.PENDING
+        return generation is not None and generation.review_state is PENDING
 
     # -- what a block shows -----------------------------------------------------------------
 
     def block_marks(self, block: QTextBlock) -> tuple[list[BlockMark], float]:
         """The marked stretches of a block and its AI share (for the heatmap)."""
+        spans, ai_share = self._spans(block)
+        return [
+            BlockMark(start, end - start, origin, pending) for start, end, origin, pending in spans
+        ], ai_share
+
+    def _spans(self, block: QTextBlock) -> tuple[list[tuple[int, int, Origin, bool]], float]:
+        """``(start, end, origin, pending)`` in UTF-16 offsets within the block, in text order,
+        and the block's AI share."""
         chapter = self.chapter
         text = block.text()
         if chapter is None or not text:
@@ -106,85 +116,110 @@ class ProvenanceHighlighter:
         start = provenance.from_utf16(unit)
         end = min(start + len(text), len(provenance))
         units = None if text.isascii() else Utf16Map(text)
-        marks: list[BlockMark] = []
+        if units is not None and units.is_identity:
+            units = None
+        origins = self.mode is ViewMode.ORIGINS
+        generations = self.generations
+        spans: list[tuple[int, int, Origin, bool]] = []
         offset = 0
         ai = 0
-        total = 0
         for length, origin, ref in provenance.runs_in(start, end):
-            total += length
+            pending = False
             if origin is Origin.AI:
                 ai += length
-            pending = origin is Origin.AI and self.is_pending(ref)
-            if pending or (self.mode is ViewMode.ORIGINS and origin is not Origin.HUMAN):
-                if units is None or units.is_identity:
-                    marks.append(BlockMark(offset, length, origin, pending))
+                generation = generations.get(ref) if ref else None
+                pending = generation is not None and generation.review_state is PENDING
+            if pending or (origins and origin is not Origin.HUMAN):
+                if units is None:
+                    spans.append((offset, offset + length, origin, pending))
                 else:
-                    a = units.to_utf16(offset)
-                    marks.append(BlockMark(a, units.to_utf16(offset + length) - a, origin, pending))
+                    spans.append(
+                        (units.to_utf16(offset), units.to_utf16(offset + length), origin, pending)
+                    )
             offset += length
-        return marks, (ai / total if total else 0.0)
+        return spans, (ai / offset if offset else 0.0)
 
     # -- painting ---------------------------------------------------------------------------
 
     def paint(self, painter: QPainter, area: QRectF) -> None:
-        """Paint the provenance of the blocks that meet ``area`` (viewport coordinates)."""
+        """Paint the provenance of the blocks that meet ``area`` (viewport coordinates).
+
+        This runs on every keystroke (Qt repaints the edited paragraph), so it is written for
+        speed: the first block is found by Qt's hit test rather than by walking from the top of
+        the viewport, blank blocks are skipped before anything is computed, and a line covered
+        by one stretch needs no glyph positions.
+        """
         if self.chapter is None:
             return
         editor = self.editor
         offset = editor.contentOffset()
-        width = editor.viewport().width()
-        block = editor.firstVisibleBlock()
-        while block.isValid():
-            rect = editor.blockBoundingGeometry(block).translated(offset)
-            if rect.top() > area.bottom():
-                break
-            if rect.bottom() >= area.top() and block.isVisible():
-                self._paint_block(painter, block, rect, width, area)
-            block = block.next()
-
-    def _paint_block(
-        self, painter: QPainter, block: QTextBlock, rect: QRectF, width: int, area: QRectF
-    ) -> None:
-        marks, ai_share = self.block_marks(block)
-        if self.mode is ViewMode.HEATMAP and ai_share:
-            painter.fillRect(
-                QRectF(0, rect.top(), width, rect.height()), self.palette.heat(ai_share)
-            )
-        if not marks:
-            return
-        layout = block.layout()
-        origin = rect.topLeft() + layout.position()
+        dx, dy = offset.x(), offset.y()
+        heatmap = self.mode is ViewMode.HEATMAP
+        width = editor.viewport().width() if heatmap else 0
         backgrounds = self.palette.backgrounds
         pending_fill = self._pending_fill if self.mode is ViewMode.ORIGINS else self._pending_hatch
+        wave = self._wave_tile
         top, bottom = area.top(), area.bottom()
-        for i in range(layout.lineCount()):
-            line = layout.lineAt(i)
-            y = origin.y() + line.y()
-            if y > bottom or y + line.height() < top:
-                continue  # only the lines Qt repaints (one, for a cursor blink)
-            line_start = line.textStart()
-            line_end = line_start + line.textLength()
-            for mark in marks:
-                a = max(mark.start, line_start)
-                b = min(mark.start + mark.length, line_end)
-                if a >= b:
-                    continue
-                x0 = _x(line, a)
-                x1 = _x(line, b)
-                box = QRectF(origin.x() + line.x() + min(x0, x1), y, abs(x1 - x0), line.height())
-                if mark.pending:
-                    painter.fillRect(box, pending_fill)
-                    self._wave(painter, box.left(), box.right(), y + line.ascent() + 2)
-                else:
-                    painter.fillRect(box, backgrounds[mark.origin])
-
-    def _wave(self, painter: QPainter, left: float, right: float, y: float) -> None:
-        """A wavy underline: a pre-drawn wave tile, repeated (a path per line is 100x slower)."""
-        top = round(y - 2)
-        painter.save()
-        painter.setBrushOrigin(QPointF(0, top))
-        painter.fillRect(QRectF(left, top, right - left, _WAVE_HEIGHT), self._wave_brush)
-        painter.restore()
+        block = editor.cursorForPosition(QPoint(0, max(0, int(top)))).block()
+        while block.isValid():
+            geometry = editor.blockBoundingGeometry(block)
+            block_top = geometry.top() + dy
+            if block_top > bottom:
+                break
+            if block.length() > 1 and block_top + geometry.height() >= top and block.isVisible():
+                spans, ai_share = self._spans(block)
+                if heatmap and ai_share:
+                    painter.fillRect(
+                        QRectF(0, block_top, width, geometry.height()),
+                        self.palette.heat(ai_share),
+                    )
+                if spans:
+                    layout = block.layout()
+                    position = layout.position()
+                    ox = geometry.left() + dx + position.x()
+                    oy = block_top + position.y()
+                    # Right-to-left paragraphs take the general path: a line's logical start
+                    # is on its right.
+                    ltr = block.textDirection() is Qt.LayoutDirection.LeftToRight
+                    for i in range(layout.lineCount()):
+                        line = layout.lineAt(i)
+                        text_rect = line.naturalTextRect()
+                        y = oy + text_rect.top()
+                        height = text_rect.height()
+                        if y > bottom or y + height < top:
+                            continue  # only the lines Qt repaints (one, for a cursor blink)
+                        line_start = line.textStart()
+                        line_end = line_start + line.textLength()
+                        for start, end, origin, pending in spans:
+                            if end <= line_start:
+                                continue
+                            if start >= line_end:
+                                break
+                            if ltr and start <= line_start:
+                                x0 = text_rect.left()
+                            else:
+                                x0 = _x(line, max(start, line_start))
+                            if ltr and end >= line_end:
+                                x1 = text_rect.right()
+                            else:
+                                x1 = _x(line, min(end, line_end))
+                            box = QRectF(ox + min(x0, x1), y, abs(x1 - x0), height)
+                            if pending:
+                                painter.fillRect(box, pending_fill)
+                                # A wavy underline: a pre-drawn wave tile, repeated (a path per
+                                # line is 100x slower).
+                                painter.drawTiledPixmap(
+                                    QRectF(
+                                        box.left(),
+                                        round(y + line.ascent()),
+                                        box.width(),
+                                        _WAVE_HEIGHT,
+                                    ),
+                                    wave,
+                                )
+                            else:
+                                painter.fillRect(box, backgrounds[origin])
+            block = block.next()
 
 
 def _x(line: QTextLine, position: int) -> float:

@@ -52,7 +52,7 @@ from coauthor.ui.chapters import (
     RenameChapter,
 )
 from coauthor.ui.dialogs import PreferencesDialog
-from coauthor.ui.editor import ProvenanceEditor
+from coauthor.ui.editor import EditorPane, ProvenanceEditor
 from coauthor.ui.findreplace import FindController
 from coauthor.ui.highlighter import ProvenanceHighlighter, ViewMode
 from coauthor.ui.legend import Legend
@@ -101,7 +101,8 @@ class MainWindow(QMainWindow):
         self.editor.overlay = self.highlighter
         self.overview = OverviewStrip(self.origin_palette)
         self.overview.setObjectName("overview")
-        row = QHBoxLayout()
+        pane = EditorPane(self.editor)
+        row = QHBoxLayout(pane)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.editor)
@@ -111,7 +112,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
-        column.addLayout(row)
+        column.addWidget(pane)
         self.setCentralWidget(central)
 
         # Docks.

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from coauthor.core.origin import Origin
 from coauthor.ui.highlighter import BlockMark, ViewMode
 from coauthor.ui.mainwindow import MainWindow
+from coauthor.ui.palette import palette_for
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 MODEL = "SmolLM2-135M-Instruct (Q4_1)"
@@ -91,7 +92,9 @@ def _marks_of_block(window: MainWindow, pos: int) -> list[BlockMark]:
     return window.highlighter.block_marks(block)[0]
 
 
-def test_pending_ai_text_is_marked_in_plain_mode_too(window: MainWindow, qtbot) -> None:
+def test_pending_ai_text_is_marked_in_plain_mode_too(
+    window: MainWindow, qtbot, screenshot_dir: Path
+) -> None:
     QTest.keyClick(window.editor, Qt.Key.Key_1, CTRL)
     assert window.highlighter.mode is ViewMode.PLAIN
     # The approved passage in chapter 1 carries no mark in plain mode.
@@ -117,6 +120,18 @@ def test_pending_ai_text_is_marked_in_plain_mode_too(window: MainWindow, qtbot) 
         for y in range(rect.top(), rect.bottom())
     }
     assert any(pixel != base for pixel in painted)
+    # The wavy underline: vermillion pixels just under the line's text.
+    underline = palette_for(editor.palette()).pending_underline
+    wave = {
+        QColor.fromRgb(image.pixel(x, y)).hue()
+        for x in range(rect.left(), rect.left() + 30)
+        for y in range(rect.bottom() - 6, rect.bottom() + 1)
+    }
+    assert any(abs(hue - underline.hue()) <= 12 for hue in wave if hue >= 0)
+    window.grab().save(str(screenshot_dir / "pending-plain.png"))
+    QTest.keyClick(editor, Qt.Key.Key_2, CTRL)
+    qtbot.wait(20)
+    window.grab().save(str(screenshot_dir / "pending-origins.png"))
 
 
 # -- 14. tooltips ------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ class Fragment:
         return cls(text, ((len(text), origin, ref),) if text else ())
 
 
+EMPTY_FRAGMENT = Fragment("", ())
+
+
 class _Chunk:
     __slots__ = ("runs", "text")
 
@@ -183,6 +186,8 @@ class ProvenanceText:
 
     def slice(self, start: int, end: int) -> Fragment:
         """The text and runs of ``[start, end)``, for copying or moving with origins kept."""
+        if start >= end:
+            return EMPTY_FRAGMENT  # what a keystroke removes, most of the time
         return Fragment(self.text_in(start, end), tuple(self.runs_in(start, end)))
 
     def origin_at(self, pos: int) -> tuple[Origin, str | None]:
@@ -209,6 +214,11 @@ class ProvenanceText:
 
     def utf16_length(self) -> int:
         return self._len + self._astral
+
+    @property
+    def utf16_is_identity(self) -> bool:
+        """No character outside the Basic Multilingual Plane: UTF-16 offsets are positions."""
+        return not self._astral
 
     def to_utf16(self, pos: int) -> int:
         """The UTF-16 offset of code point position ``pos``."""

@@ -96,13 +96,12 @@ class AiController(QObject):
         self.queue.approve_requested.connect(self.approve)
         self.queue.reject_requested.connect(self.reject)
         self.queue.edit_requested.connect(self.edit_generation)
-        window.editor.changed.connect(self._schedule_refresh)
         window.project_opened.connect(lambda _: self.refresh())
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(500)
         self._refresh_timer.timeout.connect(self.refresh)
-        window.editor.verticalScrollBar().valueChanged.connect(self._schedule_refresh)
+        window.editor.verticalScrollBar().valueChanged.connect(self.schedule_refresh)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -292,11 +291,13 @@ class AiController(QObject):
         window.editor.insert_generated(record.output, record.id)
         self.shown.add(record.id)  # it was just read in the preview and is now on screen
         self.panel.show_note(f"Inserted as AI text pending your review ({record.id}).")
-        self._schedule_refresh()
+        self.schedule_refresh()
 
     # -- review -----------------------------------------------------------------------------
 
-    def _schedule_refresh(self) -> None:
+    def schedule_refresh(self) -> None:
+        """Refresh the review queue within half a second (the window calls this on every edit:
+        typing can remove a pending passage)."""
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 

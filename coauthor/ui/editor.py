@@ -213,6 +213,9 @@ class ProvenanceEditor(QPlainTextEdit):
     def _document_text(self, unit: int, length: int) -> str:
         if length <= 0:
             return ""
+        if length == 1:  # a keystroke: no cursor needed
+            char = self.document().characterAt(unit)
+            return "\n" if char == "\u2029" else char
         cursor = QTextCursor(self.document())
         cursor.setPosition(unit)
         cursor.setPosition(unit + length, QTextCursor.MoveMode.KeepAnchor)

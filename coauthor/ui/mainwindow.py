@@ -599,6 +599,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         self.session.mark_dirty()
+        self.ai.schedule_refresh()  # a call, not a second slot on the editor's signal
         if self.chapter is not None:
             self._words_cache.pop(self.chapter.id, None)
         # Debounced: the figures and maps wait for a pause in typing, but never more than

@@ -160,9 +160,15 @@ class ProvenanceText:
 
     def runs_in(self, start: int, end: int) -> Iterator[Run]:
         """The runs of the range ``[start, end)``, clipped to it and merged."""
+        return iter(self.runs_list(start, end))
+
+    def runs_list(self, start: int, end: int) -> list[Run]:
+        """``runs_in`` as a list (built in one go: the editor's paint calls this per keystroke,
+        and a generator's resumptions cost more than the list)."""
         start, end = self._clamp(start, end)
+        result: list[Run] = []
         if start == end:
-            return
+            return result
         idx, pos = self._locate_after(start)
         chunks = self._chunks
         pending: list | None = None
@@ -175,20 +181,21 @@ class ProvenanceText:
                         pending[0] += piece
                     else:
                         if pending is not None:
-                            yield (pending[0], pending[1], pending[2])
+                            result.append((pending[0], pending[1], pending[2]))
                         pending = [piece, origin, ref]
                 pos = run_end
                 if pos >= end:
                     break
             idx += 1
         if pending is not None:
-            yield (pending[0], pending[1], pending[2])
+            result.append((pending[0], pending[1], pending[2]))
+        return result
 
     def slice(self, start: int, end: int) -> Fragment:
         """The text and runs of ``[start, end)``, for copying or moving with origins kept."""
         if start >= end:
             return EMPTY_FRAGMENT  # what a keystroke removes, most of the time
-        return Fragment(self.text_in(start, end), tuple(self.runs_in(start, end)))
+        return Fragment(self.text_in(start, end), tuple(self.runs_list(start, end)))
 
     def origin_at(self, pos: int) -> tuple[Origin, str | None]:
         """The origin and ref of the character at ``pos``."""

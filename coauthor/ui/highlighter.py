@@ -62,6 +62,7 @@ class ProvenanceHighlighter:
         self._wave_tile = QPixmap()
         self._pending_fill = QBrush()
         self._pending_plain = QBrush()
+        self._fills: dict[Origin, QColor] = {}
         self.set_palette(palette)
 
     # -- state ------------------------------------------------------------------------------
@@ -78,6 +79,11 @@ class ProvenanceHighlighter:
         self._pending_plain = QBrush(_hatch_tile([base], hatch))
         self._pending_hatch = QBrush(hatch, Qt.BrushStyle.BDiagPattern)
         self._wave_tile = _wave_tile(QColor(hatch))
+        # The origin tints, blended over the base colour beforehand: the same pixels, and an
+        # opaque fill is twice as fast as a translucent one.
+        self._fills = {
+            origin: _over(colour, base) for origin, colour in palette.backgrounds.items()
+        }
         self.rehighlight()
 
     def pending_brush(self) -> QBrush:
@@ -139,7 +145,7 @@ class ProvenanceHighlighter:
         spans: list[tuple[int, int, Origin, bool]] = []
         offset = 0
         ai = 0
-        for length, origin, ref in provenance.runs_in(start, end):
+        for length, origin, ref in provenance.runs_list(start, end):
             pending = False
             if origin is Origin.AI:
                 ai += length
@@ -172,7 +178,7 @@ class ProvenanceHighlighter:
         dx, dy = offset.x(), offset.y()
         heatmap = self.mode is ViewMode.HEATMAP
         width = editor.viewport().width() if heatmap else 0
-        backgrounds = self.palette.backgrounds
+        fills = self._fills
         pending_fill = self.pending_brush()
         top, bottom = area.top(), area.bottom()
         block = editor.cursorForPosition(QPoint(0, max(0, int(top)))).block()
@@ -218,10 +224,8 @@ class ProvenanceHighlighter:
                                 painter.fillRect(box, pending_fill)
                                 self._wave(painter, line, box)
                             else:
-                                painter.fillRect(box, backgrounds[spans[0][2]])
+                                painter.fillRect(box, fills[spans[0][2]])
                             continue
-                        y = oy + text_rect.top()
-                        height = text_rect.height()
                         line_start = line.textStart()
                         line_end = line_start + line.textLength()
                         for start, end, origin, pending in spans:
@@ -229,20 +233,24 @@ class ProvenanceHighlighter:
                                 continue
                             if start >= line_end:
                                 break
-                            if ltr and start <= line_start:
-                                x0 = text_rect.left()
+                            head = ltr and start <= line_start
+                            tail = ltr and end >= line_end
+                            if head and tail:  # the whole line
+                                box = text_rect.translated(ox, oy)
                             else:
-                                x0 = _x(line, max(start, line_start))
-                            if ltr and end >= line_end:
-                                x1 = text_rect.right()
-                            else:
-                                x1 = _x(line, min(end, line_end))
-                            box = QRectF(ox + min(x0, x1), y, abs(x1 - x0), height)
+                                x0 = text_rect.left() if head else _x(line, max(start, line_start))
+                                x1 = text_rect.right() if tail else _x(line, min(end, line_end))
+                                box = QRectF(
+                                    ox + min(x0, x1),
+                                    oy + text_rect.top(),
+                                    abs(x1 - x0),
+                                    text_rect.height(),
+                                )
                             if pending:
                                 painter.fillRect(box, pending_fill)
                                 self._wave(painter, line, box)
                             else:
-                                painter.fillRect(box, backgrounds[origin])
+                                painter.fillRect(box, fills[origin])
             block = block.next()
 
     def _wave(self, painter: QPainter, line: QTextLine, box: QRectF) -> None:
@@ -287,3 +295,13 @@ def _hatch_tile(layers: list[QColor], hatch: QColor) -> QPixmap:
     painter.fillRect(0, 0, 16, 16, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
     painter.end()
     return tile
+
+
+def _over(colour: QColor, base: QColor) -> QColor:
+    """A translucent colour as it looks over an opaque one."""
+    alpha = colour.alphaF()
+    return QColor.fromRgbF(
+        colour.redF() * alpha + base.redF() * (1 - alpha),
+        colour.greenF() * alpha + base.greenF() * (1 - alpha),
+        colour.blueF() * alpha + base.blueF() * (1 - alpha),
+    )

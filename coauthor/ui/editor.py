@@ -12,6 +12,7 @@ fragments removed and added, so undo restores text and origins exactly.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -50,6 +51,18 @@ logger = logging.getLogger(__name__)
 __all__ = ["EditCommand", "EditorPane", "ProvenanceEditor"]
 
 _TYPING_ID = 0x7E57
+
+
+@functools.cache
+def _undo_redo_keys() -> frozenset[int]:
+    """The keys (without modifiers) of this platform's undo and redo shortcuts: a cheap test
+    before ``QKeyEvent.matches`` on every key press."""
+    keys = set()
+    for standard in (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo):
+        for sequence in QKeySequence.keyBindings(standard):
+            for i in range(sequence.count()):
+                keys.add(sequence[i].key().value)  # pyright: ignore[reportIndexIssue] - PySide supports it
+    return frozenset(keys)
 
 
 class EditCommand(QUndoCommand):
@@ -444,7 +457,7 @@ class ProvenanceEditor(QPlainTextEdit):
         # A key-press override rather than an event() override, which Python would run for
         # every event the editor receives, several per keystroke.
         stack = self.undo_stack
-        if stack is not None:
+        if stack is not None and event.key() in _undo_redo_keys():
             if event.matches(QKeySequence.StandardKey.Undo):
                 stack.undo()
                 return

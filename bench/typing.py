@@ -382,7 +382,8 @@ def sections() -> list[tuple[str, type, str]]:
     return [
         ("edit sync: core, undo, log", ProvenanceEditor, "_on_contents_change"),
         ("edit sync: core, undo, log", EditCommand, "mergeWith"),
-        ("highlighter", ProvenanceHighlighter, "_paint_block"),
+        ("provenance overlay paint", ProvenanceHighlighter, "paint"),
+        ("key press: Qt inserts and lays out", ProvenanceEditor, "keyPressEvent"),
         ("editor paint (Qt's, all of it)", ProvenanceEditor, "paintEvent"),
         ("window hooks", MainWindow, "_on_text_changed"),
         ("window hooks", MainWindow, "_update_visible_fraction"),

@@ -291,10 +291,11 @@ class ProvenanceEditor(QPlainTextEdit):
 
         The same rules as ``mergeWith``, applied without building a command for Qt to merge and
         delete: that is most of the cost of a keystroke's undo record. Not inside a macro
-        (``canUndo`` is false there) nor onto the clean state, where Qt would not merge either.
+        (``canUndo`` is false there) nor onto the clean state, where Qt would not merge either,
+        nor with steps to redo: ``push`` drops them (typing after an undo starts anew).
         """
         index = stack.index()
-        if stack.canUndo() and index != stack.cleanIndex():
+        if stack.canUndo() and index == stack.count() and index != stack.cleanIndex():
             top = stack.command(index - 1)
             if (
                 isinstance(top, EditCommand)

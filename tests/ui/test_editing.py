@@ -7,6 +7,9 @@ application → pasted, moved inside Coauthor → whatever it was before.
 
 from __future__ import annotations
 
+import random
+
+import pytest
 from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QInputMethodEvent
 from PySide6.QtTest import QTest
@@ -189,6 +192,78 @@ def test_a_typed_word_is_one_undo_step(window: MainWindow) -> None:
     key(window, Qt.Key.Key_Z, CTRL | SHIFT)
     assert_in_step(window)
     assert state(chapter) == after
+
+
+def test_typing_after_an_undo_drops_the_redo_step(window: MainWindow) -> None:
+    """What a text editor does: typing after an undo starts a new branch, so Redo has
+    nothing left to redo, and undo takes back the new typing."""
+    chapter = window.chapter
+    assert chapter is not None
+    window.editor.go_to(chapter.text.text.index("tide clock"))
+    QTest.keyClicks(window.editor, "old")
+    typed = state(chapter)
+    QTest.keyClick(window.editor, Qt.Key.Key_Backspace)
+    key(window, Qt.Key.Key_Z, CTRL)  # the Backspace is undone: "old" is back
+    assert state(chapter) == typed
+    assert window.redo_action.isEnabled()
+    QTest.keyClicks(window.editor, "er ")  # continues the typing right where it stopped
+    assert "older tide clock" in chapter.text.text
+    assert not window.redo_action.isEnabled()
+    after = state(chapter)
+    key(window, Qt.Key.Key_Z, CTRL | SHIFT)  # nothing to redo: nothing changes
+    assert state(chapter) == after
+    assert_in_step(window)
+    key(window, Qt.Key.Key_Z, CTRL)
+    assert_in_step(window)
+    assert "older" not in chapter.text.text
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_editing_undoes_and_redoes_exactly(window: MainWindow, seed: int) -> None:
+    """Typing, deleting, moving, replacing a selection, undoing and redoing at random: the core
+    stays in step, undoing everything gives back the opening text and runs, and redoing
+    everything the latest. (Typing extends the top undo step without Qt's push; this is where
+    a mistake in that would show.)"""
+    rng = random.Random(seed)
+    chapter = window.chapter
+    assert chapter is not None
+    initial = state(chapter)
+    window.editor.go_to(rng.randrange(len(chapter.text)))
+    moves = [Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_End]
+    for _ in range(250):
+        roll = rng.random()
+        before = chapter.text.text
+        if roll < 0.45:
+            QTest.keyClick(window.editor, rng.choice("abcdé ,."))
+        elif roll < 0.50:
+            key(window, Qt.Key.Key_Return)
+        elif roll < 0.60:
+            key(window, Qt.Key.Key_Backspace)
+        elif roll < 0.65:
+            key(window, Qt.Key.Key_Delete)
+        elif roll < 0.75:
+            key(window, rng.choice(moves))
+        elif roll < 0.80:
+            key(window, Qt.Key.Key_Right, SHIFT, times=rng.randrange(1, 6))
+            QTest.keyClick(window.editor, "x")  # replaces the selection
+        elif roll < 0.92:
+            key(window, Qt.Key.Key_Z, CTRL)
+        else:
+            key(window, Qt.Key.Key_Z, CTRL | SHIFT)
+        assert_in_step(window)
+        if roll < 0.80 and chapter.text.text != before:
+            assert not window.redo_action.isEnabled()  # an edit ends what there was to redo
+    while window.redo_action.isEnabled():
+        key(window, Qt.Key.Key_Z, CTRL | SHIFT)
+    latest = state(chapter)
+    while window.undo_action.isEnabled():
+        key(window, Qt.Key.Key_Z, CTRL)
+        assert_in_step(window)
+    assert state(chapter) == initial
+    while window.redo_action.isEnabled():
+        key(window, Qt.Key.Key_Z, CTRL | SHIFT)
+        assert_in_step(window)
+    assert state(chapter) == latest
 
 
 def test_undo_and_redo_restore_text_and_runs_exactly(window: MainWindow, put_outside_text) -> None:

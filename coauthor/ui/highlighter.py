@@ -26,7 +26,7 @@ from coauthor.core.book import Chapter
 from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.textpos import Utf16Map
-from coauthor.ui.palette import OriginPalette
+from coauthor.ui.palette import OriginPalette, blend_over
 
 __all__ = ["BlockMark", "ProvenanceHighlighter", "ViewMode"]
 
@@ -82,7 +82,7 @@ class ProvenanceHighlighter:
         # The origin tints, blended over the base colour beforehand: the same pixels, and an
         # opaque fill is twice as fast as a translucent one.
         self._fills = {
-            origin: _over(colour, base) for origin, colour in palette.backgrounds.items()
+            origin: blend_over(colour, base) for origin, colour in palette.backgrounds.items()
         }
         self.rehighlight()
 
@@ -295,13 +295,3 @@ def _hatch_tile(layers: list[QColor], hatch: QColor) -> QPixmap:
     painter.fillRect(0, 0, 16, 16, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
     painter.end()
     return tile
-
-
-def _over(colour: QColor, base: QColor) -> QColor:
-    """A translucent colour as it looks over an opaque one."""
-    alpha = colour.alphaF()
-    return QColor.fromRgbF(
-        colour.redF() * alpha + base.redF() * (1 - alpha),
-        colour.greenF() * alpha + base.greenF() * (1 - alpha),
-        colour.blueF() * alpha + base.blueF() * (1 - alpha),
-    )

@@ -42,15 +42,24 @@ class Legend(QWidget):
         self.setObjectName("legend")
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.swatches = {origin: _Swatch(palette.swatch(origin)) for origin in Origin}
         for row, origin in enumerate(Origin):
-            layout.addWidget(_Swatch(palette.swatch(origin)), row, 0)
+            layout.addWidget(self.swatches[origin], row, 0)
             layout.addWidget(QLabel(LABELS[origin]), row, 1)
         row = len(Origin)
-        layout.addWidget(_Swatch(palette.pending_swatch, pending=True), row, 0)
+        self.pending_swatch = _Swatch(palette.pending_swatch, pending=True)
+        layout.addWidget(self.pending_swatch, row, 0)
         layout.addWidget(QLabel(f"{PENDING_LABEL} (wavy underline, hatched)"), row, 1)
         self.mode_note = QLabel()
         self.mode_note.setWordWrap(True)
         layout.addWidget(self.mode_note, row + 1, 0, 1, 2)
+
+    def set_palette(self, palette: OriginPalette) -> None:
+        for origin, swatch in self.swatches.items():
+            swatch.color = palette.swatch(origin)
+            swatch.update()
+        self.pending_swatch.color = palette.pending_swatch
+        self.pending_swatch.update()
 
     def set_mode(self, mode: ViewMode) -> None:
         notes = {

@@ -11,7 +11,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -304,6 +304,23 @@ class MainWindow(QMainWindow):
                 self.undo_group.setActiveStack(stack)
         elif new is self.chapter_view and self.book_stack is not None:
             self.undo_group.setActiveStack(self.book_stack)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # Once the children have the new palette too (Qt tells the window first).
+            QTimer.singleShot(0, self.apply_theme)
+
+    def apply_theme(self) -> None:
+        """Origin colours for the current theme (light or dark), when the system switches."""
+        palette = palette_for(self.palette())
+        if palette == self.origin_palette:
+            return
+        self.origin_palette = palette
+        self.highlighter.set_palette(palette)
+        self.overview.set_palette(palette)
+        self.book_map.set_palette(palette)
+        self.legend.set_palette(palette)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

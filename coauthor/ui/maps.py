@@ -50,6 +50,10 @@ class OverviewStrip(QWidget):
     def wanted_segments(self) -> int:
         return max(1, self.height() // 2)
 
+    def set_palette(self, palette: OriginPalette) -> None:
+        self.palette_ = palette
+        self.update()
+
     def set_profile(self, profile: list[Segment]) -> None:
         self.profile = profile
         self.update()
@@ -115,6 +119,10 @@ class BookMap(QWidget):
         self.rows: list[tuple[int, str, list[Segment]]] = []
         self.setMinimumHeight(60)
         self.setMouseTracking(True)
+
+    def set_palette(self, palette: OriginPalette) -> None:
+        self.palette_ = palette
+        self.update()
 
     def set_rows(self, rows: list[tuple[int, str, list[Segment]]]) -> None:
         self.rows = rows

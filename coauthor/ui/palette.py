@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QPalette
 
 from coauthor.core.origin import Origin
 
-__all__ = ["OriginPalette", "palette_for"]
+__all__ = ["OriginPalette", "blend_over", "palette_for"]
 
 # Okabe & Ito (2008): distinguishable with every common form of colour blindness.
 _BASE = {
@@ -86,4 +86,14 @@ def palette_for(qt_palette: QPalette) -> OriginPalette:
         pending_underline=_PENDING if not dark else QColor("#FF8C42"),
         heat_low=QColor(0, 0, 0, 0),
         heat_high=_tint(QColor("#56B4E9") if dark else _BASE[Origin.AI], 150),
+    )
+
+
+def blend_over(colour: QColor, base: QColor) -> QColor:
+    """A translucent colour as it looks over an opaque one."""
+    alpha = colour.alphaF()
+    return QColor.fromRgbF(
+        colour.redF() * alpha + base.redF() * (1 - alpha),
+        colour.greenF() * alpha + base.greenF() * (1 - alpha),
+        colour.blueF() * alpha + base.blueF() * (1 - alpha),
     )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QTextCursor
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette, QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from coauthor.core.origin import Origin
 from coauthor.ui.highlighter import BlockMark, ViewMode
 from coauthor.ui.mainwindow import MainWindow
-from coauthor.ui.palette import palette_for
+from coauthor.ui.palette import blend_over, palette_for
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 MODEL = "SmolLM2-135M-Instruct (Q4_1)"
@@ -182,3 +183,88 @@ def test_window_title_and_status_describe_the_book(window: MainWindow, qtbot) ->
     window.editor.setTextCursor(cursor)
     QTest.keyClicks(window.editor, "More words of my own.")
     qtbot.waitUntil(lambda: window.save_status.text() == "All changes saved", timeout=3000)
+
+
+# -- themes ------------------------------------------------------------------------------------
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(colour.redF())
+        + 0.7152 * channel(colour.greenF())
+        + 0.0722 * channel(colour.blueF())
+    )
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    """The WCAG contrast ratio of two opaque colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Base, "#1e1e1e"),
+        (QPalette.ColorRole.AlternateBase, "#2b2b2b"),
+        (QPalette.ColorRole.Text, "#e6e6e6"),
+        (QPalette.ColorRole.Button, "#353535"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+        (QPalette.ColorRole.Mid, "#555555"),
+    ):
+        palette.setColor(role, QColor(colour))
+    return palette
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_origin_tints_keep_body_text_readable_in_light_and_dark_themes(theme: str) -> None:
+    """Text over every origin tint, and over pending hatching's tint, keeps the WCAG AA
+    contrast for body text (4.5:1) against the theme's own text colour."""
+    qt_palette = _dark_palette() if theme == "dark" else QApplication.palette()
+    palette = palette_for(qt_palette)
+    assert palette.dark is (theme == "dark")
+    base = qt_palette.color(QPalette.ColorRole.Base)
+    text = qt_palette.color(QPalette.ColorRole.Text)
+    for tint in [*palette.backgrounds.values(), palette.pending_background]:
+        shown = blend_over(tint, base)
+        assert _contrast(text, shown) >= 4.5, (theme, tint.name(QColor.NameFormat.HexArgb))
+
+
+def test_the_window_follows_a_switch_to_a_dark_theme(
+    window: MainWindow, qtbot, screenshot_dir: Path
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = window.origin_palette
+    editor = window.editor
+    ai = first_run_start(window, Origin.AI)
+    cursor = editor.textCursor()
+    cursor.setPosition(editor.to_utf16(ai + 8))
+    rect = editor.cursorRect(cursor)
+    probe = rect.center()
+    before = dominant_colour(editor.viewport().grab().toImage(), probe, 12, rect.height() // 3)
+    saved = app.palette()
+    app.setPalette(_dark_palette())
+    try:
+        qtbot.waitUntil(lambda: window.origin_palette.dark, timeout=2000)
+        assert window.origin_palette != light
+        qtbot.wait(20)
+        after = dominant_colour(editor.viewport().grab().toImage(), probe, 12, rect.height() // 3)
+        # The AI passage is now tinted over the dark page: dark, and not the light theme's tint.
+        assert after.lightness() < 100 < before.lightness()
+        assert (
+            after.rgb()
+            == blend_over(
+                window.origin_palette.backgrounds[Origin.AI],
+                editor.palette().color(QPalette.ColorRole.Base),
+            ).rgb()
+        )
+        window.grab().save(str(screenshot_dir / "origins-dark.png"))
+    finally:
+        app.setPalette(saved)
+    qtbot.waitUntil(lambda: not window.origin_palette.dark, timeout=2000)

@@ -178,6 +178,37 @@ def test_a_full_disk_shows_a_banner_keeps_the_text_and_recovers(
     assert book_state(open_window(sample_project)) == before
 
 
+def test_a_file_that_refuses_writes_shows_a_banner_keeps_the_text_and_recovers(
+    open_window, sample_project: Path, close_window, qtbot
+) -> None:
+    """The file turns read-only under the app (SQLite then refuses every write with
+    SQLITE_READONLY, made here with ``PRAGMA query_only``: a chmod does not reach a
+    connection that is already open for writing)."""
+    window = open_window(sample_project)
+    session = window.session
+    assert session is not None
+    conn = session.file.conn
+    conn.execute("PRAGMA query_only = ON")
+    chapter = window.chapter
+    assert chapter is not None
+    QTest.keyClick(window.editor, Qt.Key.Key_End, CTRL)
+    QTest.keyClicks(window.editor, " Written while the file was locked.")
+    qtbot.waitUntil(window.banner.isVisible, timeout=2000)
+    assert "read-only" in window.banner.text()
+    assert "kept" in window.banner.text()
+    assert window.save_status.text() == "Not saved"
+    assert chapter.text.text.endswith("Written while the file was locked.")
+    assert "locked." not in stored_chapter_text(sample_project)
+
+    conn.execute("PRAGMA query_only = OFF")
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=4500)
+    assert window.save_status.text() == "All changes saved"
+    assert stored_chapter_text(sample_project).endswith("Written while the file was locked.")
+    before = book_state(window)
+    close_window(window)
+    assert book_state(open_window(sample_project)) == before
+
+
 # -- 17. window geometry -----------------------------------------------------------------------
 
 

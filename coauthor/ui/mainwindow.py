@@ -291,7 +291,9 @@ class MainWindow(QMainWindow):
         self.overview.jump_requested.connect(self.jump_to)
         self.book_map.open_requested.connect(self.open_place)
         self.chapter_view.open_requested.connect(self.show_chapter)
-        self.map_dock.visibilityChanged.connect(lambda visible: visible and self.update_maps())
+        self.map_dock.visibilityChanged.connect(
+            lambda visible: visible and self.update_maps(book_map=True)
+        )
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus_changed)
@@ -677,7 +679,12 @@ class MainWindow(QMainWindow):
             else "Nothing pending review"
         )
 
-    def update_maps(self) -> None:
+    def update_maps(self, *, book_map: bool = False) -> None:
+        """Refresh the overview strip, and the book map if it can be seen (or ``book_map``).
+
+        A dock tabbed behind another still says it is visible; its empty visible region tells.
+        It is filled when its tab comes forward (``visibilityChanged``).
+        """
         project = self.project
         if project is None:
             return
@@ -691,7 +698,7 @@ class MainWindow(QMainWindow):
             self._update_visible_fraction()
         elif self.chapter is None:
             self.overview.set_profile([])
-        if self.map_dock.isVisible():
+        if book_map or (self.map_dock.isVisible() and not self.book_map.visibleRegion().isEmpty()):
             self.book_map.set_rows(
                 [
                     (c.id, c.title, segment_profile(c.text, BookMap.COLUMNS, pending))

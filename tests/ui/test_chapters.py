@@ -157,8 +157,22 @@ def test_delete_chapter_and_undo_brings_it_back_with_its_text(window: MainWindow
 # -- 15. book map and overview strip -----------------------------------------------------------
 
 
+def test_the_book_map_waits_behind_its_tab_and_fills_when_shown(window: MainWindow, qtbot) -> None:
+    """Tabbed behind the AI panel (as on first run) the map costs nothing; its tab brought
+    forward, it shows every chapter."""
+    qtbot.waitUntil(lambda: bool(window.overview.profile), timeout=2000)
+    window.ai.ai_dock.raise_()
+    qtbot.wait(50)
+    window.book_map.set_rows([])
+    window.update_maps()
+    assert window.book_map.rows == []
+    window.map_dock.raise_()
+    qtbot.waitUntil(lambda: len(window.book_map.rows) == 3, timeout=2000)
+
+
 def test_clicking_the_book_map_opens_that_chapter_there(window: MainWindow, qtbot) -> None:
     book_map = window.book_map
+    window.map_dock.raise_()
     qtbot.waitUntil(lambda: len(book_map.rows) == 3, timeout=2000)
     assert book_map.isVisible()
     point = QPoint(round(book_map.width() * 12.5 / 24), round(book_map.height() * 2.5 / 3))

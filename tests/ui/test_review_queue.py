@@ -106,7 +106,7 @@ def test_the_queue_lists_the_pending_passage(
     assert "1 passage pending review" in window.ai.queue.summary.text()
     assert window.pending_status.text() == "⚠ 1 passage pending review"
     assert window.ai.queue.tree.hasFocus()
-    qtbot.waitUntil(lambda: window.book_map.rows != [], timeout=2000)
+    qtbot.waitUntil(lambda: bool(window.overview.profile), timeout=2000)  # for the picture
     window.grab().save(str(screenshot_dir / "review_queue.png"))
     assert (screenshot_dir / "review_queue.png").stat().st_size > 0
 

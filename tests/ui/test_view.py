@@ -55,6 +55,7 @@ def test_view_modes_switch_with_ctrl_1_2_3_and_change_the_colours(
 ) -> None:
     editor = window.editor
     # The book map and overview strip fill in shortly after opening; wait, for the pictures.
+    window.map_dock.raise_()  # the Provenance tab, with the legend and the book map
     qtbot.waitUntil(lambda: len(window.book_map.rows) == 3, timeout=2000)
     qtbot.waitUntil(lambda: bool(window.overview.profile), timeout=2000)
     ai = first_run_start(window, Origin.AI)

@@ -170,12 +170,7 @@ def test_a_full_disk_shows_a_banner_keeps_the_text_and_recovers(
     assert chapter.text.text.endswith("The end. Really.")
 
     conn.execute("PRAGMA max_page_count = 1000000000")  # space again
-    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=4500)
-    assert window.save_status.text() == "All changes saved"
-    assert stored_chapter_text(sample_project).endswith("The end. Really.")
-    before = book_state(window)
-    close_window(window)
-    assert book_state(open_window(sample_project)) == before
+    _assert_recovers(window, sample_project, "The end. Really.", open_window, close_window, qtbot)
 
 
 def test_a_file_that_refuses_writes_shows_a_banner_keeps_the_text_and_recovers(
@@ -201,12 +196,21 @@ def test_a_file_that_refuses_writes_shows_a_banner_keeps_the_text_and_recovers(
     assert "locked." not in stored_chapter_text(sample_project)
 
     conn.execute("PRAGMA query_only = OFF")
+    ending = "Written while the file was locked."
+    _assert_recovers(window, sample_project, ending, open_window, close_window, qtbot)
+
+
+def _assert_recovers(
+    window: MainWindow, path: Path, ending: str, open_window, close_window, qtbot
+) -> None:
+    """Once the file takes writes again: the banner goes, everything kept reaches the file,
+    and the book reopens as it was on screen."""
     qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=4500)
     assert window.save_status.text() == "All changes saved"
-    assert stored_chapter_text(sample_project).endswith("Written while the file was locked.")
+    assert stored_chapter_text(path).endswith(ending)
     before = book_state(window)
     close_window(window)
-    assert book_state(open_window(sample_project)) == before
+    assert book_state(open_window(path)) == before
 
 
 # -- 17. window geometry -----------------------------------------------------------------------

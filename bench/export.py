@@ -44,6 +44,7 @@ import sys
 sys.path[:] = [
     p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))
 ]
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))  # benchlib, after the stdlib
 
 import argparse
 import gc
@@ -64,6 +65,8 @@ try:
     from coauthor.core.book import BookMeta
 except ImportError:  # not installed in this interpreter: use the checkout this file is in
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import table
+
 from coauthor.core.book import BookMeta, Chapter
 from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.origin import Origin
@@ -301,24 +304,6 @@ def check_report(path: Path, project: Project) -> None:
 
 
 # -- report -------------------------------------------------------------------------------------
-
-
-def table(
-    headers: tuple[str, ...], rows: list[tuple[str, ...]], left: tuple[int, ...] = (0,)
-) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.ljust(w) if i in left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    line = fmt(headers)
-    print(line)
-    print("-" * len(line))
-    for row in rows:
-        print(fmt(row))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,6 +61,7 @@ import sys
 sys.path[:] = [
     p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))
 ]
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))  # benchlib, after the stdlib
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse
@@ -84,6 +85,8 @@ try:
     from coauthor.ai.embedded import EmbeddedServer
 except ImportError:  # not installed in this interpreter: use the checkout this file is in
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import table
+
 from coauthor.ai.embedded import EmbeddedServer, default_model_path
 from coauthor.ai.prompts import Mode, Request, build_request
 from coauthor.ai.service import ProviderConfig, ProviderKind, Providers, generate, now_ms
@@ -366,6 +369,10 @@ class Comparison:
             statistics.median(r.outside_ms / r.tokens for r in self.runs[path])  # type: ignore[operator]
             for path in ("app", "direct")
         )
+        if server + direct <= 0:
+            # The direct call's time outside the server is a difference of two clocks; on very
+            # short runs it can exceed the server's own time, and the ratio means nothing.
+            return None
         return (server + app) / (server + direct)
 
 
@@ -670,24 +677,6 @@ def gui(folder: Path, tokens: int, cold_tokens: int) -> list[dict]:
 
 
 # -- report -------------------------------------------------------------------------------------
-
-
-def table(
-    headers: tuple[str, ...], rows: list[tuple[str, ...]], left: tuple[int, ...] = (0,)
-) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.ljust(w) if i in left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    line = fmt(headers)
-    print(line)
-    print("-" * len(line))
-    for row in rows:
-        print(fmt(row))
 
 
 def opt(value: float | None, spec: str) -> str:

@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
 import json
 import sqlite3
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parent))  # benchlib, after the standard library
+from benchlib import TRACE, Op, load_trace, table
 
 try:
     from coauthor.core.book import BookMeta
@@ -52,28 +53,12 @@ except ImportError:  # not installed in this interpreter: use the checkout this 
     from coauthor.store.projectfile import ProjectFile
     from coauthor.store.verify import verify
 
-TRACE = Path(__file__).resolve().parent.parent / "data" / "traces" / "automerge-paper.json.gz"
 BLOCK = 2_000  # operations between origin switches
 FLUSH_EVERY = 100  # operations between flushes
 
 # Targets (default configuration).
 MAX_US_PER_OP = 10.0
 MAX_FILE_BYTES = 10_000_000  # 10 MB
-
-Op = tuple[int, int, str, int]  # (pos, ndel, ins, time in epoch ms)
-
-
-def load_trace() -> tuple[list[Op], str]:
-    """The operations as ``(pos, ndel, ins, epoch_ms)`` and the expected final text."""
-    with gzip.open(TRACE, "rt", encoding="utf-8") as f:
-        data = json.load(f)
-    if data["startContent"]:
-        raise SystemExit("store: the trace does not start from an empty document")
-    ops: list[Op] = []
-    for txn in data["txns"]:
-        when = int(datetime.fromisoformat(txn["time"]).timestamp() * 1000)
-        ops.extend((int(pos), int(ndel), str(ins), when) for pos, ndel, ins in txn["patches"])
-    return ops, data["endContent"]
 
 
 def fail(message: str) -> None:
@@ -272,21 +257,7 @@ def print_table(runs: list[Run]) -> None:
         )
         for r in runs
     ]
-    left = (0, len(headers) - 1)
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(
-        h.ljust(w) if i in left else h.rjust(w)
-        for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-    )
-    print(line)
-    print("-" * len(line))
-    for row in rows:
-        print(
-            "  ".join(
-                c.ljust(w) if i in left else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
+    table(headers, rows, left=(0, len(headers) - 1))
     print(
         "seconds: first operation to the end of close (flush s and close s are part of it);"
         " file MB: 10^6 bytes after close;\nreopen s: ProjectFile.open + load; verify s:"

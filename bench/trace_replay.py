@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
 import json
 import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parent))  # benchlib, after the standard library
+from benchlib import TRACE, table
+from benchlib import load_trace as load_timed_trace
 
 try:
     from coauthor.core.origin import Origin
@@ -39,7 +42,6 @@ except ImportError:  # not installed in this interpreter: use the checkout this 
     from coauthor.core.origin import Origin
     from coauthor.core.provenance import ProvenanceText
 
-TRACE = Path(__file__).resolve().parent.parent / "data" / "traces" / "automerge-paper.json.gz"
 BLOCK = 2_000  # operations between origin switches
 PREFIX_LEN = 1_000_000
 IMPORT_REF = "import-1"
@@ -54,14 +56,8 @@ Op = tuple[int, int, str]
 
 def load_trace() -> tuple[list[Op], str]:
     """The operations as ``(pos, ndel, ins)`` and the expected final text."""
-    with gzip.open(TRACE, "rt", encoding="utf-8") as f:
-        data = json.load(f)
-    if data["startContent"]:
-        raise SystemExit("trace_replay: the trace does not start from an empty document")
-    ops = [
-        (int(pos), int(ndel), str(ins)) for txn in data["txns"] for pos, ndel, ins in txn["patches"]
-    ]
-    return ops, data["endContent"]
+    ops, expected = load_timed_trace()
+    return [(pos, ndel, ins) for pos, ndel, ins, _ in ops], expected
 
 
 def origin_of_block(k: int) -> tuple[Origin, str | None]:
@@ -241,20 +237,7 @@ def print_table(results: list[Result], skipped: list[str]) -> None:
         )
         for r in results
     ]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(
-        h.ljust(w) if i in (0, 5) else h.rjust(w)
-        for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-    )
-    print(line)
-    print("-" * len(line))
-    for row in rows:
-        print(
-            "  ".join(
-                c.ljust(w) if i in (0, 5) else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
+    table(headers, rows, left=(0, 5))
     print(
         "* extrapolated from the per-op cost of the timed subset. Each str splice at 1M copies"
         " the whole ~1 MB string,\n  so later ops (on a text up to 1.1M chars) would cost"

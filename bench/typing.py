@@ -60,7 +60,7 @@ if __name__ == "typing":
     sys.modules["typing"] = _typing  # what the import statement returns
     _spec.loader.exec_module(_typing)
 else:
-    sys.path[:] = _ELSEWHERE
+    sys.path[:] = [*_ELSEWHERE, _HERE]  # bench/benchlib.py, after the standard library
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse
@@ -85,6 +85,8 @@ if __name__ != "typing":  # standing in for the standard library's module, load 
         from coauthor.core.book import BookMeta, Chapter, ImportRecord
     except ImportError:  # not installed in this interpreter: use the checkout this file is in
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchlib import table
+
     from coauthor.core.book import BookMeta, Chapter, ImportRecord
     from coauthor.core.generation import Generation, ReviewState
     from coauthor.core.history import apply_event
@@ -541,24 +543,6 @@ def breakdown(folder: Path, size: int, paragraphs: list[str], warmup: int, count
 
 
 # -- report -------------------------------------------------------------------------------------
-
-
-def table(
-    headers: tuple[str, ...], rows: list[tuple[str, ...]], left: tuple[int, ...] = (0,)
-) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.ljust(w) if i in left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    line = fmt(headers)
-    print(line)
-    print("-" * len(line))
-    for row in rows:
-        print(fmt(row))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,30 +8,40 @@ deliberate one. The rule lists in ``docs/content-screening.md`` must match the c
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
+from coauthor.ai import moderation
 from coauthor.ai.moderation import (
+    _FOLD,
     CATEGORIES,
     OFFLINE_DESCRIPTION,
     OFFLINE_RULES,
+    OPENAI_UNCOVERED,
     OfflineScreener,
     Passage,
+    _folded,
+    _prefilter,
     apply_overrides,
     passages_from_chapters,
     screen,
     split_passages,
     text_hash,
 )
-from coauthor.core.book import Chapter
+from coauthor.core.book import BookMeta, Chapter
 from coauthor.core.policy import Flag, check_gate
+from coauthor.core.project import Project
 from coauthor.core.provenance import ProvenanceText
+from coauthor.importers import apply, parse_source
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "content-screening.md"
+REPO = Path(__file__).resolve().parents[2]
+DOCS = REPO / "docs" / "content-screening.md"
 
 CHECKER = OfflineScreener()
 
@@ -216,6 +226,214 @@ def test_hit_reason_names_label_and_phrase() -> None:
 def test_checker_is_deterministic() -> None:
     text = "Vote for me. Those people are vermin. Buy now, buy now!"
     assert CHECKER.check(text) == OfflineScreener().check(text) == CHECKER.check(text)
+
+
+# -- the prefilter --------------------------------------------------------------------------
+#
+# ``CHECKER`` runs a rule only on passages holding the words its pattern needs; ``FULL`` runs
+# every rule on every passage. Their hits must be the same, phrase for phrase and in order.
+
+FULL = OfflineScreener(prefilter=False)
+
+OTHER_EXAMPLES = [
+    # the other texts of this file
+    "Click here for the map.",
+    "Click here. Click here!",
+    "See http://a.example and http://b.example",
+    "and then\nKILL THEM\n  ALL, he said",
+    "Vote for me! Kill them all!",
+    "Vote for me. Those people are vermin. Buy now, buy now!",
+    'He killed the dragon.\n\n"Kill them all!" cried the captain.\n\nVote for me. Buy now!',
+    "Kill them all! Vote for me! You are worthless.",
+    'Calm opening.\n\n"Kill them all!" cried the orc.',
+    "Kill them all.",
+]
+
+EDGE_EXAMPLES = [
+    # white space, apostrophes and the characters re.IGNORECASE matches to ASCII letters
+    "kill\tthem\n\n  all",
+    "Let\N{MODIFIER LETTER APOSTROPHE}s burn it down.",
+    "Let\N{LEFT SINGLE QUOTATION MARK}s burn it to the ground.",
+    "you\N{RIGHT SINGLE QUOTATION MARK}re a waste of oxygen",
+    "TH\N{LATIN CAPITAL LETTER I WITH DOT ABOVE}NSPIRATION",
+    "th\N{LATIN SMALL LETTER DOTLESS I}nspo",
+    "\N{LATIN SMALL LETTER LONG S}ubhuman",
+    "\N{KELVIN SIGN}ILL THEM ALL",
+    "\N{KELVIN SIGN}YS",
+    "REELECT the mayor. Re-Elect him!",
+    "vote \n\t for the party",
+    "Vote   Smith\tfor\nCongress",
+    "BUY NOW. Click\nHere!",
+    "https://a.example https://b.example www.c.example",
+    "DO NOT READ THIS VERY LONG LINE OF SHOUTING WORDS NOW",
+    "Sub-human, SUBHUMAN, subhuman.",
+]
+
+EXAMPLES = [
+    *(text for text, _, _ in POSITIVES),
+    *NEGATIVES,
+    *(text for text, _ in KNOWN_FALSE_POSITIVES),
+    *OTHER_EXAMPLES,
+    *EDGE_EXAMPLES,
+]
+
+CATEGORY_CHOICES: list[Iterable[str] | None] = [
+    None,
+    OPENAI_UNCOVERED,
+    *([category] for category in CATEGORIES),
+]
+
+
+def disagreements(checker: OfflineScreener, texts: Iterable[str]) -> list[str]:
+    """The texts on which ``checker`` and ``FULL`` differ, for any choice of categories."""
+    return [
+        text
+        for text in texts
+        if any(checker.check(text, c) != FULL.check(text, c) for c in CATEGORY_CHOICES)
+    ]
+
+
+@pytest.fixture(scope="module")
+def pride_passages() -> list[str]:
+    """The passages of Pride and Prejudice, imported as the app imports it (61 chapters)."""
+    project = Project(BookMeta(title="Pride and Prejudice", author="Jane Austen"))
+    apply(project, parse_source(REPO / "data" / "pride_and_prejudice.txt"))
+    assert len(project.chapters) == 61
+    return [passage.text for passage in passages_from_chapters(project.chapters)]
+
+
+def test_prefilter_agrees_on_pride_and_prejudice(pride_passages: list[str]) -> None:
+    assert len(pride_passages) > 1000
+    for text in pride_passages:
+        assert CHECKER.check(text) == FULL.check(text), text
+    # and with an example that flags put in the middle of each passage
+    flagging = [text for text in EXAMPLES if FULL.check(text)]
+    for index, text in enumerate(pride_passages):
+        cut = text.find(" ", len(text) // 2) + 1
+        mixed = f"{text[:cut]}{flagging[index % len(flagging)]} {text[cut:]}"
+        assert CHECKER.check(mixed) == FULL.check(mixed), mixed
+
+
+def test_prefilter_agrees_on_every_example() -> None:
+    assert disagreements(CHECKER, EXAMPLES) == []
+    assert disagreements(CHECKER, ["\n\n".join(EXAMPLES), " ".join(EXAMPLES)]) == []
+
+
+def test_a_wrongly_skipped_rule_is_caught() -> None:
+    """For every rule: a prefilter that never lets it run fails the comparison above."""
+    for index, rule in enumerate(OFFLINE_RULES):
+        broken = OfflineScreener()
+        broken._needs = tuple(
+            (("\N{REPLACEMENT CHARACTER}never",),) if i == index else needs
+            for i, needs in enumerate(broken._needs)
+        )
+        assert disagreements(broken, EXAMPLES), rule.description
+
+
+_LOOKALIKES = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
+_SPACES = st.text(alphabet=" \t\n\r\u00a0\u2003", min_size=1, max_size=4)
+_PIECES = [
+    *(text for text, _, _ in POSITIVES),
+    *(text for text, _ in KNOWN_FALSE_POSITIVES),
+    *EDGE_EXAMPLES,
+    *sorted({word for rule in OFFLINE_RULES for need in _prefilter(rule.pattern) for word in need}),
+    *sorted({word for text, _, _ in POSITIVES for word in text.split()}),
+    *".,!?;:\"\u201c\u201d()-$/'\u2018\u2019\u02bc",
+    "http://",
+    "www.",
+    "...",
+]
+
+
+@st.composite
+def screening_texts(draw: st.DrawFn) -> str:
+    """Trigger words, example phrases and punctuation, with their letters' case changed (to
+    look-alikes too), their spaces made runs of any white space and their apostrophes varied."""
+    pieces = draw(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8))
+    out: list[str] = []
+    for piece in pieces:
+        out.append(draw(st.sampled_from(["", " ", "\n\n", ". ", ", ", '"']) | _SPACES))
+        for char in piece:
+            if char == " ":
+                out.append(draw(st.just(" ") | _SPACES))
+            elif char in "'\u2018\u2019\u02bc":
+                out.append(draw(st.sampled_from("'\u2018\u2019\u02bc")))
+            elif char.isalpha():
+                lower = char.lower()
+                out.append(
+                    draw(st.sampled_from([char, char.upper(), lower, *_LOOKALIKES.get(lower, "")]))
+                )
+            else:
+                out.append(char)
+    return "".join(out)
+
+
+@settings(max_examples=5 * settings().max_examples)
+@given(screening_texts(), st.sampled_from(CATEGORY_CHOICES))
+def test_prefilter_agrees_on_generated_texts(text: str, categories: Iterable[str] | None) -> None:
+    assert CHECKER.check(text, categories) == FULL.check(text, categories)
+
+
+def test_generated_texts_catch_a_wrongly_skipped_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generated texts flag, and some are only read right folded by ``_folded`` (not by
+    ``str.lower``): a prefilter that skips rules, or folds wrongly, fails the test above."""
+    quiet = settings(
+        max_examples=2000, database=None, derandomize=True, phases=[Phase.generate]
+    )  # finding one is enough: no shrinking
+    skip_all = OfflineScreener()
+    skip_all._needs = tuple((("\N{REPLACEMENT CHARACTER}",),) for _ in skip_all._needs)
+    find(screening_texts(), lambda text: skip_all.check(text) != FULL.check(text), settings=quiet)
+    monkeypatch.setattr(moderation, "_folded", str.lower)
+    find(screening_texts(), lambda text: CHECKER.check(text) != FULL.check(text), settings=quiet)
+
+
+def test_folding_keeps_every_case_insensitive_match_of_an_ascii_character() -> None:
+    """Every code point ``re.IGNORECASE`` matches to an ASCII character folds to it, lowercase.
+
+    ``_folded`` treats each character on its own (``str.translate`` and ``str.lower`` do), so
+    this is what makes an ASCII word ``re`` finds in a text, ignoring case, a substring of the
+    folded text.
+    """
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    beyond_ascii = set()
+    for code in range(128):
+        char = chr(code)
+        for match in re.finditer(re.escape(char), everything, re.IGNORECASE):
+            assert _folded(match.group()) == char.lower(), hex(match.start())
+            if match.start() >= 128:
+                beyond_ascii.add(match.group())
+    assert beyond_ascii == {chr(code) for code in _FOLD}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needs"),
+    [
+        (r"\bvote (?:for|against)\b", [{"vote"}, {"for", "against"}]),
+        (r"\b(?:kill yourself|kys)\b", [{"yourself", "kys"}]),  # "k" begins both
+        (r"\bsub-?human\b", [{"sub"}, {"human"}]),
+        (r"\b(?:penis|penises|vulva)\b", [{"penis", "vulva"}]),  # "penises" has "penis"
+        (r"\bkill (?:them|'em) all\b|\bkill every one\b", [{"kill"}]),
+        (r"\bporn(?:ography|o|s)?\b", [{"porn"}]),
+        (r"(?:foo)+bar(?:baz)*", [{"foo"}, {"bar"}]),  # "baz" may be absent
+        (r"(?:^|\bgo )vote", [{"vote"}]),  # an alternative without words: no set from there
+        (r"(?-i:Shout) out", [{"shout"}, {"out"}]),
+        (r"(?=danger)\w+", []),  # a look-ahead's text is not part of the match
+        (r"\b(?:[A-Z][A-Z']+[!?.,]* ){7,}", []),  # no literal words: the rule always runs
+        (r"\bto (?:a|an) ox\b", []),  # words under three letters are not tested
+        (r"\bcaf\u00e9 au lait\b", [{"caf"}, {"lait"}]),  # non-ASCII literals end a word
+    ],
+)
+def test_prefilter_reads_the_words_a_match_needs(pattern: str, needs: list[set[str]]) -> None:
+    compiled = re.compile(pattern.replace(" ", r"\s+"), re.IGNORECASE | re.MULTILINE)
+    assert {frozenset(need) for need in _prefilter(compiled)} == {frozenset(n) for n in needs}
+
+
+def test_only_the_shouting_rule_always_runs() -> None:
+    """Every other rule has words a passage must hold (a new rule without any is fine, only
+    slower on every passage: list it here)."""
+    assert [rule.description for rule in OFFLINE_RULES if not _prefilter(rule.pattern)] == [
+        "shouting: eight or more words in a row in capitals"
+    ]
 
 
 # -- passages -------------------------------------------------------------------------------

@@ -93,6 +93,7 @@ if __name__ != "typing":  # standing in for the standard library's module, load 
     from coauthor.core.origin import Origin
     from coauthor.core.project import Project
     from coauthor.store import ProjectFile
+    from coauthor.ui.aicontroller import AiController
     from coauthor.ui.app import create_window
     from coauthor.ui.editor import EditCommand, ProvenanceEditor
     from coauthor.ui.highlighter import ProvenanceHighlighter, ViewMode
@@ -394,6 +395,7 @@ def sections() -> list[tuple[str, type, str]]:
         ("timer: autosave", ProjectSession, "flush"),
         ("timer: overview and book map", MainWindow, "update_maps"),
         ("timer: status bar", MainWindow, "update_status"),
+        ("timer: review queue", AiController, "refresh"),
     ]
 
 

@@ -159,6 +159,7 @@ class ReviewQueue(QWidget):
             shortcut = QShortcut(QKeySequence(key), self.tree)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda s=signal: self._emit(s))
+        self._rows: list[tuple[str, tuple[str, str, str, str], str]] | None = None
         self.set_items([])
 
     def current_id(self) -> str | None:
@@ -171,16 +172,27 @@ class ReviewQueue(QWidget):
             signal.emit(gen_id)
 
     def set_items(self, items: list[PendingItem]) -> None:
+        rows = [
+            (
+                item.generation_id,
+                (item.chapter.title, item.first_words + "…", item.model, _age(item.created)),
+                # its length, not its place: typing before it moves the place on every key
+                f"{item.generation_id}: {item.end - item.start:,} characters",
+            )
+            for item in items
+        ]
+        if rows == self._rows and self.tree.topLevelItemCount() == len(rows):
+            return  # as shown (the queue is refreshed while the author types; a book may have
+            # hundreds of pending passages, and rebuilding the list took milliseconds)
+        self._rows = rows
         current = self.current_id()
         self.tree.clear()
-        for item in items:
-            row = QTreeWidgetItem(
-                [item.chapter.title, item.first_words + "…", item.model, _age(item.created)]
-            )
-            row.setData(0, Qt.ItemDataRole.UserRole, item.generation_id)
-            row.setToolTip(1, f"{item.generation_id}: characters {item.start}-{item.end}")
+        for generation_id, cells, tooltip in rows:
+            row = QTreeWidgetItem(list(cells))
+            row.setData(0, Qt.ItemDataRole.UserRole, generation_id)
+            row.setToolTip(1, tooltip)
             self.tree.addTopLevelItem(row)
-            if item.generation_id == current:
+            if generation_id == current:
                 self.tree.setCurrentItem(row)
         first = self.tree.topLevelItem(0)
         if self.tree.currentItem() is None and first is not None:

@@ -111,6 +111,31 @@ def test_the_queue_lists_the_pending_passage(
     assert (screenshot_dir / "review_queue.png").stat().st_size > 0
 
 
+def test_typing_refreshes_the_queue_after_a_pause_without_rebuilding_it(
+    window: MainWindow, qtbot
+) -> None:
+    """The queue follows the text once the author pauses; typing that leaves the pending
+    passages as they are leaves the list as it is (same rows, current row kept)."""
+    window.ai.show_queue()
+    row = window.ai.queue.tree.topLevelItem(0)
+    assert row is not None
+    tooltip = row.toolTip(1)
+    assert tooltip.startswith("g2: ")
+    window.show_chapter(storm(window))
+    window.editor.go_to(0)  # before the pending passage: its place moves, not its text
+    window.editor.setFocus()
+    QTest.keyClicks(window.editor, "Night. ")
+    qtbot.wait(700)  # the refresh, half a second after the last key
+    assert window.ai.queue.tree.topLevelItem(0) is row
+    assert row.toolTip(1) == tooltip
+    # Deleting the whole passage takes it off the queue.
+    start, end = g2_range(window)
+    window.editor.select_range(start, end)
+    QTest.keyClick(window.editor, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: queue_ids(window) == [], timeout=2000)
+    assert "Nothing is pending review" in window.ai.queue.summary.text()
+
+
 def test_approve_needs_the_passage_shown_records_who_and_when_and_undoes(
     window: MainWindow, reviewer: str, qtbot
 ) -> None:

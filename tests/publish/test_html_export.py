@@ -12,32 +12,21 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from golden import assert_matches_reference
+from golden import assert_matches_reference, fixed_time_sample
 
 from coauthor.core.book import BookMeta
-from coauthor.core.generation import ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.publish.document import BookDocument, prepare_export
 from coauthor.publish.html_export import export_html, render_html
-from coauthor.sample import build_sample
-from coauthor.store import ProjectFile
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "tests" / "reference" / "html"
-FIXED = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
 @pytest.fixture(scope="module")
 def tide_document(tmp_path_factory: pytest.TempPathFactory) -> BookDocument:
-    path = build_sample(tmp_path_factory.mktemp("sample") / "sample.coauthor")
-    project_file = ProjectFile.open(path, readonly=True)
-    try:
-        project = project_file.load()
-    finally:
-        project_file.close()
-    project.clock = lambda: FIXED
-    project.review("g2", ReviewState.APPROVED, "Tester")
+    project = fixed_time_sample(tmp_path_factory.mktemp("sample"))
     return prepare_export(project)
 
 

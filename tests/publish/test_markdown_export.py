@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from golden import assert_matches_reference, reference_problem
+from golden import assert_matches_reference, fixed_time_sample, load_project, reference_problem
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,45 +32,17 @@ from coauthor.importers.textfiles import (
 )
 from coauthor.publish.document import BookDocument, prepare_export
 from coauthor.publish.markdown_export import export_markdown, render_markdown, yaml_string
-from coauthor.sample import build_sample
-from coauthor.store import ProjectFile
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "tests" / "reference" / "markdown"
-FIXED = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
 # -- fixtures -------------------------------------------------------------------------------
 
 
-def _load(path: Path) -> Project:
-    project_file = ProjectFile.open(path, readonly=True)
-    try:
-        return project_file.load()
-    finally:
-        project_file.close()
-
-
-def _fix_times(project: Project) -> None:
-    """Replace the wall-clock times the sample was built with by fixed ones."""
-    project.clock = lambda: FIXED
-    for n, generation in enumerate(project.generations.values()):
-        generation.created = FIXED + n * 60_000
-        generation.finished = FIXED + n * 60_000 + 1_500
-        generation.inserted_at = FIXED + n * 60_000 + 2_000
-        if generation.reviewed_at is not None:
-            generation.reviewed_at = FIXED + n * 60_000 + 30_000
-    for n, record in enumerate(project.imports.values()):
-        record.time = FIXED - (n + 1) * 3_600_000
-
-
 @pytest.fixture(scope="module")
 def tide_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    path = build_sample(tmp_path_factory.mktemp("sample") / "sample.coauthor")
-    project = _load(path)
-    _fix_times(project)
-    project.review("g2", ReviewState.APPROVED, "Tester")
-    return project
+    return fixed_time_sample(tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture(scope="module")
@@ -259,7 +231,7 @@ def test_sample_round_trips_through_coauthor_import(
     result = _run_cli("import", exported, "--into", target)
 
     assert result.returncode == 0, result.stderr.decode()
-    again = _load(target)
+    again = load_project(target)
     assert _chapters(again) == _chapters(tide_project)
     assert "How this book was written" not in [c.title for c in again.chapters]
     (record,) = again.imports.values()
@@ -277,7 +249,7 @@ def test_folder_round_trips_through_coauthor_import(
     result = _run_cli("import", *sorted(folder.glob("*.md")), "--into", target)
 
     assert result.returncode == 0, result.stderr.decode()
-    assert _chapters(_load(target)) == _chapters(tide_project)
+    assert _chapters(load_project(target)) == _chapters(tide_project)
 
 
 def test_export_without_md_suffix_is_still_recognised(
@@ -337,7 +309,7 @@ def test_hostile_text_round_trips_through_the_cli(tmp_path: Path) -> None:
     target = tmp_path / "again.coauthor"
     result = _run_cli("import", exported, "--into", target)
     assert result.returncode == 0, result.stderr.decode()
-    assert _chapters(_load(target)) == HOSTILE_CHAPTERS
+    assert _chapters(load_project(target)) == HOSTILE_CHAPTERS
 
 
 def test_hostile_folder_round_trips(tmp_path: Path) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golden import assert_matches_reference
+from golden import FIXED, assert_matches_reference, fixed_time_sample
 
 from coauthor.core.book import BookMeta
-from coauthor.core.generation import Generation, Outcome, ReviewState
+from coauthor.core.generation import Generation, Outcome
 from coauthor.core.origin import Origin
 from coauthor.core.policy import Flag
 from coauthor.core.project import Project
@@ -29,39 +29,16 @@ from coauthor.publish.report import (
     render_report,
     report_context,
 )
-from coauthor.sample import build_sample
-from coauthor.store import ProjectFile
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "tests" / "reference" / "report"
-FIXED = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 GENERATED_AT = "2026-01-02T03:04:05Z"
 VOLATILE = re.compile(r'class="generated"')
 
 
-def _fix_times(project: Project) -> None:
-    """Replace the wall-clock times the sample was built with by fixed ones."""
-    project.clock = lambda: FIXED
-    for n, generation in enumerate(project.generations.values()):
-        generation.created = FIXED + n * 60_000
-        generation.finished = FIXED + n * 60_000 + 1_500
-        generation.inserted_at = FIXED + n * 60_000 + 2_000
-        if generation.reviewed_at is not None:
-            generation.reviewed_at = FIXED + n * 60_000 + 30_000
-    for n, record in enumerate(project.imports.values()):
-        record.time = FIXED - (n + 1) * 3_600_000
-
-
 @pytest.fixture(scope="module")
 def tide_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    path = build_sample(tmp_path_factory.mktemp("sample") / "sample.coauthor")
-    project_file = ProjectFile.open(path, readonly=True)
-    try:
-        project = project_file.load()
-    finally:
-        project_file.close()
-    _fix_times(project)
-    project.review("g2", ReviewState.APPROVED, "Tester")
+    project = fixed_time_sample(tmp_path_factory.mktemp("sample"))
     project.generations["g2"].timing = {"first_token_ms": 120, "tokens_per_second": 41.5}
     return project
 

@@ -1,4 +1,5 @@
-"""Shared pytest configuration: Hypothesis profiles and the markers of each test directory.
+"""Shared pytest configuration: Hypothesis profiles, the markers of each test directory, and
+the fixtures every directory may use (``cli``: the real ``coauthor`` command; ``data_dir``).
 
 Hypothesis profiles (choose one with ``HYPOTHESIS_PROFILE=name``):
 
@@ -14,6 +15,9 @@ Hypothesis profiles (choose one with ``HYPOTHESIS_PROFILE=name``):
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,3 +47,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for directory, marker in _MARKED_DIRS.items():
             if directory in parents:
                 item.add_marker(marker)
+
+
+# -- the real command and the data --------------------------------------------------------------
+
+Cli = Callable[..., subprocess.CompletedProcess[bytes]]
+
+
+def _run_cli(*args: object, cwd: Path | None = None, env: dict[str, str] | None = None):
+    """``coauthor ARGS`` in a fresh interpreter, as a user runs it; output kept as bytes."""
+    return subprocess.run(
+        [sys.executable, "-m", "coauthor.cli", *map(str, args)],
+        capture_output=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    return _run_cli
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The repository's ``data/`` (the novel, the editing trace, the session logs)."""
+    return _TESTS.parent / "data"

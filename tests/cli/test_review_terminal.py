@@ -14,8 +14,8 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,8 +24,7 @@ from coauthor.core.origin import Origin
 from coauthor.sample import build_sample
 from coauthor.store import ProjectFile
 
-if TYPE_CHECKING:
-    from conftest import Cli
+Cli = Callable[..., subprocess.CompletedProcess[bytes]]  # the ``cli`` fixture (tests/conftest.py)
 
 
 PROMPT = "[a]pprove, [r]eject (removes its text), [s]kip, [q]uit? "

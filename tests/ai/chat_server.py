@@ -1,9 +1,10 @@
 """A scripted OpenAI-compatible chat server on the loopback interface, for the provider tests.
 
-``ChatServer`` is a real ``ThreadingHTTPServer`` on 127.0.0.1 (a free port), served from a
-daemon thread. It answers ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed as
-server-sent events, or as one JSON body) the way OpenAI does, and it plays one scripted
-behaviour per completion request, in order, then ``"ok"`` once the script is used up:
+``ChatServer`` is a ``loopback.LoopbackServer``: a real ``ThreadingHTTPServer`` on 127.0.0.1
+(a free port), served from a daemon thread. It answers ``GET /v1/models`` and
+``POST /v1/chat/completions`` (streamed as server-sent events, or as one JSON body) the way
+OpenAI does, and it plays one scripted behaviour per completion request, in order, then
+``"ok"`` once the script is used up:
 
 ``ok``          the reply text in several chunks, the last with ``finish_reason`` "stop"
 ``401``         an OpenAI-style ``invalid_api_key`` error
@@ -24,15 +25,13 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import sys
-import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Behaviour", "ChatServer", "Recorded"]
+from loopback import JSONHandler, LoopbackHTTPServer, LoopbackServer, RecordedRequest, free_port
+
+__all__ = ["Behaviour", "ChatServer", "Recorded", "free_port"]
 
 DEFAULT_REPLY = "The rain kept falling on the quiet harbour town."
 
@@ -50,12 +49,8 @@ class Behaviour:
     """A pause between streamed chunks (to cancel mid-stream)."""
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    body: dict[str, Any] = field(default_factory=dict)
-    behaviour: str = ""
+class Recorded(RecordedRequest):
+    """A request to the chat server (``behaviour`` is the kind played)."""
 
     @property
     def user_message(self) -> str:
@@ -72,45 +67,17 @@ def _chunks(text: str, count: int = 4) -> list[str]:
     return [piece + (" " if i < len(pieces) - 1 else "") for i, piece in enumerate(pieces)]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
+class _Handler(JSONHandler[Behaviour]):
+    server: LoopbackHTTPServer[ChatServer]  # pyright: ignore[reportIncompatibleVariableOverride]
+    route = "/v1/chat/completions"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass  # keep the test output clean
+    def _recorded(self, body: dict[str, Any], behaviour: Behaviour | None) -> Recorded:
+        return Recorded("POST", self.path, body, behaviour.kind if behaviour else "")
+
+    def _not_found(self) -> None:
+        self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    def _read_body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            body = {"_raw": raw.decode("utf-8", "replace")}
-        return body if isinstance(body, dict) else {"_raw": body}
-
-    def _json(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def _error(
-        self,
-        status: int,
-        message: str,
-        kind: str,
-        code: str | None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        error = {"message": message, "type": kind, "param": None, "code": code}
-        self._json(status, {"error": error}, headers)
 
     def _chunk_object(self, model: str, delta: dict[str, str], finish: str | None) -> dict:
         return {
@@ -168,53 +135,16 @@ class _Handler(BaseHTTPRequestHandler):
             ]
             self._json(200, {"object": "list", "data": data})
         else:
-            self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+            self._not_found()
 
-    def do_POST(self) -> None:
-        owner = self.server.owner
-        body = self._read_body()
-        if self.path.rstrip("/") != "/v1/chat/completions":
-            owner.record(Recorded("POST", self.path, body))
-            self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
-            return
-        behaviour = owner.next_behaviour()
-        owner.record(Recorded("POST", self.path, body, behaviour.kind))
-        try:
-            self._complete(behaviour, body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client went away (a cancel): nothing to do
-
-    def _complete(self, behaviour: Behaviour, body: dict[str, Any]) -> None:
+    def _play(self, behaviour: Behaviour, body: dict[str, Any]) -> None:
         owner = self.server.owner
         kind = behaviour.kind
         model = str(body.get("model") or owner.models[0])
         text = owner.reply if behaviour.text is None else behaviour.text
-        if kind == "401":
-            self._error(
-                401,
-                "Incorrect API key provided: sk-te**********1234. You can find your API key at "
-                "https://platform.openai.com/account/api-keys.",
-                "invalid_request_error",
-                "invalid_api_key",
-            )
-            return
-        if kind == "429":
-            retry = behaviour.retry_after
-            self._error(
-                429,
-                "Rate limit reached for requests. Please try again in 0s.",
-                "requests",
-                "rate_limit_exceeded",
-                {"Retry-After": retry} if retry is not None else None,
-            )
-            return
-        if kind in ("500", "502", "503"):
-            self._error(
-                int(kind),
-                "The server had an error while processing your request.",
-                "server_error",
-                None,
-            )
+        if self._fault(
+            kind, retry_after=behaviour.retry_after, server_errors=("500", "502", "503")
+        ):
             return
         if kind == "context":
             self._error(
@@ -279,88 +209,25 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError(f"unknown behaviour {kind!r}")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: ChatServer
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, ConnectionError):
-            return  # a client closing its kept-alive connection, or hanging up on a cancel
-        self.owner.errors.append(f"{type(error).__name__}: {error}")
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class ChatServer:
+class ChatServer(LoopbackServer[Behaviour, Recorded]):
     """The scripted server; ``url`` is its OpenAI base URL (ending in ``/v1``)."""
 
     def __init__(
         self, *, models: tuple[str, ...] = ("test-model", "other-model"), reply: str = DEFAULT_REPLY
     ) -> None:
+        super().__init__(_Handler, idle=Behaviour())
         self.models = models
         self.reply = reply
-        self.requests: list[Recorded] = []
-        self.errors: list[str] = []
-        """Unexpected exceptions in the handlers (a bug in this server)."""
-        self.stopping = threading.Event()
-        self._script: deque[Behaviour] = deque()
-        self._lock = threading.Lock()
-        self._counter = 0
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.owner = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
 
     @property
     def completion_id(self) -> str:
-        return f"chatcmpl-test{self._counter}"
+        return f"chatcmpl-test{self.count}"
 
     @property
     def completions(self) -> list[Recorded]:
         """The chat-completion requests, in the order they arrived."""
-        with self._lock:
-            return [r for r in self.requests if r.path.rstrip("/").endswith("/chat/completions")]
+        return self._requests_to("/chat/completions")
 
     def script(self, *behaviours: str | Behaviour) -> None:
         """Queue behaviours for the next completion requests (then ``ok``)."""
-        with self._lock:
-            for behaviour in behaviours:
-                self._script.append(
-                    behaviour if isinstance(behaviour, Behaviour) else Behaviour(behaviour)
-                )
-
-    def next_behaviour(self) -> Behaviour:
-        with self._lock:
-            self._counter += 1
-            return self._script.popleft() if self._script else Behaviour()
-
-    def record(self, request: Recorded) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def start(self) -> ChatServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound for a moment by us, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        super().script(*(b if isinstance(b, Behaviour) else Behaviour(b) for b in behaviours))

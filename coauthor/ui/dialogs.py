@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coauthor.ui.settings import MAX_FONT_SIZE, MIN_FONT_SIZE
+
 __all__ = ["FindReplaceDialog", "PreferencesDialog"]
 
 
@@ -92,7 +94,7 @@ class PreferencesDialog(QDialog):
         self.reviewer = QLineEdit(reviewer)
         self.reviewer.setPlaceholderText("Your name, recorded when you approve a generation")
         self.font_size = QSpinBox()
-        self.font_size.setRange(6, 48)
+        self.font_size.setRange(MIN_FONT_SIZE, MAX_FONT_SIZE)
         self.font_size.setValue(font_size)
         form = QFormLayout(self)
         form.addRow("Reviewer name:", self.reviewer)

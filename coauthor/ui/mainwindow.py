@@ -60,7 +60,7 @@ from coauthor.ui.maps import BookMap, OverviewStrip
 from coauthor.ui.palette import palette_for
 from coauthor.ui.publishing import PublishController
 from coauthor.ui.session import ProjectSession
-from coauthor.ui.settings import AppSettings
+from coauthor.ui.settings import DEFAULT_FONT_SIZE, MAX_FONT_SIZE, MIN_FONT_SIZE, AppSettings
 
 logger = logging.getLogger(__name__)
 
@@ -263,6 +263,21 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             menu.addAction(act)
             self.mode_actions[mode] = act
+        menu.addSeparator()
+        self.zoom_in_action = action(
+            "Zoom &In", lambda: self.zoom(+1), QKeySequence.StandardKey.ZoomIn
+        )
+        self.zoom_out_action = action(
+            "Zoom &Out", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut
+        )
+        self.zoom_reset_action = action("&Actual Size", lambda: self.zoom(0), "Ctrl+0")
+        for act in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
+            menu.addAction(act)
+        self.full_screen_action = action(
+            "&Full Screen", self.toggle_full_screen, QKeySequence.StandardKey.FullScreen
+        )
+        self.full_screen_action.setCheckable(True)
+        menu.addAction(self.full_screen_action)
         menu.addSeparator()
         self.show_overview_action = action("Show Overview &Strip", self.toggle_overview)
         self.show_overview_action.setCheckable(True)
@@ -729,6 +744,22 @@ class MainWindow(QMainWindow):
         font = QFont(self.editor.font())
         font.setPointSize(size)
         self.editor.setFont(font)
+
+    def zoom(self, step: int) -> None:
+        """The editor's text a point larger (+1) or smaller (-1), or back to the default (0);
+        remembered, like the size chosen in Preferences."""
+        current = self.editor.font().pointSize()
+        size = DEFAULT_FONT_SIZE if step == 0 else current + step
+        size = max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, size))
+        self.settings.font_size = size
+        self.apply_font_size(size)
+        self.statusBar().showMessage(f"Text size {size} pt", 1500)
+
+    def toggle_full_screen(self, checked: bool) -> None:
+        if checked:
+            self.showFullScreen()
+        else:
+            self.showNormal()
 
     # -- saving state -----------------------------------------------------------------------
 

@@ -11,9 +11,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-__all__ = ["AppSettings"]
+__all__ = ["DEFAULT_FONT_SIZE", "MAX_FONT_SIZE", "MIN_FONT_SIZE", "AppSettings"]
 
 _RECENT_MAX = 10
+
+
+DEFAULT_FONT_SIZE = 12
+"""The editor's text size in points, out of the box (View ▸ Actual Size)."""
+MIN_FONT_SIZE, MAX_FONT_SIZE = 6, 48
 
 
 class AppSettings:
@@ -92,9 +97,10 @@ class AppSettings:
     @property
     def font_size(self) -> int:
         try:
-            return int(self._get("font_size", 12))  # type: ignore[arg-type]
+            size = int(self._get("font_size", DEFAULT_FONT_SIZE))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            return 12
+            return DEFAULT_FONT_SIZE
+        return max(MIN_FONT_SIZE, min(MAX_FONT_SIZE, size))
 
     @font_size.setter
     def font_size(self, value: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette, QTextCursor
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QKeySequence, QPalette, QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -269,3 +269,42 @@ def test_the_window_follows_a_switch_to_a_dark_theme(
     finally:
         app.setPalette(saved)
     qtbot.waitUntil(lambda: not window.origin_palette.dark, timeout=2000)
+
+
+# -- text size and full screen -----------------------------------------------------------------
+
+
+def test_zoom_keys_change_the_text_size_and_it_is_remembered(
+    window: MainWindow, open_window, sample_project: Path, close_window, qtbot
+) -> None:
+    editor = window.editor
+    size = editor.font().pointSize()
+    assert size == window.settings.font_size == 12
+    zoom_in = QKeySequence(QKeySequence.StandardKey.ZoomIn)[0]
+    zoom_out = QKeySequence(QKeySequence.StandardKey.ZoomOut)[0]
+    for _ in range(3):
+        QTest.keySequence(editor, QKeySequence(zoom_in))
+    assert editor.font().pointSize() == 15
+    assert window.settings.font_size == 15
+    assert "15 pt" in window.statusBar().currentMessage()
+    QTest.keySequence(editor, QKeySequence(zoom_out))
+    assert editor.font().pointSize() == 14
+    # The text in the core is untouched by all this, and the size survives a restart.
+    assert window.chapter is not None
+    assert window.chapter.text.text == editor.toPlainText()
+    close_window(window)
+    again = open_window(sample_project)
+    assert again.editor.font().pointSize() == 14
+    QTest.keyClick(again.editor, Qt.Key.Key_0, CTRL)  # Actual Size
+    assert again.editor.font().pointSize() == 12
+    for _ in range(60):  # bounded, however often the key is pressed
+        again.zoom(-1)
+    assert again.editor.font().pointSize() == 6
+
+
+def test_full_screen_toggles(window: MainWindow, qtbot) -> None:
+    window.full_screen_action.trigger()
+    qtbot.waitUntil(window.isFullScreen, timeout=2000)
+    assert window.full_screen_action.isChecked()
+    window.full_screen_action.trigger()
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=2000)

@@ -169,7 +169,7 @@ class ProvenanceHighlighter:
         This runs on every keystroke (Qt repaints the edited paragraph), so it is written for
         speed: the first block is found by Qt's hit test rather than by walking from the top of
         the viewport, blank blocks are skipped before anything is computed, and a line covered
-        by one stretch needs no glyph positions.
+        by one span needs no glyph positions.
         """
         if self.chapter is None:
             return
@@ -178,8 +178,6 @@ class ProvenanceHighlighter:
         dx, dy = offset.x(), offset.y()
         heatmap = self.mode is ViewMode.HEATMAP
         width = editor.viewport().width() if heatmap else 0
-        fills = self._fills
-        pending_fill = self.pending_brush()
         top, bottom = area.top(), area.bottom()
         block = editor.cursorForPosition(QPoint(0, max(0, int(top)))).block()
         while block.isValid():
@@ -195,63 +193,56 @@ class ProvenanceHighlighter:
                         QRectF(0, block_top, width, block_height), self.palette.heat(ai_share)
                     )
                 if spans:
-                    layout = block.layout()
-                    position = layout.position()
-                    ox = geometry.left() + dx + position.x()
-                    oy = block_top + position.y()
                     # Lines outside the area are skipped, unless the whole block is inside it
                     # (a keystroke repaints its paragraph: then no line needs the test).
                     clip = block_top < top or block_top + block_height > bottom
-                    # One stretch over the whole paragraph (an untouched generated or imported
-                    # paragraph) covers every line whole.
-                    whole = (
-                        len(spans) == 1 and spans[0][0] == 0 and spans[0][1] >= block.length() - 1
-                    )
-                    # Right-to-left paragraphs take the general path: a line's logical start
-                    # is on its right.
-                    ltr = block.textDirection() is Qt.LayoutDirection.LeftToRight
-                    for i in range(layout.lineCount()):
-                        line = layout.lineAt(i)
-                        text_rect = line.naturalTextRect()
-                        if clip:
-                            y = oy + text_rect.top()
-                            if y > bottom or y + text_rect.height() < top:
-                                continue  # only the lines Qt repaints (one, for a cursor blink)
-                        if whole:
-                            box = text_rect.translated(ox, oy)
-                            pending = spans[0][3]
-                            if pending:
-                                painter.fillRect(box, pending_fill)
-                                self._wave(painter, line, box)
-                            else:
-                                painter.fillRect(box, fills[spans[0][2]])
-                            continue
-                        line_start = line.textStart()
-                        line_end = line_start + line.textLength()
-                        for start, end, origin, pending in spans:
-                            if end <= line_start:
-                                continue
-                            if start >= line_end:
-                                break
-                            head = ltr and start <= line_start
-                            tail = ltr and end >= line_end
-                            if head and tail:  # the whole line
-                                box = text_rect.translated(ox, oy)
-                            else:
-                                x0 = text_rect.left() if head else _x(line, max(start, line_start))
-                                x1 = text_rect.right() if tail else _x(line, min(end, line_end))
-                                box = QRectF(
-                                    ox + min(x0, x1),
-                                    oy + text_rect.top(),
-                                    abs(x1 - x0),
-                                    text_rect.height(),
-                                )
-                            if pending:
-                                painter.fillRect(box, pending_fill)
-                                self._wave(painter, line, box)
-                            else:
-                                painter.fillRect(box, fills[origin])
+                    corner = QPointF(geometry.left() + dx, block_top)
+                    self._paint_spans(painter, block, spans, corner, area if clip else None)
             block = block.next()
+
+    def _paint_spans(
+        self,
+        painter: QPainter,
+        block: QTextBlock,
+        spans: list[tuple[int, int, Origin, bool]],
+        corner: QPointF,
+        clip: QRectF | None,
+    ) -> None:
+        """Fill the spans of a block, line by line, its top left at ``corner``; only the lines
+        that meet ``clip``, if given."""
+        layout = block.layout()
+        position = layout.position()
+        ox, oy = corner.x() + position.x(), corner.y() + position.y()
+        fills, pending_fill = self._fills, self.pending_brush()
+        # Right-to-left paragraphs take the general path: a line's logical start is on its right.
+        ltr = block.textDirection() is Qt.LayoutDirection.LeftToRight
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            text_rect = line.naturalTextRect()
+            if clip is not None:
+                y = oy + text_rect.top()
+                if y > clip.bottom() or y + text_rect.height() < clip.top():
+                    continue  # only the lines Qt repaints (one, for a cursor blink)
+            line_start = line.textStart()
+            line_end = line_start + line.textLength()
+            for start, end, origin, pending in spans:
+                if end <= line_start:
+                    continue
+                if start >= line_end:
+                    break  # the spans are in text order
+                head = ltr and start <= line_start
+                tail = ltr and end >= line_end
+                if head and tail:  # the whole line (most lines): its text's box, no glyphs
+                    box = text_rect.translated(ox, oy)
+                else:
+                    x0 = text_rect.left() if head else _x(line, max(start, line_start))
+                    x1 = text_rect.right() if tail else _x(line, min(end, line_end))
+                    box = QRectF(
+                        ox + min(x0, x1), oy + text_rect.top(), abs(x1 - x0), text_rect.height()
+                    )
+                painter.fillRect(box, pending_fill if pending else fills[origin])
+                if pending:
+                    self._wave(painter, line, box)
 
     def _wave(self, painter: QPainter, line: QTextLine, box: QRectF) -> None:
         """A wavy underline under ``box``: a pre-drawn wave tile, repeated (a path per line is

@@ -246,11 +246,26 @@ def export_html(
     template_dirs: list[Path] | None = None,
 ) -> Path:
     """Write the book as one self-contained HTML file (atomically) and return its path."""
+    return write_page(
+        target,
+        lambda: render_html(
+            document, provenance_styling=provenance_styling, template_dirs=template_dirs
+        ),
+        "the book",
+        progress,
+    )
+
+
+def write_page(
+    target: Path, render: Callable[[], str], what: str, progress: Progress | None = None
+) -> Path:
+    """Render a page and write it atomically (the book, the provenance report), reporting the
+    two steps; return its path."""
     if progress:
-        progress(0, 2, "Rendering the book")
-    text = render_html(document, provenance_styling=provenance_styling, template_dirs=template_dirs)
+        progress(0, 2, f"Rendering {what}")
+    text = render()
     if progress:
-        progress(1, 2, "Writing the file")
+        progress(1, 2, f"Writing {what}")
     path = atomic_write(Path(target), lambda temp: write_text(temp, text))
     if progress:
         progress(2, 2, "Done")

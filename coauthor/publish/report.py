@@ -47,7 +47,7 @@ from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import ProvenanceText
 from coauthor.core.roles import words_by_origin
-from coauthor.publish.document import BookDocument, ChapterDoc, Progress, atomic_write
+from coauthor.publish.document import BookDocument, ChapterDoc, Progress
 from coauthor.publish.foreword import _PROVIDER_NAMES
 from coauthor.publish.html_export import (
     CONTENT_SECURITY_POLICY,
@@ -55,7 +55,7 @@ from coauthor.publish.html_export import (
     iso_time,
     origin_marking,
     paragraph_html,
-    write_text,
+    write_page,
 )
 from coauthor.publish.markdown_export import chapter_label, roles_table
 from coauthor.publish.roles import ENTIRE_CHAPTERS, ENTIRE_SHARE, EXTENSIVE_EDIT
@@ -567,12 +567,9 @@ def export_report(
     generated_at: datetime | str | None = None,
 ) -> Path:
     """Write the provenance report (atomically) and return its path."""
-    if progress:
-        progress(0, 2, "Rendering the provenance report")
-    text = render_report(document, template_dirs=template_dirs, generated_at=generated_at)
-    if progress:
-        progress(1, 2, "Writing the report")
-    path = atomic_write(Path(target), lambda temp: write_text(temp, text))
-    if progress:
-        progress(2, 2, "Done")
-    return path
+    return write_page(
+        target,
+        lambda: render_report(document, template_dirs=template_dirs, generated_at=generated_at),
+        "the provenance report",
+        progress,
+    )

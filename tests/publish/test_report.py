@@ -368,7 +368,7 @@ def test_a_failed_write_leaves_the_old_file(
         path.write_text(text[: len(text) // 2], encoding="utf-8")
         raise OSError("disk full")
 
-    monkeypatch.setattr("coauthor.publish.report.write_text", half_then_fail)
+    monkeypatch.setattr("coauthor.publish.html_export.write_text", half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         export_report(tide_document, target, generated_at="2030-01-01T00:00:00Z")
 

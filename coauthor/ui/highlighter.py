@@ -106,10 +106,6 @@ class ProvenanceHighlighter:
         """Provenance changed without the text changing (a review, a mode): repaint."""
         self.editor.viewport().update()
 
-    def is_pending(self, ref: str | None) -> bool:
-        generation = self.generations.get(ref) if ref else None
-        return generation is not None and generation.review_state is PENDING
-
     # -- what a block shows -----------------------------------------------------------------
 
     def block_marks(self, block: QTextBlock) -> tuple[list[BlockMark], float]:

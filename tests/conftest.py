@@ -1,5 +1,6 @@
 """Shared pytest configuration: Hypothesis profiles, the markers of each test directory, and
-the fixtures every directory may use (``cli``: the real ``coauthor`` command; ``data_dir``).
+the fixtures every directory may use (``cli``: the real ``coauthor`` command; ``data_dir``;
+``chat_server``: the scripted OpenAI-compatible server of ``tests/ai/chat_server.py``).
 
 Hypothesis profiles (choose one with ``HYPOTHESIS_PROFILE=name``):
 
@@ -17,11 +18,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from chat_server import ChatServer
 
 _COMMON = {
     "deadline": None,
@@ -75,3 +80,23 @@ def cli() -> Cli:
 def data_dir() -> Path:
     """The repository's ``data/`` (the novel, the editing trace, the session logs)."""
     return _TESTS.parent / "data"
+
+
+# -- the scripted chat server -------------------------------------------------------------------
+
+# tests/ai/chat_server.py (and its loopback.py), importable as ``chat_server`` from every folder.
+if str(_TESTS / "ai") not in sys.path:
+    sys.path.append(str(_TESTS / "ai"))
+
+
+@pytest.fixture
+def chat_server() -> Iterator[ChatServer]:
+    """A scripted OpenAI-compatible server on 127.0.0.1, stopped after the test."""
+    from chat_server import ChatServer
+
+    server = ChatServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.errors, f"the chat server failed: {server.errors}"

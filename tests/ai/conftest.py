@@ -1,4 +1,4 @@
-"""Fixtures of the provider tests: a scripted chat server, and no real keyring or key."""
+"""Fixtures of the provider tests: no real keyring or key (``chat_server`` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,7 @@ from collections.abc import Iterator
 
 import keyring
 import pytest
-from chat_server import ChatServer
 from keyring.backends import fail
-
-
-@pytest.fixture
-def chat_server() -> Iterator[ChatServer]:
-    """A scripted OpenAI-compatible server on 127.0.0.1, stopped after the test."""
-    server = ChatServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert not server.errors, f"the chat server failed: {server.errors}"
 
 
 @pytest.fixture(autouse=True)

@@ -12,14 +12,12 @@ must leave the project closed (no ``.lock`` file beside it).
 from __future__ import annotations
 
 import os
-import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import keyring
 import keyring.backend
@@ -33,9 +31,6 @@ from coauthor.sample import build_sample
 from coauthor.ui.app import create_window
 from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.settings import AppSettings
-
-if TYPE_CHECKING:
-    from chat_server import ChatServer
 
 _HERE = Path(__file__).resolve().parent
 _REPO = _HERE.parents[1]
@@ -200,24 +195,7 @@ def put_outside_text() -> Callable[[str], None]:
 
 # -- AI providers -----------------------------------------------------------------------------
 
-# The scripted chat server of the provider tests (``tests/ai/chat_server.py``), importable as
-# ``chat_server`` here too.
-_AI_TESTS = _HERE.parent / "ai"
-if str(_AI_TESTS) not in sys.path:
-    sys.path.append(str(_AI_TESTS))
-
-
-@pytest.fixture
-def chat_server() -> Iterator[ChatServer]:
-    """A scripted OpenAI-compatible server on 127.0.0.1, stopped after the test."""
-    from chat_server import ChatServer
-
-    server = ChatServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert not server.errors, f"the chat server failed: {server.errors}"
+# ``chat_server`` (the scripted chat server fixture) comes from tests/conftest.py.
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

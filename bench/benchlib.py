@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: their results table and the editing trace they replay.
+"""What the benchmark scripts share: their results table, their targets' verdicts, and the
+editing trace they replay.
 
 Each script puts this folder at the *end* of ``sys.path`` (after the standard library, so that
 ``bench/typing.py`` never stands in for the standard ``typing``) and imports from here.
@@ -12,6 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 TRACE = Path(__file__).resolve().parent.parent / "data" / "traces" / "automerge-paper.json.gz"
+
+Check = tuple[str, bool | None, str]
+"""A target's verdict: what it is, whether it is met (None: not measured), the figure."""
 
 Op = tuple[int, int, str, int]
 """One edit of the trace: ``(pos, ndel, ins, time in epoch ms)``."""
@@ -34,6 +38,24 @@ def table(
     print("-" * len(line))
     for row in rows:
         print(fmt(row))
+
+
+def _status(ok: bool | None) -> str:
+    return "SKIP" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def print_targets(checks: list[Check]) -> None:
+    """The targets, one line each: PASS, FAIL or SKIP (not measured), then the figure."""
+    print("\ntargets:")
+    for label, ok, detail in checks:
+        print(f"  {_status(ok)}  {label}: {detail or 'not measured'}")
+
+
+def targets_json(checks: list[Check]) -> list[dict[str, str]]:
+    """The targets as ``--json`` reports them."""
+    return [
+        {"target": label, "status": _status(ok), "value": detail} for label, ok, detail in checks
+    ]
 
 
 def load_trace() -> tuple[list[Op], str]:

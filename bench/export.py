@@ -65,7 +65,7 @@ try:
     from coauthor.core.book import BookMeta
 except ImportError:  # not installed in this interpreter: use the checkout this file is in
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchlib import table
+from benchlib import print_targets, table, targets_json
 
 from coauthor.core.book import BookMeta, Chapter
 from coauthor.core.generation import Generation, Outcome, ReviewState
@@ -444,10 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{report_total:.3f} s ({prepare.best:.3f} + {report.best:.3f})",
         )
     )
-    print("\ntargets:")
-    for label, ok, detail in checks:
-        status = "SKIP" if ok is None else ("PASS" if ok else "FAIL")
-        print(f"  {status}  {label}: {detail}")
+    print_targets(checks)
 
     whole = screen.best + epub_total
     print(
@@ -475,14 +472,7 @@ def main(argv: list[str] | None = None) -> int:
             "pandoc_ratio": None if ratio is None else round(ratio, 2),
             "whole_epub_export_s": round(whole, 4),
             "epubcheck": {"passed": verdict[0], "output": verdict[1]},
-            "targets": [
-                {
-                    "target": label,
-                    "status": "SKIP" if ok is None else ("PASS" if ok else "FAIL"),
-                    "value": detail,
-                }
-                for label, ok, detail in checks
-            ],
+            "targets": targets_json(checks),
         }
         print(json.dumps(report_json, indent=2, ensure_ascii=False))
     return 0

@@ -85,7 +85,7 @@ try:
     from coauthor.ai.embedded import EmbeddedServer
 except ImportError:  # not installed in this interpreter: use the checkout this file is in
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchlib import table
+from benchlib import print_targets, table, targets_json
 
 from coauthor.ai.embedded import EmbeddedServer, default_model_path
 from coauthor.ai.prompts import Mode, Request, build_request
@@ -855,10 +855,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         checks.append((f"longest event-loop gap while streaming <= {MAX_GAP_MS:g} ms", None, ""))
-    print("\ntargets:")
-    for label, ok, detail in checks:
-        status = "SKIP" if ok is None else ("PASS" if ok else "FAIL")
-        print(f"  {status}  {label}: {detail or 'not measured'}")
+    print_targets(checks)
     print(
         f"  info  TTFT app/direct: {c.ratio('ttft'):.2f}"
         f" ({c.median('app', 'ttft') * 1000:.1f} vs {c.median('direct', 'ttft') * 1000:.1f} ms)"  # type: ignore[operator]
@@ -905,14 +902,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 for g in gui_results
             ],
-            "targets": [
-                {
-                    "target": label,
-                    "status": "SKIP" if ok is None else ("PASS" if ok else "FAIL"),
-                    "value": detail,
-                }
-                for label, ok, detail in checks
-            ],
+            "targets": targets_json(checks),
         }
         print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0

@@ -43,6 +43,8 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.append(str(Path(__file__).resolve().parent))  # benchlib, after the standard library
+from benchlib import print_targets, targets_json
 
 try:
     from coauthor.core.book import BookMeta
@@ -236,18 +238,13 @@ def main(argv: list[str] | None = None) -> int:
             f"best {best:.3f} s, median {median:.3f} s",
         )
     ]
-    print("\ntargets:")
-    for label, ok, detail in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {label}: {detail}")
+    print_targets(checks)
     if args.json:
         report = {
             "chapters": count,
             "project_bytes": size,
             "runs": runs,
-            "targets": [
-                {"target": label, "status": "PASS" if ok else "FAIL", "value": detail}
-                for label, ok, detail in checks
-            ],
+            "targets": targets_json(checks),
         }
         print(json.dumps(report, indent=2))
     return 0

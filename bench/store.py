@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))  # benchlib, after the standard library
-from benchlib import TRACE, Op, load_trace, table
+from benchlib import TRACE, Op, load_trace, print_targets, table, targets_json
 
 try:
     from coauthor.core.book import BookMeta
@@ -305,9 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{default.file_bytes / 1e6:.2f} MB ({default.file_bytes:,} bytes)",
         ),
     ]
-    print("\ntargets:")
-    for label, ok, detail in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {label}: {detail}")
+    print_targets(checks)
     print(
         f"  info  coalescing: {default.edit_events:,} edit events for {default.ops:,} ops "
         f"({default.ops_per_event:.2f} ops per event); without it {plain.us_per_op:.2f} µs/op, "
@@ -321,10 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             "block": BLOCK,
             "flush_every": FLUSH_EVERY,
             "results": {"coalesced": default.as_dict(), "uncoalesced": plain.as_dict()},
-            "targets": [
-                {"target": label, "status": "PASS" if ok else "FAIL", "value": detail}
-                for label, ok, detail in checks
-            ],
+            "targets": targets_json(checks),
         }
         print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0

@@ -31,7 +31,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))  # benchlib, after the standard library
-from benchlib import TRACE, table
+from benchlib import TRACE, print_targets, table, targets_json
 from benchlib import load_trace as load_timed_trace
 
 try:
@@ -342,10 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
     )
-    print("\ntargets:")
-    for label, ok, detail in checks:
-        status = "SKIP" if ok is None else ("PASS" if ok else "FAIL")
-        print(f"  {status}  {label}: {detail}")
+    print_targets(checks)
 
     if args.json:
         figures = {
@@ -362,14 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             "block": BLOCK,
             "prefix_len": PREFIX_LEN,
             "results": figures,
-            "targets": [
-                {
-                    "target": label,
-                    "status": "SKIP" if ok is None else ("PASS" if ok else "FAIL"),
-                    "value": detail,
-                }
-                for label, ok, detail in checks
-            ],
+            "targets": targets_json(checks),
         }
         print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0

@@ -85,7 +85,7 @@ if __name__ != "typing":  # standing in for the standard library's module, load 
         from coauthor.core.book import BookMeta, Chapter, ImportRecord
     except ImportError:  # not installed in this interpreter: use the checkout this file is in
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from benchlib import table
+    from benchlib import print_targets, table, targets_json
 
     from coauthor.core.book import BookMeta, Chapter, ImportRecord
     from coauthor.core.generation import Generation, ReviewState
@@ -688,9 +688,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print()
 
-    print("\ntargets:")
-    for label, ok, detail in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {label}: {detail}")
+    print_targets(checks)
 
     if args.json:
         report = {
@@ -721,10 +719,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 for s in slices
             ],
-            "targets": [
-                {"target": label, "status": "PASS" if ok else "FAIL", "value": detail}
-                for label, ok, detail in checks
-            ],
+            "targets": targets_json(checks),
         }
         print(json.dumps(report, indent=2))
     return 0

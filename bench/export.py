@@ -159,7 +159,7 @@ def build_project(seed: int) -> Project:
                 )
             )
             project.replace(chapter, start, end - start, output, Origin.AI, generation.id)
-            project.review(generation.id, ReviewState.APPROVED, "Bench")
+            project.review(generation.id, ReviewState.APPROVED, "Bench", shown_ms=1000)
             generated.append(generation.id)
         # The author types at the end of a few paragraphs, and once inside a generated passage.
         bounds = paragraphs(chapter)

@@ -162,7 +162,7 @@ def build_project(path: Path, size: int, paragraphs: list[str]) -> tuple[Project
             )
             project.insert(chapter, length, piece, Origin.AI, generation.id)
             if i % 2:
-                project.review(generation.id, ReviewState.APPROVED, "bench")
+                project.review(generation.id, ReviewState.APPROVED, "bench", shown_ms=1000)
         else:
             project.insert(chapter, length, piece, Origin.HUMAN)
         length += len(piece)

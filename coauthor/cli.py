@@ -60,7 +60,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         language=args.language,
     )
     project_file = ProjectFile.create(args.project, meta)
-    project_file.close()
+    project_file.close(Project(meta))
     print(f"Created {args.project}", file=sys.stderr)
     return 0
 
@@ -328,7 +328,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def _describe(kind: str, deleted: str, inserted: str, payload: str | None) -> str:
     if kind == "m":
-        return payload or ""
+        return _describe_fact(payload)
 
     def short(text: str) -> str:
         return json.dumps(text if len(text) <= 40 else text[:39] + "…", ensure_ascii=False)
@@ -339,6 +339,40 @@ def _describe(kind: str, deleted: str, inserted: str, payload: str | None) -> st
     if inserted:
         parts.append(("moved " if kind == "r" else "+") + short(inserted))
     return " ".join(parts)
+
+
+def _describe_fact(payload: str | None) -> str:
+    """One line for a fact event: its kind and what matters of it (not whole prompts)."""
+    try:
+        data = json.loads(payload or "{}")
+    except ValueError:
+        return payload or ""
+    if not isinstance(data, dict):
+        return payload or ""
+    op = str(data.get("op", "?"))
+    if op == "generation":
+        record = data.get("record") or data
+        return (
+            f"generation {record.get('id')} ({record.get('provider', '?')}, "
+            f"{record.get('model', '?')}, {record.get('outcome', '?')}, "
+            f"{len(str(record.get('output', '')))} characters)"
+        )
+    if op == "review":
+        shown = data.get("shown_ms")
+        seen = f", shown {shown / 1000:.1f} s" if isinstance(shown, int | float) else ""
+        return (
+            f"review {data.get('generation')} {data.get('state')} by {data.get('reviewer')!r}"
+            f"{seen}"
+        )
+    if op == "import":
+        record = data.get("record") or data
+        return f"import {record.get('id')} from {record.get('source')}"
+    if op == "book":
+        return f"book details: {data.get('title')!r} by {data.get('author') or data.get('company')!r}"
+    if op == "key":
+        return f"signing key {data.get('fingerprint')} of {data.get('name')!r}"
+    details = {k: v for k, v in data.items() if k != "op"}
+    return f"{op} {json.dumps(details, ensure_ascii=False, sort_keys=True)}" if details else op
 
 
 def _event_number(value: str) -> int:

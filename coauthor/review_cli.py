@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from typing import TextIO
 
@@ -121,6 +122,7 @@ def review_session(
             if not stretches:
                 continue
             _show(project, ref, chapter_id, stretches, stdout, color=color)
+            shown_at = time.monotonic()
             while True:
                 answer = (
                     ask("[a]pprove, [r]eject (removes its text), [s]kip, [q]uit? ").strip().lower()
@@ -134,7 +136,13 @@ def review_session(
                 skipped += 1
                 continue
             if answer == "a":
-                project.review(ref, ReviewState.APPROVED, name)
+                shown_ms = max(1, int((time.monotonic() - shown_at) * 1000))
+                problem = project.review_refusal(ref, ReviewState.APPROVED, shown_ms)
+                if problem:
+                    stdout.write(f"Not approved: {problem}.\n")
+                    skipped += 1
+                    continue
+                project.review(ref, ReviewState.APPROVED, name, shown_ms=shown_ms)
                 approved += 1
             else:
                 _reject(project, chapter_id, ref)

@@ -75,7 +75,12 @@ def _apply_steps(project: Project, chapter_index: int, steps: list[dict]) -> Non
             _apply_steps(project, chapter_index, step.get("then", []))
             state = ReviewState(step.get("review", "pending"))
             if state is not ReviewState.PENDING:
-                project.review(generation.id, state, step.get("reviewer", project.meta.author))
+                project.review(
+                    generation.id,
+                    state,
+                    step.get("reviewer", project.meta.author),
+                    shown_ms=int(step.get("shown_ms", 45_000)),  # the sample's scripted reading
+                )
         elif kind == "replace":
             at = chapter.text.text.index(step["find"])
             project.replace(chapter, at, len(step["find"]), step["text"], Origin.HUMAN)

@@ -69,3 +69,21 @@ class ImportRecord:
     sha256: str = ""
     time: int = 0
     details: dict[str, object] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, object]:
+        """Everything the chain records about the import."""
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> ImportRecord:
+        details = record.get("details")
+        return cls(
+            id=str(record["id"]),
+            source=str(record.get("source", "")),
+            kind=str(record.get("kind", "")),
+            own_writing=bool(record.get("own_writing", False)),
+            encoding=str(record.get("encoding", "utf-8")),
+            sha256=str(record.get("sha256", "")),
+            time=int(record.get("time") or 0),  # type: ignore[arg-type]
+            details=dict(details) if isinstance(details, Mapping) else {},
+        )

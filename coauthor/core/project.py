@@ -13,16 +13,62 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from coauthor.core.book import BookMeta, Chapter, ImportRecord
-from coauthor.core.generation import Generation, ReviewState
+from coauthor.core.generation import Generation, ReviewState, generation_record
 from coauthor.core.history import EDIT, META, RESTORE, EditEvent, History
 from coauthor.core.origin import Origin
-from coauthor.core.provenance import Fragment
+from coauthor.core.provenance import EMPTY_FRAGMENT, Fragment
 
-__all__ = ["Override", "Project", "ProjectError", "now_ms"]
+__all__ = [
+    "Override",
+    "Project",
+    "ProjectError",
+    "ReviewRecord",
+    "SigningKey",
+    "Source",
+    "now_ms",
+    "source_to_json",
+]
 
 
 def now_ms() -> int:
     return int(_time.time() * 1000)
+
+
+Source = tuple[tuple[int, int, int, int], ...]
+"""Where restored text comes from: pieces ``(chapter, as_of, start, length)``, in order.
+
+Each piece is the text and runs a chapter held from ``start`` for ``length`` characters in the
+state after event ``as_of`` (all events up to and including sequence number ``as_of``). An
+undo names the state before the event that removed the text; a paste inside Coauthor names
+the state when the text was copied.
+"""
+
+
+def source_to_json(source: Source) -> list[list[int]]:
+    return [list(piece) for piece in source]
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One review decision as the chain records it."""
+
+    seq: int
+    time: int
+    generation: str
+    state: ReviewState
+    reviewer: str
+    shown_ms: int | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An author's public signing key as the chain records it (the private key never is)."""
+
+    fingerprint: str
+    public_key: str  # base64 of the raw Ed25519 public key
+    name: str
+    time: int
 
 
 @dataclass(frozen=True)
@@ -54,6 +100,16 @@ class Project:
         # Content-screening overrides, keyed by the passage's text hash: reason, who, when.
         self.overrides: dict[str, Override] = {}
         self.dirty_overrides: set[str] = set()
+        # Public signing keys recorded in the chain, by fingerprint.
+        self.signing_keys: dict[str, SigningKey] = {}
+        # Every review decision, oldest first (the chain's review events).
+        self.review_log: list[ReviewRecord] = []
+        # Text this session removed or copied, kept so a restore can be checked against it:
+        # (chapter, as_of) -> [(start, fragment)]. See ``Source``.
+        self._archive: dict[tuple[int, int], list[tuple[int, Fragment]]] = {}
+        self.last_removal: tuple[int, int, int, int] | None = None
+        self._prior: tuple[EditEvent, int, int] | None = None
+        """The source piece of the text the last change removed, for its undo (or None)."""
         self.history = history or History()
         self.clock = clock
         # What changed since the store last wrote: chapter ids, generation and import ids.
@@ -63,6 +119,9 @@ class Project:
         self.dirty_meta = False
         self._next_chapter_id = 1
         self._id_counter = 0
+        if meta is not None and history is None:
+            # A new book: its details are the chain's first fact, like every later change.
+            self._meta_event(0, {"op": "book", **self.meta.to_dict()})
 
     # -- chapters ---------------------------------------------------------------------------
 
@@ -151,17 +210,24 @@ class Project:
             raise ProjectError(
                 f"cannot delete {length} characters at {pos} in a chapter of {len(chapter.text)}"
             )
+        self.last_removal = None
         if length:
             chapter.text.delete(pos, length)
-            self.history.record(
+            self._probe()
+            self._recorded_removal(
                 chapter.id,
-                EDIT,
                 pos,
-                fragment.text,
-                "",
-                None,
-                None,
-                self.clock() if time is None else time,
+                fragment,
+                self.history.record(
+                    chapter.id,
+                    EDIT,
+                    pos,
+                    fragment.text,
+                    "",
+                    None,
+                    None,
+                    self.clock() if time is None else time,
+                ),
             )
             self.dirty_chapters.add(chapter.id)
         return fragment
@@ -188,19 +254,22 @@ class Project:
             raise ProjectError(
                 f"position {pos}+{length} is outside the chapter ({len(provenance)} characters)"
             )
-        deleted = provenance.text_in(pos, pos + length) if length else ""
+        removed = provenance.slice(pos, pos + length) if length else EMPTY_FRAGMENT
+        deleted = removed.text
         if length:
             provenance.delete(pos, length)
         provenance.insert(pos, text, origin, ref)
         chapter.process[origin] += len(text)
         self.dirty_chapters.add(chapter.id)
         when = self.clock() if time is None else time
+        if length and not text:
+            self._probe()
         if origin is Origin.AI and text:
             generation = self.generations.get(ref or "")
             if generation is not None and generation.inserted_at is None:
                 generation.inserted_at = when
                 self.dirty_generations.add(generation.id)
-        return self.history.record(
+        event = self.history.record(
             chapter.id,
             EDIT,
             pos,
@@ -210,6 +279,10 @@ class Project:
             ref,
             when,
         )
+        self.last_removal = None
+        if length:
+            self._recorded_removal(chapter.id, pos, removed, event)
+        return event
 
     def insert_fragment(
         self,
@@ -217,10 +290,16 @@ class Project:
         pos: int,
         fragment: Fragment,
         *,
+        source: Source = (),
         delete: int = 0,
         time: int | None = None,
     ) -> EditEvent | None:
-        """Put text back with its own runs (a move inside the app, an undo)."""
+        """Put text back with its own runs (an undo, a move or a copy inside the app).
+
+        ``source`` names where the text and runs were before (see ``Source``); the project
+        refuses a restore whose source it does not hold, so no one can relabel text by
+        claiming to put it back.
+        """
         if not fragment.text and not delete:
             return None
         provenance = chapter.text
@@ -228,22 +307,85 @@ class Project:
             raise ProjectError(
                 f"position {pos} is outside the chapter ({len(provenance)} characters)"
             )
-        deleted = provenance.text_in(pos, pos + delete) if delete else ""
+        if fragment.text and self.backed(source) != fragment:
+            raise ProjectError(
+                "this text cannot be put back with its origins: the record does not hold it "
+                "where its source says"
+            )
+        removed = provenance.slice(pos, pos + delete) if delete else EMPTY_FRAGMENT
         if delete:
             provenance.delete(pos, delete)
         provenance.insert_fragment(pos, fragment)
         self.dirty_chapters.add(chapter.id)
-        return self.history.record(
+        event = self.history.record(
             chapter.id,
             RESTORE,
             pos,
-            deleted,
+            removed.text,
             fragment.text,
             None,
             None,
             self.clock() if time is None else time,
             runs=fragment.runs if fragment.text else None,
+            payload=(
+                json.dumps({"source": source_to_json(source)}, separators=(",", ":"))
+                if fragment.text
+                else None
+            ),
         )
+        self.last_removal = None
+        if delete:
+            self._recorded_removal(chapter.id, pos, removed, event)
+        return event
+
+    def register_copy(self, chapter: Chapter, start: int, end: int) -> tuple[Fragment, Source]:
+        """Text copied (or dragged) from the book, with the source a paste of it may name."""
+        fragment = chapter.text.slice(start, end)
+        as_of = self.history.last_seq
+        if fragment.text:
+            self._archive.setdefault((chapter.id, as_of), []).append((start, fragment))
+        return fragment, ((chapter.id, as_of, start, len(fragment.text)),) if fragment.text else ()
+
+    def backed(self, source: Source) -> Fragment | None:
+        """The text and runs ``source`` names, if this session's record holds them."""
+        result = EMPTY_FRAGMENT
+        for piece in source:
+            try:
+                chapter_id, as_of, start, length = (int(x) for x in piece)
+            except (TypeError, ValueError):
+                return None
+            found = None
+            for at, fragment in self._archive.get((chapter_id, as_of), ()):
+                if at <= start and start + length <= at + len(fragment.text):
+                    found = fragment.sub(start - at, start - at + length)
+                    break
+            if found is None or length <= 0:
+                return None
+            result = result.join(found)
+        return result if source else None
+
+    def _probe(self) -> None:
+        """Note the event a deletion may grow (a burst of deletes), before it is recorded."""
+        pending = self.history.pending
+        last = pending[-1] if pending else None
+        self._prior = None if last is None else (last, last.pos, len(last.deleted))
+
+    def _recorded_removal(
+        self, chapter_id: int, pos: int, removed: Fragment, event: EditEvent
+    ) -> None:
+        """Keep what an event removed, in the coordinates of the state before that event.
+
+        A burst of backspaces or deletes grows one event; each removal is placed where it
+        was in the text the event started from.
+        """
+        start = pos
+        prior = self._prior
+        if prior is not None and prior[0] is event and prior[1] == pos:
+            start = pos + prior[2]  # a forward delete grew the event at its end
+        as_of = event.seq - 1
+        self._prior = None
+        self._archive.setdefault((chapter_id, as_of), []).append((start, removed))
+        self.last_removal = (chapter_id, as_of, start, len(removed.text))
 
     # -- generations and imports ------------------------------------------------------------
 
@@ -261,33 +403,79 @@ class Project:
             raise ProjectError(f"generation {generation.id} already exists")
         self.generations[generation.id] = generation
         self.dirty_generations.add(generation.id)
+        generation.review_state = ReviewState.PENDING
+        generation.reviewer = ""
+        generation.reviewed_at = None
         self._meta_event(
             generation.chapter_id or 0,
-            {
-                "op": "generation",
-                "id": generation.id,
-                "model": generation.model,
-                "outcome": str(generation.outcome),
-                "output_chars": len(generation.output),
-            },
+            {"op": "generation", "record": generation_record(generation)},
         )
         return generation
 
-    def review(self, generation_id: str, state: ReviewState, reviewer: str, note: str = "") -> None:
+    def review_refusal(
+        self, generation_id: str, state: ReviewState, shown_ms: int | None = None
+    ) -> str | None:
+        """Why this review cannot be recorded, or None if it can.
+
+        Approval needs a generation the record holds, text of it in a chapter of the book, and
+        a passage that was shown to the reviewer (``shown_ms``, how long it was on screen).
+        """
+        generation = self.generations.get(generation_id)
+        if generation is None:
+            return f"the record holds no generation {generation_id}"
+        if ReviewState(state) is not ReviewState.APPROVED:
+            return None
+        if not self.has_text_in_book(generation_id):
+            return (
+                f"generation {generation_id} has no text in the book (its chapter may have "
+                "been removed), so there is nothing to approve"
+            )
+        if not shown_ms or shown_ms <= 0:
+            return f"generation {generation_id} has not been shown yet; read it before approving"
+        return None
+
+    def has_text_in_book(self, generation_id: str) -> bool:
+        """Whether any character of the book (not of a removed chapter) is this generation's."""
+        return any(
+            origin is Origin.AI and ref == generation_id
+            for chapter in self.chapters
+            for _, origin, ref in chapter.text.runs()
+        )
+
+    def review(
+        self,
+        generation_id: str,
+        state: ReviewState,
+        reviewer: str,
+        note: str = "",
+        *,
+        shown_ms: int | None = None,
+    ) -> None:
+        """Record a review decision; raises ``ProjectError`` when ``review_refusal`` says why not."""
+        problem = self.review_refusal(generation_id, state, shown_ms)
+        if problem:
+            raise ProjectError(problem)
         generation = self.generations[generation_id]
-        generation.review_state = ReviewState(state)
-        generation.reviewer = reviewer
-        generation.reviewed_at = self.clock()
+        when = self.clock()
+        state = ReviewState(state)
+        generation.review_state = state
+        generation.reviewer = reviewer if state is not ReviewState.PENDING else ""
+        generation.reviewed_at = when if state is not ReviewState.PENDING else None
         generation.note = note
         self.dirty_generations.add(generation_id)
-        self._meta_event(
-            generation.chapter_id or 0,
-            {
-                "op": "review",
-                "generation": generation_id,
-                "state": str(state),
-                "reviewer": reviewer,
-            },
+        payload: dict[str, object] = {
+            "op": "review",
+            "generation": generation_id,
+            "state": str(state),
+            "reviewer": reviewer,
+            "note": note,
+            "shown_ms": shown_ms,
+        }
+        self._meta_event(generation.chapter_id or 0, payload, time=when)
+        self.review_log.append(
+            ReviewRecord(
+                self.history.last_seq, when, generation_id, state, reviewer, shown_ms, note
+            )
         )
 
     def new_import_id(self) -> str:
@@ -296,7 +484,7 @@ class Project:
     def add_import(self, record: ImportRecord) -> ImportRecord:
         self.imports[record.id] = record
         self.dirty_imports.add(record.id)
-        self._meta_event(0, {"op": "import", "id": record.id, "source": record.source})
+        self._meta_event(0, {"op": "import", "record": record.to_record()})
         return record
 
     def record_override(
@@ -320,6 +508,19 @@ class Project:
         )
         return override
 
+    def record_signing_key(self, fingerprint: str, public_key: str, name: str) -> SigningKey:
+        """Record the author's public key in the chain (once per key); the private key stays out."""
+        known = self.signing_keys.get(fingerprint)
+        if known is not None:
+            return known
+        key = SigningKey(fingerprint, public_key, name, self.clock())
+        self.signing_keys[fingerprint] = key
+        self._meta_event(
+            0,
+            {"op": "key", "fingerprint": fingerprint, "public_key": public_key, "name": name},
+        )
+        return key
+
     def set_meta(self, meta: BookMeta) -> None:
         self.meta = meta
         self.dirty_meta = True
@@ -327,7 +528,9 @@ class Project:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _meta_event(self, chapter_id: int, payload: dict[str, object]) -> None:
+    def _meta_event(
+        self, chapter_id: int, payload: dict[str, object], *, time: int | None = None
+    ) -> None:
         self.history.record(
             chapter_id,
             META,
@@ -336,6 +539,6 @@ class Project:
             "",
             None,
             None,
-            self.clock(),
+            self.clock() if time is None else time,
             payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
         )

@@ -46,6 +46,32 @@ class Fragment:
     def single(cls, text: str, origin: Origin, ref: str | None = None) -> Fragment:
         return cls(text, ((len(text), origin, ref),) if text else ())
 
+    def sub(self, start: int, end: int) -> Fragment:
+        """The part from ``start`` to ``end`` (code points), with its runs."""
+        start, end = max(0, start), min(len(self.text), end)
+        if end <= start:
+            return EMPTY_FRAGMENT
+        runs: list[Run] = []
+        pos = 0
+        for length, origin, ref in self.runs:
+            lo, hi = max(pos, start), min(pos + length, end)
+            if hi > lo:
+                runs.append((hi - lo, origin, ref))
+            pos += length
+            if pos >= end:
+                break
+        return Fragment(self.text[start:end], tuple(runs))
+
+    def join(self, other: Fragment) -> Fragment:
+        """This fragment followed by ``other``, equal neighbouring runs merged."""
+        runs = list(self.runs)
+        for run in other.runs:
+            if runs and runs[-1][1] is run[1] and runs[-1][2] == run[2]:
+                runs[-1] = (runs[-1][0] + run[0], run[1], run[2])
+            else:
+                runs.append(run)
+        return Fragment(self.text + other.text, tuple(runs))
+
 
 EMPTY_FRAGMENT = Fragment("", ())
 

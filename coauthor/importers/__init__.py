@@ -102,6 +102,12 @@ def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
             chapter, 0, session.prompt, Origin.IMPORTED, record.id, time=session.start_time
         )
         generation_for_event: dict[int, str] = {}
+        # The chain records a generation whole when it is added, so its output is gathered
+        # first: a suggestion may arrive as several insertions of one event.
+        outputs: dict[int, str] = {}
+        for edit in session.edits:
+            if edit.source == "api" and edit.text:
+                outputs[edit.event_num] = outputs.get(edit.event_num, "") + edit.text
         for edit in session.edits:
             if edit.delete:
                 project.delete(chapter, edit.pos, edit.delete, time=edit.time)
@@ -119,15 +125,13 @@ def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
                             COAUTHOR_MODEL,
                             dict(edit.parameters),
                             [{"role": "user", "content": chapter.text.text_in(0, edit.pos)}],
-                            edit.text,
+                            outputs[edit.event_num],
                             Outcome.COMPLETE,
                             edit.time,
                             edit.time,
                             chapter.id,
                         )
                     )
-                else:
-                    project.generations[gen_id].output += edit.text
                 project.insert(chapter, edit.pos, edit.text, Origin.AI, gen_id, time=edit.time)
             else:
                 project.insert(chapter, edit.pos, edit.text, Origin.HUMAN, time=edit.time)

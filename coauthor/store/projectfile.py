@@ -19,7 +19,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from coauthor.core.book import BookMeta, Chapter, ImportRecord
+from coauthor.core.book import BookMeta, ImportRecord
+from coauthor.core.chain import ChainReplayer
 from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.history import (
     GENESIS,
@@ -31,11 +32,11 @@ from coauthor.core.history import (
     runs_to_json,
 )
 from coauthor.core.origin import Origin
-from coauthor.core.project import Override, Project
+from coauthor.core.project import Project
 from coauthor.core.provenance import ProvenanceText
 from coauthor.store.errors import ProjectFileError
 from coauthor.store.lock import ProjectLock
-from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
+from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, foreign_objects, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -252,6 +253,18 @@ class ProjectFile:
                 f"{path} was saved by a newer version of Coauthor (format {version}; this "
                 f"version reads up to {SCHEMA_VERSION}); update Coauthor to open it."
             )
+        try:
+            foreign = foreign_objects(conn, version)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ProjectFileError(f"{path} is damaged and cannot be read ({exc}).") from exc
+        if foreign:
+            conn.close()
+            more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+            raise ProjectFileError(
+                f"{path} holds {foreign[0]}{more} that Coauthor did not create, so it was not "
+                "opened; nothing in it was changed."
+            )
         project_file = cls(path, conn, readonly=readonly)
         project_file._lock = lock
         try:
@@ -283,82 +296,92 @@ class ProjectFile:
 
     # -- loading ----------------------------------------------------------------------------
 
-    def load(self, project: Project | None = None) -> Project:
-        """Read the whole project into memory: snapshots, then the events after them."""
+    def load(self) -> Project:
+        """Read the whole project into memory, as the hash chain says it is.
+
+        Every fact comes from the chain's events: the book's details, chapters, generations,
+        reviews, imports, overrides and keys. Chapter text starts from the stored snapshot and
+        replays the chapter's events after it; ``verify`` (and every export) replays the whole
+        history instead and checks the snapshots against it.
+        """
         try:
-            return self._load(project)
-        except (sqlite3.DatabaseError, ValueError, KeyError, ReplayError) as exc:
+            return self._load()
+        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, ReplayError) as exc:
             raise ProjectFileError(f"{self.path} is damaged and cannot be loaded ({exc}).") from exc
 
-    def _load(self, project: Project | None) -> Project:
+    def _load(self) -> Project:
         conn = self.conn
-        row = conn.execute("SELECT value FROM meta WHERE key = 'book'").fetchone()
-        meta = BookMeta.from_dict(json.loads(row[0])) if row else BookMeta()
+        replayer = ChainReplayer()
+        for row in conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE kind = 'm' ORDER BY seq"
+        ).fetchall():
+            replayer.feed(row_to_event(row), text=False)
+        project = replayer.finish()
         last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        history = History(last[0], bytes(last[1])) if last else History(0, GENESIS)
-        if project is None:
-            project = Project(meta, history=history)
-        else:
-            project.meta = meta
-            project.history = history
-        chapters: dict[int, Chapter] = {}
-        order: list[tuple[int, int, int]] = []
-        for cid, position, title, removed, text, runs, process, snap in conn.execute(
-            "SELECT id, position, title, removed, text, runs, process, snapshot_seq FROM chapters"
-        ):
-            provenance = ProvenanceText.from_runs(text or "", runs_from_json(runs or "[]"))
-            chapters[cid] = Chapter(cid, title, provenance, _process_from_json(process))
-            order.append((removed, position, cid))
-            self._snapshot_seq[cid] = snap or 0
-            self._snapshot_time[cid] = time.monotonic()
-            self._chapter_rows[cid] = (position, title, removed)
+        project.history = History(last[0], bytes(last[1])) if last else History(0, GENESIS)
+        snapshots = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT id, text, runs, process, snapshot_seq, position, title, removed "
+                "FROM chapters"
+            ).fetchall()
+        }
         # Each chapter replays only its own events after its snapshot, found through the
         # (chapter, seq) index: a chapter untouched for a long time (or never since its import)
-        # must not make the open read every later event of every other chapter. Chapters are
-        # independent, so replaying them one after the other gives the same texts.
+        # must not make the open read every later event of every other chapter. A chapter the
+        # chain holds but the table does not is replayed from its start.
         replay = (
             f"SELECT {_EVENT_COLUMNS} FROM events "
             "WHERE chapter = ? AND seq > ? AND kind != 'm' ORDER BY seq"
         )
-        for cid, chapter in chapters.items():
-            for row in conn.execute(replay, (cid, self._snapshot_seq[cid])):
+        for chapter in [*project.chapters, *project.removed_chapters]:
+            cid = chapter.id
+            snap = 0
+            if cid in snapshots:
+                text, runs, process, snap, position, title, removed = snapshots[cid]
+                chapter.text = ProvenanceText.from_runs(text or "", runs_from_json(runs or "[]"))
+                chapter.process = _process_from_json(process)
+                snap = snap or 0
+                self._snapshot_seq[cid] = snap
+                self._snapshot_time[cid] = time.monotonic()
+                self._chapter_rows[cid] = (position, title, removed)
+            for row in conn.execute(replay, (cid, snap)):
                 apply_event(chapter.text, row_to_event(row), chapter.process)
                 self._stale.add(cid)
-        order.sort()
-        project.chapters = [chapters[cid] for removed, _, cid in order if not removed]
-        project.removed_chapters = [chapters[cid] for removed, _, cid in order if removed]
-        project._next_chapter_id = max(chapters, default=0) + 1
-        for record in conn.execute(
+        project.dirty_chapters.update(
+            c.id for c in [*project.chapters, *project.removed_chapters] if c.id not in snapshots
+        )
+        # When each generation's text first entered the book: its first AI edit event.
+        for ref, first in conn.execute(
+            "SELECT ref, MIN(time) FROM events WHERE kind = 'e' AND origin = 'a' GROUP BY ref"
+        ):
+            generation = project.generations.get(ref)
+            if generation is not None:
+                generation.inserted_at = first
+        if replayer.partial_generations:
+            self._fill_partial(project, replayer.partial_generations)
+        project._id_counter = len(project.generations)
+        return project
+
+    def _fill_partial(self, project: Project, partial: set[str]) -> None:
+        """Descriptive fields an older Coauthor kept only in its tables (never review state)."""
+        for record in self.conn.execute(
+            f"SELECT {', '.join(_GENERATION_COLUMNS)} FROM generations"
+        ):
+            cached = _generation_from_row(record)
+            generation = project.generations.get(cached.id)
+            if generation is not None and cached.id in partial:
+                for name in ("provider", "parameters", "messages", "output", "created",
+                             "finished", "timing", "error"):  # fmt: skip
+                    setattr(generation, name, getattr(cached, name))
+        for iid, source, kind, own, encoding, digest, when, details in self.conn.execute(
             "SELECT id, source, kind, own_writing, encoding, sha256, time, details FROM imports"
         ):
-            iid, source, kind, own, encoding, digest, when, details = record
-            project.imports[iid] = ImportRecord(
-                iid,
-                source,
-                kind,
-                bool(own),
-                encoding,
-                digest or "",
-                when or 0,
-                json.loads(details or "{}"),
-            )
-        for record in conn.execute(
-            f"SELECT {', '.join(_GENERATION_COLUMNS)} FROM generations ORDER BY rowid"
-        ):
-            generation = _generation_from_row(record)
-            project.generations[generation.id] = generation
-        for key, categories, reason, reviewer, when in conn.execute(
-            "SELECT text_hash, categories, reason, reviewer, time FROM overrides"
-        ):
-            project.overrides[key] = Override(
-                key, tuple(json.loads(categories or "[]")), reason, reviewer, when
-            )
-        project.dirty_chapters.clear()
-        project.dirty_generations.clear()
-        project.dirty_imports.clear()
-        project.dirty_overrides.clear()
-        project.dirty_meta = False
-        return project
+            if f"import:{iid}" in partial and iid in project.imports:
+                project.imports[iid] = ImportRecord(
+                    iid, source, kind, bool(own), encoding, digest or "", when or 0,
+                    json.loads(details or "{}"),
+                )  # fmt: skip
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -540,9 +563,15 @@ class ProjectFile:
 
     # -- reading the history ----------------------------------------------------------------
 
-    def events(self, chapter: int | None = None, upto: int | None = None) -> Iterator[EditEvent]:
-        """Stored events in order, optionally of one chapter and up to a sequence number."""
-        where, args = [], []
+    def events(
+        self, chapter: int | None = None, upto: int | None = None, *, kind: str | None = None
+    ) -> Iterator[EditEvent]:
+        """Stored events in order, optionally of one chapter, one kind, up to a sequence number."""
+        where: list[str] = []
+        args: list[object] = []
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
         if chapter is not None:
             where.append("chapter = ?")
             args.append(chapter)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,7 +51,9 @@ class AiController(QObject):
         self.run: GenerationRun | None = None
         self.request_context: tuple[int, int, int] | None = None  # chapter id, start, end
         self.request_mode: Mode = Mode.CONTINUE
-        self.shown: set[str] = set()
+        # When each generation was first on screen (monotonic seconds): approval needs it,
+        # and records how long the passage had been shown.
+        self.shown: dict[str, float] = {}
 
         self.panel = AiPanel()
         self.ai_dock = QDockWidget("AI", window)
@@ -289,7 +292,7 @@ class AiController(QObject):
             _, start, end = self.request_context
             window.editor.select_range(start, min(end, len(chapter.text)))
         window.editor.insert_generated(record.output, record.id)
-        self.shown.add(record.id)  # it was just read in the preview and is now on screen
+        self.mark_shown(record.id)  # it was just read in the preview and is now on screen
         self.panel.show_note(f"Inserted as AI text pending your review ({record.id}).")
         self.schedule_refresh()
 
@@ -309,6 +312,14 @@ class AiController(QObject):
         self._mark_visible_as_shown()
         self.queue.set_items(pending_items(project))
 
+    def mark_shown(self, generation_id: str) -> None:
+        self.shown.setdefault(generation_id, time.monotonic())
+
+    def shown_ms(self, generation_id: str) -> int | None:
+        """How long the passage has been shown, in milliseconds (None: never shown)."""
+        first = self.shown.get(generation_id)
+        return None if first is None else max(1, int((time.monotonic() - first) * 1000))
+
     def _mark_visible_as_shown(self) -> None:
         window, chapter, project = self.window, self.window.chapter, self.window.project
         if chapter is None or project is None or not window.editor.isVisible():
@@ -319,7 +330,7 @@ class AiController(QObject):
         start, end = window.editor.to_code_point(top), window.editor.to_code_point(bottom)
         for _, origin, ref in chapter.text.runs_in(start, max(end, start + 1)):
             if origin is Origin.AI and ref:
-                self.shown.add(ref)
+                self.mark_shown(ref)
 
     def show_queue(self) -> None:
         self.review_dock.show()
@@ -342,7 +353,7 @@ class AiController(QObject):
         if place is None:
             return
         self.go_to_range(*place)
-        self.shown.add(generation_id)
+        self.mark_shown(generation_id)
 
     def go_to_range(self, chapter_id: int, start: int, end: int) -> None:
         project = self.window.project
@@ -377,10 +388,16 @@ class AiController(QObject):
                 8000,
             )
             return False
+        shown_ms = self.shown_ms(generation_id)
+        problem = project.review_refusal(generation_id, ReviewState.APPROVED, shown_ms)
+        if problem:
+            self.window.statusBar().showMessage(f"Not approved: {problem}.", 8000)
+            self.refresh()
+            return False
         reviewer = self.reviewer_name()
         if reviewer is None:
             return False
-        self._push_review(generation_id, ReviewState.APPROVED, reviewer)
+        self._push_review(generation_id, ReviewState.APPROVED, reviewer, shown_ms)
         return True
 
     def reject(self, generation_id: str) -> bool:
@@ -415,11 +432,15 @@ class AiController(QObject):
                 stack.endMacro()
         return True
 
-    def _push_review(self, generation_id: str, state: ReviewState, reviewer: str) -> None:
+    def _push_review(
+        self, generation_id: str, state: ReviewState, reviewer: str, shown_ms: int | None
+    ) -> None:
         window = self.window
         project = window.project
         assert project is not None
-        command = ReviewCommand(project, generation_id, state, reviewer, self._after_review)
+        command = ReviewCommand(
+            project, generation_id, state, reviewer, self._after_review, shown_ms=shown_ms
+        )
         place = self._locate(generation_id)
         stack = window.chapter_stacks.get(place[0]) if place else None
         if stack is not None:

@@ -97,6 +97,8 @@ class ReviewCommand(QUndoCommand):
         state: ReviewState,
         reviewer: str,
         on_change: Callable[[], None] | None = None,
+        *,
+        shown_ms: int | None = None,
     ) -> None:
         super().__init__(f"{state.value.capitalize()} {generation_id}")
         generation = project.generations[generation_id]
@@ -105,15 +107,39 @@ class ReviewCommand(QUndoCommand):
         self.state = state
         self.reviewer = reviewer
         self.previous = generation.review_state
+        self.previous_shown_ms = next(
+            (
+                r.shown_ms
+                for r in reversed(project.review_log)
+                if r.generation == generation_id and r.state is generation.review_state
+            ),
+            None,
+        )
+        self.shown_ms = shown_ms
         self.on_change = on_change
 
     def redo(self) -> None:
-        self.project.review(self.generation_id, self.state, self.reviewer)
+        # A redo the record would not back (the passage's chapter was removed since) is
+        # skipped: the state stays as the chain says.
+        if self.project.review_refusal(self.generation_id, self.state, self.shown_ms) is None:
+            self.project.review(
+                self.generation_id, self.state, self.reviewer, shown_ms=self.shown_ms
+            )
         if self.on_change is not None:
             self.on_change()
 
     def undo(self) -> None:
-        self.project.review(self.generation_id, self.previous, self.reviewer, note="undone")
+        if (
+            self.project.review_refusal(self.generation_id, self.previous, self.previous_shown_ms)
+            is None
+        ):
+            self.project.review(
+                self.generation_id,
+                self.previous,
+                self.reviewer,
+                note="undone",
+                shown_ms=self.previous_shown_ms,
+            )
         if self.on_change is not None:
             self.on_change()
 

@@ -195,7 +195,8 @@ def test_log_lists_the_events_replay_takes(letters, cli) -> None:
     assert numbers == list(range(1, len(numbers) + 1))
     assert {seq for seq, _ in steps} <= set(numbers)
     lines = {int(line.split()[0]): line for line in listing.splitlines()}
-    assert "chapter-add" in lines[1]
+    assert "book details: 'Collected Letters' by 'E. Bennet'" in lines[1]
+    assert "chapter-add" in lines[2]
     assert '+"Dear Sir,"' in lines[steps[0][0]]
     assert re.search(r"ai:g1\s+\+\" The weather is fine.\"", lines[steps[2][0]])
 

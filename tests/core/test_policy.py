@@ -64,7 +64,7 @@ class Book:
         return check_gate(self.project.chapters, self.project.generations, scope, flags)
 
     def approve(self, generation: Generation) -> None:
-        self.project.review(generation.id, ReviewState.APPROVED, "Ann Author")
+        self.project.review(generation.id, ReviewState.APPROVED, "Ann Author", shown_ms=1000)
 
 
 ONE_START = len(OPENING)
@@ -281,11 +281,11 @@ def test_gate_blocks_exactly_the_selections_touching_pending_text(
     chapter = project.add_chapter("Only")
     for gen_id in ("g1", "g2"):
         project.add_generation(Generation(gen_id, "embedded", "m"))
-    if approve_g2:
-        project.review("g2", ReviewState.APPROVED, "Ann")
     for who, text in pieces:
         origin = {"h": Origin.HUMAN, "p": Origin.PASTED}.get(who, Origin.AI)
         project.insert(chapter, len(chapter.text), text, origin, who if who[0] == "g" else None)
+    if approve_g2 and project.has_text_in_book("g2"):
+        project.review("g2", ReviewState.APPROVED, "Ann", shown_ms=1000)
     pending = set()
     pos = 0
     for who, text in pieces:

@@ -1,0 +1,358 @@
+"""The project as the hash chain says it is: every fact rebuilt from the events alone.
+
+``ChainReplayer`` takes the events of a project in order and builds a ``Project`` from them:
+chapters and their text and runs, generations, reviews, imports, screening overrides, the
+book's details and the signing keys. Nothing else is read. The store uses it to load a file
+(with snapshots to skip most text events), ``verify`` runs it over the whole history in strict
+mode, and every export reads the project it produced.
+
+In strict mode it also checks what each event claims:
+
+- every event follows the previous one (sequence number and hash);
+- text events apply to the text (a deletion deletes what is there);
+- a restore names its source, and the text and runs it puts back equal that source;
+- an approval names a generation the chain holds, whose text is in a chapter of the book,
+  after it was shown to the reviewer.
+
+Issues are collected as ``ChainIssue`` (the first one is what ``verify`` reports).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from coauthor.core.book import BookMeta, Chapter, ImportRecord
+from coauthor.core.generation import Generation, ReviewState, generation_from_record
+from coauthor.core.history import (
+    GENESIS,
+    META,
+    RESTORE,
+    EditEvent,
+    History,
+    ReplayError,
+    apply_event,
+    event_hash,
+)
+from coauthor.core.origin import Origin
+from coauthor.core.project import Override, Project, ReviewRecord, SigningKey
+from coauthor.core.provenance import Fragment
+
+__all__ = [
+    "ChainIssue",
+    "ChainReplayer",
+    "restore_source",
+    "unknown_ai_text",
+]
+
+Piece = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class ChainIssue:
+    """Something the chain does not back: ``seq`` is the event at fault (None: no one event)."""
+
+    seq: int | None
+    message: str
+
+
+def restore_source(event: EditEvent) -> tuple[Piece, ...] | None:
+    """The source a restore event names, or None if it names none (or a malformed one)."""
+    if event.kind != RESTORE or not event.payload:
+        return None
+    try:
+        data = json.loads(event.payload)
+        pieces = tuple((int(c), int(a), int(s), int(n)) for c, a, s, n in data.get("source") or ())
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return pieces or None
+
+
+def unknown_ai_text(project: Project) -> list[tuple[Chapter, int, int, str]]:
+    """AI text whose generation the chain does not hold: (chapter, start, end, ref)."""
+    found = []
+    for chapter in project.chapters:
+        pos = 0
+        for length, origin, ref in chapter.text.runs():
+            if origin is Origin.AI and (ref is None or ref not in project.generations):
+                found.append((chapter, pos, pos + length, ref or "?"))
+            pos += length
+    return found
+
+
+class ChainReplayer:
+    """Builds a ``Project`` from events; in ``strict`` mode checks each event's claims.
+
+    ``wanted`` lists the source pieces that restores will name (from a first look at the
+    restore events), so their text can be kept when the replay passes the state they name.
+    """
+
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        wanted: Iterable[Piece] = (),
+        project: Project | None = None,
+    ) -> None:
+        self.project = project or Project(history=History())
+        self.strict = strict
+        self.issues: list[ChainIssue] = []
+        self.count = 0
+        self.last_seq = 0
+        self.last_hash = GENESIS
+        self._by_id: dict[int, Chapter] = {}
+        self._wanted: dict[int, list[Piece]] = {}
+        for piece in wanted:
+            self._wanted.setdefault(piece[1], []).append(piece)
+        self._captured: dict[Piece, Fragment] = {}
+        self._partial_generations: set[str] = set()
+
+    # -- feeding events ---------------------------------------------------------------------
+
+    def chapter(self, chapter_id: int) -> Chapter | None:
+        return self._by_id.get(chapter_id)
+
+    def feed(self, event: EditEvent, *, text: bool = True) -> None:
+        """Apply one event. With ``text`` False, text events are only counted (a load that
+        takes chapter text from snapshots)."""
+        self.count += 1
+        if self.strict:
+            if event.seq != self.last_seq + 1:
+                self._issue(event.seq, f"event {self.last_seq + 1} is missing from the history")
+            if event_hash(self.last_hash, event) != event.hash:
+                self._issue(
+                    event.seq,
+                    f"event {event.seq} does not match its hash: it was changed after it was "
+                    "written",
+                )
+        if self._wanted and event.seq - 1 in self._wanted:
+            self._capture(event.seq - 1)
+        self.last_seq = event.seq
+        self.last_hash = event.hash
+        if event.kind == META:
+            self._meta(event)
+            return
+        if not text:
+            return
+        chapter = self._by_id.get(event.chapter)
+        if chapter is None:
+            self._issue(
+                event.seq,
+                f"event {event.seq} edits chapter {event.chapter}, which the history never created",
+            )
+            return
+        if event.kind == RESTORE and event.inserted:
+            self._check_restore(event)
+        try:
+            apply_event(chapter.text, event, chapter.process, check=self.strict)
+        except ReplayError as exc:
+            self._issue(event.seq, f"event {event.seq} does not apply: it {exc}")
+            return
+        if event.origin is Origin.AI and event.inserted and event.ref:
+            generation = self.project.generations.get(event.ref)
+            if generation is not None and generation.inserted_at is None:
+                generation.inserted_at = event.time
+
+    def finish(self) -> Project:
+        """The project the events describe (history positioned after the last event)."""
+        project = self.project
+        project.history = History(self.last_seq, self.last_hash)
+        project._next_chapter_id = max(self._by_id, default=0) + 1
+        project.dirty_chapters.clear()
+        project.dirty_generations.clear()
+        project.dirty_imports.clear()
+        project.dirty_overrides.clear()
+        project.dirty_meta = False
+        return project
+
+    @property
+    def partial_generations(self) -> set[str]:
+        """Generations recorded by an older Coauthor, whose chain event lacks the full record."""
+        return self._partial_generations
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _issue(self, seq: int | None, message: str) -> None:
+        self.issues.append(ChainIssue(seq, message))
+
+    def _capture(self, as_of: int) -> None:
+        for piece in self._wanted.pop(as_of):
+            chapter_id, _, start, length = piece
+            chapter = self._by_id.get(chapter_id)
+            if chapter is not None and start >= 0 and start + length <= len(chapter.text):
+                self._captured[piece] = chapter.text.slice(start, start + length)
+
+    def _check_restore(self, event: EditEvent) -> None:
+        pieces = restore_source(event)
+        if pieces is None:
+            self._issue(
+                event.seq,
+                f"event {event.seq} puts back text without naming where it comes from, so its "
+                "origins are not backed by the record",
+            )
+            return
+        if not self.strict:
+            return
+        claimed = Fragment(event.inserted, event.runs or ())
+        found: Fragment | None = Fragment("", ())
+        for piece in pieces:
+            part = self._captured.get(piece)
+            if part is None or piece[1] >= event.seq:
+                found = None
+                break
+            found = found.join(part)  # type: ignore[union-attr]
+        if found != claimed:
+            self._issue(
+                event.seq,
+                f"event {event.seq} puts back text whose text or origins differ from its "
+                "source in the record",
+            )
+
+    def _meta(self, event: EditEvent) -> None:
+        try:
+            payload = json.loads(event.payload or "{}")
+            if not isinstance(payload, dict):
+                raise TypeError("not an object")
+            self._apply_meta(event, payload)
+        except (ValueError, TypeError, KeyError) as exc:
+            self._issue(event.seq, f"event {event.seq} cannot be read ({exc})")
+
+    def _apply_meta(self, event: EditEvent, payload: dict[str, Any]) -> None:
+        project = self.project
+        op = payload.get("op")
+        cid = event.chapter
+        if op == "chapter-add":
+            if cid in self._by_id:
+                self._issue(event.seq, f"event {event.seq} adds chapter {cid} a second time")
+                return
+            chapter = Chapter(cid, str(payload.get("title", "")))
+            self._by_id[cid] = chapter
+            index = _index(payload, len(project.chapters))
+            project.chapters.insert(index, chapter)
+        elif op in ("chapter-rename", "chapter-move", "chapter-remove", "chapter-restore"):
+            chapter = self._by_id.get(cid)
+            if chapter is None:
+                self._issue(
+                    event.seq, f"event {event.seq} changes chapter {cid}, which does not exist"
+                )
+                return
+            if op == "chapter-rename":
+                chapter.title = str(payload.get("title", ""))
+            elif op == "chapter-move" and chapter in project.chapters:
+                project.chapters.remove(chapter)
+                project.chapters.insert(_index(payload, len(project.chapters)), chapter)
+            elif op == "chapter-remove" and chapter in project.chapters:
+                project.chapters.remove(chapter)
+                project.removed_chapters.append(chapter)
+            elif op == "chapter-restore" and chapter in project.removed_chapters:
+                project.removed_chapters.remove(chapter)
+                project.chapters.insert(_index(payload, len(project.chapters)), chapter)
+            elif self.strict:
+                self._issue(
+                    event.seq, f"event {event.seq} ({op}) does not fit chapter {cid}'s state"
+                )
+        elif op == "generation":
+            self._generation(event, payload)
+        elif op == "review":
+            self._review(event, payload)
+        elif op == "import":
+            record = payload.get("record")
+            if isinstance(record, dict):
+                imported = ImportRecord.from_record(record)
+            else:  # an older Coauthor recorded only the id and source
+                imported = ImportRecord(
+                    str(payload["id"]), str(payload.get("source", "")), "", False
+                )
+                self._partial_generations.add(f"import:{imported.id}")
+            project.imports[imported.id] = imported
+        elif op == "override":
+            key = str(payload["text_hash"])
+            project.overrides[key] = Override(
+                key,
+                tuple(str(c) for c in payload.get("categories") or ()),
+                str(payload.get("reason", "")),
+                str(payload.get("reviewer", "")),
+                event.time,
+            )
+        elif op == "book":
+            meta = {k: v for k, v in payload.items() if k != "op"}
+            project.meta = BookMeta.from_dict(meta)
+        elif op == "key":
+            fingerprint = str(payload["fingerprint"])
+            project.signing_keys.setdefault(
+                fingerprint,
+                SigningKey(
+                    fingerprint,
+                    str(payload.get("public_key", "")),
+                    str(payload.get("name", "")),
+                    event.time,
+                ),
+            )
+        elif self.strict:
+            self._issue(event.seq, f"event {event.seq} records an unknown kind of fact ({op!r})")
+
+    def _generation(self, event: EditEvent, payload: dict[str, Any]) -> None:
+        project = self.project
+        record = payload.get("record")
+        if isinstance(record, dict):
+            generation = generation_from_record(record)
+        else:  # an older Coauthor recorded a summary; the rest is filled from its table
+            generation = Generation(
+                str(payload["id"]),
+                "",
+                str(payload.get("model", "")),
+                outcome=payload.get("outcome", "complete"),
+            )
+            self._partial_generations.add(generation.id)
+        if generation.id in project.generations:
+            self._issue(
+                event.seq, f"event {event.seq} adds generation {generation.id} a second time"
+            )
+            return
+        if generation.chapter_id is None and event.chapter:
+            generation.chapter_id = event.chapter
+        project.generations[generation.id] = generation
+
+    def _review(self, event: EditEvent, payload: dict[str, Any]) -> None:
+        project = self.project
+        gid = str(payload["generation"])
+        state = ReviewState(payload["state"])
+        shown = payload.get("shown_ms")
+        shown_ms = int(shown) if isinstance(shown, int | float) else None
+        generation = project.generations.get(gid)
+        if generation is None:
+            self._issue(
+                event.seq,
+                f"event {event.seq} reviews generation {gid}, which the record does not hold",
+            )
+            return
+        if self.strict and state is ReviewState.APPROVED:
+            if not project.has_text_in_book(gid):
+                self._issue(
+                    event.seq,
+                    f"event {event.seq} approves generation {gid} while none of its text is in "
+                    "the book",
+                )
+            elif not shown_ms or shown_ms <= 0:
+                self._issue(
+                    event.seq,
+                    f"event {event.seq} approves generation {gid} that was never shown",
+                )
+        reviewer = str(payload.get("reviewer", ""))
+        note = str(payload.get("note", ""))
+        generation.review_state = state
+        generation.reviewer = reviewer if state is not ReviewState.PENDING else ""
+        generation.reviewed_at = event.time if state is not ReviewState.PENDING else None
+        generation.note = note
+        project.review_log.append(
+            ReviewRecord(event.seq, event.time, gid, state, reviewer, shown_ms, note)
+        )
+
+
+def _index(payload: dict[str, Any], size: int) -> int:
+    index = payload.get("index")
+    if not isinstance(index, int):
+        return size
+    return max(0, min(index, size))

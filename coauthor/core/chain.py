@@ -43,6 +43,7 @@ from coauthor.core.provenance import Fragment
 __all__ = [
     "ChainIssue",
     "ChainReplayer",
+    "first_difference",
     "restore_source",
     "unknown_ai_text",
 ]
@@ -356,3 +357,30 @@ def _index(payload: dict[str, Any], size: int) -> int:
     if not isinstance(index, int):
         return size
     return max(0, min(index, size))
+
+
+def first_difference(chained: Project, shown: Project) -> str | None:
+    """Where the project on screen differs from the one the chain describes (None: nowhere).
+
+    Compared: the book's details, the chapters (order, titles, text and origins), and each
+    generation's review state.
+    """
+    if chained.meta != shown.meta:
+        return "the book's details"
+    if [c.id for c in chained.chapters] != [c.id for c in shown.chapters]:
+        return "the chapters or their order"
+    for number, (a, b) in enumerate(zip(chained.chapters, shown.chapters, strict=True), 1):
+        if a.title != b.title:
+            return f"the title of chapter {number}"
+        if a.text.text != b.text.text:
+            return f"the text of chapter {number} ({b.title})"
+        if list(a.text.runs()) != list(b.text.runs()):
+            return f"the origins of chapter {number} ({b.title})"
+    for gid, generation in chained.generations.items():
+        other = shown.generations.get(gid)
+        if other is None or other.review_state is not generation.review_state:
+            return f"the review state of generation {gid}"
+    extra = set(shown.generations) - set(chained.generations)
+    if extra:
+        return f"generation {min(extra)}, which the record does not hold"
+    return None

@@ -143,6 +143,8 @@ class History:
         self.last_hash = last_hash
         self.pending: list[EditEvent] = []
         self.coalesce = True
+        self.frozen = 0
+        """Events up to this number no longer grow (a copy names the state after one)."""
 
     def record(
         self,
@@ -162,6 +164,7 @@ class History:
             last = pending[-1]
             if (
                 last.kind == EDIT
+                and last.seq > self.frozen
                 and last.chapter == chapter
                 and 0 <= time - last.time < _COALESCE_MS
             ):

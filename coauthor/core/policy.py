@@ -129,13 +129,20 @@ def generation_ranges(chapter: Chapter, generation_id: str) -> list[tuple[int, i
 def pending_passages(
     chapters: Iterable[Chapter], generations: dict[str, Generation]
 ) -> list[tuple[int, Chapter, int, int, str]]:
-    """(chapter number, chapter, start, end, generation id) for each stretch of pending text."""
+    """(chapter number, chapter, start, end, generation id) for each stretch of pending text.
+
+    AI text whose generation the record does not hold is pending too: nobody reviewed it.
+    """
     found = []
     for number, chapter in enumerate(chapters, 1):
         pos = 0
         for length, origin, ref in chapter.text.runs():
-            generation = generations.get(ref) if origin is Origin.AI and ref else None
-            if generation is not None and generation.review_state is ReviewState.PENDING:
+            if origin is not Origin.AI:
+                pos += length
+                continue
+            ref = ref or "?"
+            generation = generations.get(ref)
+            if generation is None or generation.review_state is ReviewState.PENDING:
                 last = found[-1] if found else None
                 if last and last[1] is chapter and last[3] == pos and last[4] == ref:
                     found[-1] = (number, chapter, last[2], pos + length, ref)
@@ -156,7 +163,7 @@ def check_gate(
     passages: list[Passage] = []
     for number, chapter, start, end, ref in pending_passages(chapters, generations):
         if scope.covers(chapter.id, start, end):
-            generation = generations[ref]
+            generation = generations.get(ref)
             passages.append(
                 Passage(
                     chapter.id,
@@ -165,7 +172,10 @@ def check_gate(
                     start,
                     end,
                     "pending",
-                    f"generation {ref} ({generation.model}) is pending review",
+                    f"generation {ref} ({generation.model}) is pending review"
+                    if generation is not None
+                    else f"AI text of generation {ref}, which the record does not hold, "
+                    "counts as pending review",
                     _excerpt(chapter, start, end),
                 )
             )

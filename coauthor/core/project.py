@@ -342,6 +342,7 @@ class Project:
         """Text copied (or dragged) from the book, with the source a paste of it may name."""
         fragment = chapter.text.slice(start, end)
         as_of = self.history.last_seq
+        self.history.frozen = as_of  # typing on must not grow the event the source names
         if fragment.text:
             self._archive.setdefault((chapter.id, as_of), []).append((start, fragment))
         return fragment, ((chapter.id, as_of, start, len(fragment.text)),) if fragment.text else ()

@@ -11,26 +11,256 @@ Three kinds of figure, all computed from the provenance record, never estimated:
 
 A word belongs to the origin of most of its characters (ties go to the origin of its first
 character); a word is a maximal run of non-space characters.
+
+Every view takes its figures from here, so they agree:
+
+- ``shares`` turns counts into whole percentages that add up to exactly 100 (largest remainder);
+  ``percent`` is one part against the rest. Every share printed anywhere is one of these, and
+  says what it counts (``CHARACTERS`` or ``WORDS``).
+- ``generation_counts`` says what became of the generations of a scope (requested, never
+  inserted, inserted, approved, rejected, pending, deleted before review) and how many
+  passages of the model remain; ``generation_status`` is the same for one generation.
+- ``sharing_note`` is the label Copy for Sharing adds to a passage with model text.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TypeVar
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import Generation, ReviewState
+from coauthor.core.models import model_identity, models_used
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import ProvenanceText
 
 __all__ = [
+    "CHARACTERS",
+    "WORDS",
+    "GenerationCounts",
     "GenerationMeasure",
+    "GenerationStatus",
     "book_stats",
     "chapter_stats",
+    "generation_counts",
     "generation_measures",
+    "generation_status",
+    "in_scope",
+    "inserted_generations",
+    "percent",
+    "sharing_note",
+    "shares",
+    "surviving_chars",
     "words_by_origin",
 ]
+
+CHARACTERS = "characters"
+"""The unit of every share of the text unless a view says ``WORDS``: the foreword, the tables,
+the report's figures and the status bar all give shares of the characters."""
+WORDS = "words"
+"""The unit of the report's and ``coauthor stats``' second column of shares."""
+
+K = TypeVar("K", bound=Hashable)
+
+
+# -- shares ----------------------------------------------------------------------------------
+
+
+def shares(counts: Mapping[K, int]) -> dict[K, int]:
+    """Whole percentages of ``counts`` that add up to exactly 100 (all 0 when the total is 0).
+
+    Largest-remainder rounding: each part first gets the whole part of its exact share
+    (``100 * count / total``), then the percentage points still missing go one each to the parts
+    with the largest remainders. Among them, a non-zero part that would otherwise read 0 comes
+    first, so a non-zero share reads 0 % only when more parts are that small than there are
+    points to hand out, and a share below 100 % never reads 100 %. Remaining ties go to the part
+    listed first. Every result differs from its exact share by less than 1.
+    """
+    total = sum(counts.values())
+    if total <= 0:
+        return dict.fromkeys(counts, 0)
+    floors = {key: 100 * n // total for key, n in counts.items()}
+    remainders = {key: 100 * n % total for key, n in counts.items()}  # in units of 1/total
+    missing = 100 - sum(floors.values())
+    order = sorted(
+        (key for key in counts if remainders[key]),
+        key=lambda key: (floors[key] != 0, -remainders[key]),
+    )  # stable: ties keep the order of ``counts``
+    result = dict(floors)
+    for key in order[:missing]:
+        result[key] += 1
+    return result
+
+
+def percent(part: int, total: int) -> int:
+    """``part`` of ``total`` as a whole percentage: ``shares`` of the part and the rest.
+
+    Never 0 for a non-zero part, never 100 for a part smaller than the total.
+    """
+    if total <= 0:
+        return 0
+    return shares({"part": part, "rest": max(0, total - part)})["part"]
+
+
+# -- generations -----------------------------------------------------------------------------
+
+
+class GenerationStatus(StrEnum):
+    """What became of one generation; each generation has exactly one."""
+
+    NEVER_INSERTED = "never inserted"
+    """Only previewed (or failed, or cancelled): none of its text was ever put into the book."""
+    PENDING = "pending review"
+    """Inserted, not reviewed, and some of its text is in the book: the review gate stops it."""
+    APPROVED = "approved"
+    """Inserted, and a person approved it (its text may since have been edited or deleted)."""
+    REJECTED = "rejected"
+    """Inserted, and a person rejected it (which removed its text)."""
+    DELETED = "deleted before review"
+    """Inserted, not reviewed, and none of its text is left in the book."""
+
+    @property
+    def css(self) -> str:
+        """A class-name-safe key: ``never-inserted``, ``pending``, ``approved``, ..."""
+        return {"pending review": "pending", "deleted before review": "deleted"}.get(
+            self.value, self.value.replace(" ", "-")
+        )
+
+
+def surviving_chars(chapters: Iterable[Chapter]) -> Counter[str]:
+    """Characters of each generation still in ``chapters`` (by generation id)."""
+    surviving: Counter[str] = Counter()
+    for chapter in chapters:
+        for length, origin, ref in chapter.text.runs():
+            if origin is Origin.AI and ref is not None:
+                surviving[ref] += length
+    return surviving
+
+
+def generation_status(generation: Generation, surviving: int) -> GenerationStatus:
+    """What became of ``generation``, ``surviving`` of whose characters are in the book.
+
+    A generation with text in the book was inserted even when its record lacks the time.
+    """
+    if generation.inserted_at is None and not surviving:
+        return GenerationStatus.NEVER_INSERTED
+    if generation.review_state is ReviewState.APPROVED:
+        return GenerationStatus.APPROVED
+    if generation.review_state is ReviewState.REJECTED:
+        return GenerationStatus.REJECTED
+    return GenerationStatus.PENDING if surviving else GenerationStatus.DELETED
+
+
+@dataclass(frozen=True)
+class GenerationCounts:
+    """What became of the generations of a scope: the one definition every view uses.
+
+    ``requested = never_inserted + inserted`` and
+    ``inserted = approved + rejected + pending + deleted``.
+    """
+
+    requested: int
+    """Every generation asked of a model for the scope, whatever became of it."""
+    never_inserted: int
+    """Generations only previewed, failed or cancelled: none of their text entered the book."""
+    inserted: int
+    """Generations whose text was put into the book at least once."""
+    approved: int
+    """Inserted generations a person approved."""
+    rejected: int
+    """Inserted generations a person rejected (rejecting removes their text)."""
+    pending: int
+    """Inserted generations not yet reviewed with text in the book (what the gate stops)."""
+    deleted: int
+    """Inserted generations not reviewed whose text the author deleted entirely."""
+    passages: int
+    """The model's passages: generations with at least one character still in the scope's
+    text, whatever their review (a rejected or never-inserted generation has none)."""
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def in_scope(
+    chapters: Iterable[Chapter], generations: Mapping[str, Generation], surviving: Mapping[str, int]
+) -> list[Generation]:
+    """The generations of a scope (``chapters``, ``surviving`` counted in them): those asked for
+    in one of its chapters, and those with text in it wherever they were asked for."""
+    ids = {chapter.id for chapter in chapters}
+    return [g for gid, g in generations.items() if surviving.get(gid, 0) > 0 or g.chapter_id in ids]
+
+
+def inserted_generations(
+    generations: Iterable[Generation], surviving: Mapping[str, int]
+) -> list[Generation]:
+    """The generations of ``generations`` whose text was put into the book (the ones whose
+    models the foreword and the tables name)."""
+    return [
+        g
+        for g in generations
+        if generation_status(g, surviving.get(g.id, 0)) is not GenerationStatus.NEVER_INSERTED
+    ]
+
+
+def generation_counts(
+    generations: Iterable[Generation], surviving: Mapping[str, int]
+) -> GenerationCounts:
+    """The counts of ``generations``, ``surviving[id]`` of whose characters are in the text."""
+    tally: Counter[GenerationStatus] = Counter()
+    passages = 0
+    for generation in generations:
+        left = surviving.get(generation.id, 0)
+        tally[generation_status(generation, left)] += 1
+        passages += left > 0
+    never = tally[GenerationStatus.NEVER_INSERTED]
+    return GenerationCounts(
+        requested=sum(tally.values()),
+        never_inserted=never,
+        inserted=sum(tally.values()) - never,
+        approved=tally[GenerationStatus.APPROVED],
+        rejected=tally[GenerationStatus.REJECTED],
+        pending=tally[GenerationStatus.PENDING],
+        deleted=tally[GenerationStatus.DELETED],
+        passages=passages,
+    )
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def sharing_note(
+    text: ProvenanceText, start: int, end: int, generations: Mapping[str, Generation]
+) -> str | None:
+    """The label Copy for Sharing adds to ``text[start:end]``; None without model text.
+
+    It names each model of the model text in the passage (by ``model_identity``) and, as
+    reviewers, only the people who approved a generation whose text is in the passage; when
+    none is recorded it says so rather than name anyone else.
+    """
+    present = {
+        ref
+        for _, origin, ref in text.runs_in(start, end)
+        if origin is Origin.AI and ref is not None and ref in generations
+    }
+    if not present:
+        return None
+    used = [generations[ref] for ref in sorted(present)]
+    models = sorted({model_identity(g.model, g.provider) for g in used})
+    reviewers = sorted(
+        {
+            g.reviewer.strip()
+            for g in used
+            if g.review_state is ReviewState.APPROVED and g.reviewer.strip()
+        }
+    )
+    reviewed = f"reviewed by {_names(reviewers)}" if reviewers else "no reviewer recorded"
+    return f"[AI-generated in part with {_names(models)}; {reviewed}.]"
+
 
 _WIDE_SPACE = re.compile(r"[^\S\x00-\xff]")  # whitespace above U+00FF
 _SPACE_MASK = bytes(0x20 if chr(i).isspace() else 0x78 for i in range(256))
@@ -149,25 +379,28 @@ def generation_measures(
     }
 
 
-def _review_counts(generations: list[Generation]) -> dict[str, int]:
-    counts = dict.fromkeys((state.value for state in ReviewState), 0)
-    for generation in generations:
-        counts[generation.review_state.value] += 1
-    return counts
+def chapter_stats(chapter: Chapter, generations: Mapping[str, Generation]) -> dict[str, object]:
+    """The figures of one chapter, with origin keys as lowercase strings.
 
-
-def chapter_stats(chapter: Chapter, generations: list[Generation]) -> dict[str, object]:
-    """The figures of one chapter, with origin keys as lowercase strings."""
+    ``shares`` and ``word_shares`` are ``shares`` of the characters and of the words;
+    ``generations`` is ``generation_counts`` of the chapter's generations (``in_scope``).
+    """
     text = chapter.text
     chars = text.counts()
+    words = words_by_origin(text)
     total = len(text)
+    surviving = surviving_chars([chapter])
     return {
         "id": chapter.id,
         "title": chapter.title,
         "chars": _by_origin(chars),
-        "words": _by_origin(words_by_origin(text)),
+        "words": _by_origin(words),
+        "shares": _by_origin(shares(chars)),
+        "word_shares": _by_origin(shares(words)),
         "process": {"inserted": _by_origin(chapter.process)},
-        "generations": _review_counts(generations),
+        "generations": generation_counts(
+            in_scope([chapter], generations, surviving), surviving
+        ).as_dict(),
         "total_chars": total,
         "ai_share": round(chars[Origin.AI] / total, 4) if total else 0.0,
     }
@@ -182,24 +415,25 @@ def _sum_maps(maps: list[dict[str, int]]) -> dict[str, int]:
 
 def book_stats(chapters: list[Chapter], generations: dict[str, Generation]) -> dict[str, object]:
     """The figures of the book and of each chapter, as ``coauthor stats --json`` prints them."""
-    by_chapter: dict[int | None, list[Generation]] = {}
-    for generation in generations.values():
-        by_chapter.setdefault(generation.chapter_id, []).append(generation)
-    per_chapter = [chapter_stats(c, by_chapter.get(c.id, [])) for c in chapters]
+    per_chapter = [chapter_stats(c, generations) for c in chapters]
     empty = _by_origin({})
     chars = _sum_maps([c["chars"] for c in per_chapter]) or empty  # type: ignore[misc]
     words = _sum_maps([c["words"] for c in per_chapter]) or empty  # type: ignore[misc]
     inserted = _sum_maps([c["process"]["inserted"] for c in per_chapter]) or empty  # type: ignore[index]
     total = sum(chars.values())
     measures = generation_measures(chapters, generations)
+    surviving = surviving_chars(chapters)
+    scope = in_scope(chapters, generations, surviving)
     book = {
         "chars": chars,
         "words": words,
+        "shares": shares(chars),
+        "word_shares": shares(words),
         "process": {"inserted": inserted},
-        "generations": _review_counts(list(generations.values())),
+        "generations": generation_counts(scope, surviving).as_dict(),
         "total_chars": total,
         "ai_share": round(chars["ai"] / total, 4) if total else 0.0,
-        "models": sorted({g.model for g in generations.values()}),
+        "models": sorted({name for name, _ in models_used(inserted_generations(scope, surviving))}),
         "generation_measures": [
             {
                 "id": m.id,

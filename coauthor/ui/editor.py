@@ -7,7 +7,10 @@ inside Coauthor keeps its runs (private clipboard format). Qt positions are UTF-
 converted by ``ProvenanceText.to_utf16`` / ``from_utf16`` only.
 
 Undo and redo are ours, not the document's: each change is a ``QUndoCommand`` holding the
-fragments removed and added, so undo restores text and origins exactly.
+fragments removed and added, so undo restores text and origins exactly. Putting text back
+names its source in the record (the state before the change that removed it, or the copy it
+was pasted from); the project refuses a source it does not hold, and such text is then
+recorded as pasted, never with the origins it claims.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QToolTi
 
 from coauthor.core.book import Chapter
 from coauthor.core.origin import Origin
-from coauthor.core.project import Project
+from coauthor.core.project import Project, ProjectError, Source
 from coauthor.core.provenance import Fragment
 from coauthor.ui.clipboard import (
     PASTE_LIMIT_CHARS,
@@ -77,6 +80,7 @@ class EditCommand(QUndoCommand):
         added: Fragment,
         *,
         typing: bool,
+        removed_source: Source = (),
     ) -> None:
         super().__init__(_describe(removed, added, typing=typing))
         self.editor = editor
@@ -85,6 +89,10 @@ class EditCommand(QUndoCommand):
         self.removed = removed
         self.added = added
         self.typing = typing
+        # Where each side is in the record, for putting it back: ``removed`` as it was before
+        # the change, ``added`` as it was before the undo that took it out.
+        self.removed_source: Source = removed_source
+        self.added_source: Source = ()
         self._done = True  # the change is already in the document when pushed
 
     def id(self) -> int:
@@ -93,9 +101,11 @@ class EditCommand(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
         if not isinstance(other, EditCommand) or other.chapter is not self.chapter:
             return False
-        return self.absorb(other.pos, other.removed, other.added)
+        return self.absorb(other.pos, other.removed, other.added, other.removed_source)
 
-    def absorb(self, pos: int, removed: Fragment, added: Fragment) -> bool:
+    def absorb(
+        self, pos: int, removed: Fragment, added: Fragment, removed_source: Source = ()
+    ) -> bool:
         """Take the typing that follows this command into it, if it continues it."""
         # Typing forwards: one command per run of characters up to a line break.
         if (
@@ -105,11 +115,12 @@ class EditCommand(QUndoCommand):
             and "\n" not in added.text
             and not self.added.text.endswith("\n")
         ):
-            self.added = _join(self.added, added)
+            self.added = self.added.join(added)
             return True
         # Backspacing: the removed text grows to the left.
         if not added.text and not self.added.text and pos + len(removed.text) == self.pos:
-            self.removed = _join(removed, self.removed)
+            self.removed = removed.join(self.removed)
+            self.removed_source = (*removed_source, *self.removed_source)
             self.pos = pos
             return True
         return False
@@ -117,22 +128,20 @@ class EditCommand(QUndoCommand):
     def redo(self) -> None:
         if self._done:
             return
-        self.editor.apply_change(self.chapter, self.pos, len(self.removed.text), self.added)
+        removal = self.editor.apply_change(
+            self.chapter, self.pos, len(self.removed.text), self.added, self.added_source
+        )
+        if removal is not None:
+            self.removed_source = removal
         self._done = True
 
     def undo(self) -> None:
-        self.editor.apply_change(self.chapter, self.pos, len(self.added.text), self.removed)
+        removal = self.editor.apply_change(
+            self.chapter, self.pos, len(self.added.text), self.removed, self.removed_source
+        )
+        if removal is not None:
+            self.added_source = removal
         self._done = False
-
-
-def _join(a: Fragment, b: Fragment) -> Fragment:
-    runs = list(a.runs)
-    for run in b.runs:
-        if runs and runs[-1][1] is run[1] and runs[-1][2] == run[2]:
-            runs[-1] = (runs[-1][0] + run[0], run[1], run[2])
-        else:
-            runs.append(run)
-    return Fragment(a.text + b.text, tuple(runs))
 
 
 def _describe(removed: Fragment, added: Fragment, *, typing: bool) -> str:
@@ -162,9 +171,12 @@ class ProvenanceEditor(QPlainTextEdit):
         self._loading = False
         self._replaying = False
         self._incoming: Fragment | None = None
+        self._incoming_source: Source = ()
         self._incoming_origin: Origin | None = None
         self._incoming_ref: str | None = None
         self._composing = False  # inside an input-method event
+        self.last_removal: Source = ()
+        """The source of the text the last change took out (for its undo)."""
         self._units = 0  # UTF-16 length of the chapter as last synced
         self.document().setUndoRedoEnabled(False)
         # The core is updated here, before any repaint reads it.
@@ -267,25 +279,47 @@ class ProvenanceEditor(QPlainTextEdit):
                 end -= suffix
                 added_text = added_text[prefix : len(added_text) - suffix]
         removed = provenance.slice(start, end)
+        project = self.project
         if incoming is not None and incoming.text == added_text:
             added = incoming
-            self.project.insert_fragment(chapter, start, incoming, delete=end - start)
+            try:
+                project.insert_fragment(
+                    chapter, start, incoming, delete=end - start, source=self._incoming_source
+                )
+            except ProjectError:
+                # Text whose source the record does not hold keeps no claimed origin.
+                logger.warning("Text put back without a source in the record became pasted")
+                added = Fragment.single(added_text, Origin.PASTED)
+                project.replace(chapter, start, end - start, added_text, Origin.PASTED)
         else:
             origin = self._incoming_origin or Origin.HUMAN
             ref = self._incoming_ref if origin is Origin.AI else None
             added = Fragment.single(added_text, origin, ref)
-            self.project.replace(chapter, start, end - start, added_text, origin, ref)
+            project.replace(chapter, start, end - start, added_text, origin, ref)
+        removal = project.last_removal
+        source: Source = (removal,) if removal is not None else ()
+        self.last_removal = source
         self._units = provenance.utf16_length()
         stack = self.undo_stack
         if stack is not None and not self._replaying:
             if incoming is None and self._incoming_origin is None:
-                self._record_typing(stack, chapter, start, removed, added)
+                self._record_typing(stack, chapter, start, removed, added, source)
             else:
-                stack.push(EditCommand(self, chapter, start, removed, added, typing=False))
+                stack.push(
+                    EditCommand(
+                        self, chapter, start, removed, added, typing=False, removed_source=source
+                    )
+                )
         self.changed.emit()
 
     def _record_typing(
-        self, stack: QUndoStack, chapter: Chapter, pos: int, removed: Fragment, added: Fragment
+        self,
+        stack: QUndoStack,
+        chapter: Chapter,
+        pos: int,
+        removed: Fragment,
+        added: Fragment,
+        source: Source,
     ) -> None:
         """Typing continues the top undo command where ``QUndoStack.push`` would merge it.
 
@@ -301,27 +335,36 @@ class ProvenanceEditor(QPlainTextEdit):
                 isinstance(top, EditCommand)
                 and top.typing
                 and top.chapter is chapter
-                and top.absorb(pos, removed, added)
+                and top.absorb(pos, removed, added, source)
             ):
                 return
-        stack.push(EditCommand(self, chapter, pos, removed, added, typing=True))
+        stack.push(
+            EditCommand(self, chapter, pos, removed, added, typing=True, removed_source=source)
+        )
 
-    def apply_change(self, chapter: Chapter, pos: int, delete: int, fragment: Fragment) -> None:
-        """Replace ``delete`` characters at ``pos`` with a fragment, keeping its origins."""
+    def apply_change(
+        self, chapter: Chapter, pos: int, delete: int, fragment: Fragment, source: Source
+    ) -> Source | None:
+        """Replace ``delete`` characters at ``pos`` with a fragment from ``source``, keeping
+        its origins; return the source of what was replaced (None if nothing changed)."""
         if chapter is not self.chapter:
             logger.warning("Undo for a chapter that is not shown was ignored")
-            return
+            return None
         cursor = QTextCursor(self.document())
         cursor.setPosition(self.to_utf16(pos))
         cursor.setPosition(self.to_utf16(pos + delete), QTextCursor.MoveMode.KeepAnchor)
         self._replaying = True
         self._incoming = fragment
+        self._incoming_source = source
+        self.last_removal = ()
         try:
             cursor.insertText(fragment.text)
         finally:
             self._incoming = None
+            self._incoming_source = ()
             self._replaying = False
         self.setTextCursor(cursor)
+        return self.last_removal
 
     def insert_with_origin(self, text: str, origin: Origin) -> None:
         """Insert at the cursor with an explicit origin (used for pastes)."""
@@ -341,12 +384,15 @@ class ProvenanceEditor(QPlainTextEdit):
             self._incoming_origin = None
             self._incoming_ref = None
 
-    def insert_fragment(self, fragment: Fragment) -> None:
+    def insert_fragment(self, fragment: Fragment, source: Source) -> None:
+        """Insert text moved or copied inside Coauthor, with its origins and its source."""
         self._incoming = fragment
+        self._incoming_source = source
         try:
             self.textCursor().insertText(fragment.text)
         finally:
             self._incoming = None
+            self._incoming_source = ()
 
     # -- clipboard and drag -----------------------------------------------------------------
 
@@ -354,7 +400,10 @@ class ProvenanceEditor(QPlainTextEdit):
         if self.chapter is None:
             return super().createMimeDataFromSelection()
         start, end = self.selection_range()
-        return fragment_to_mime(self.chapter.text.slice(start, end), self.project_key)
+        if self.project is None:
+            return fragment_to_mime(self.chapter.text.slice(start, end), self.project_key)
+        fragment, source = self.project.register_copy(self.chapter, start, end)
+        return fragment_to_mime(fragment, self.project_key, source)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 - Qt override
         return self.chapter is not None and source.hasText()
@@ -362,9 +411,9 @@ class ProvenanceEditor(QPlainTextEdit):
     def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt override
         if self.chapter is None or self.isReadOnly():
             return
-        fragment = fragment_from_mime(source, self.project_key)
-        if fragment is not None:
-            self.insert_fragment(fragment)
+        found = fragment_from_mime(source, self.project_key)
+        if found is not None:
+            self.insert_fragment(*found)
             return
         if not source.hasText():
             return

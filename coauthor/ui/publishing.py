@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,7 +36,9 @@ from PySide6.QtWidgets import (
 
 from coauthor.ai.moderation import OFFLINE_DESCRIPTION, moderator_for
 from coauthor.core.book import BookMeta
+from coauthor.core.chain import first_difference
 from coauthor.core.policy import Flag
+from coauthor.core.project import Project
 from coauthor.exporting import (
     SUFFIXES,
     ExportFormat,
@@ -48,11 +50,13 @@ from coauthor.exporting import (
 from coauthor.publish.document import ExportRefused, prepare_export
 from coauthor.publish.foreword import check_foreword, foreword_facts, render_foreword
 from coauthor.publish.roles import measure_roles
+from coauthor.store.verify import ChainMismatch, checked_project
 from coauthor.ui.review import GateDialog
 from coauthor.ui.worker import Job
 
 if TYPE_CHECKING:
     from coauthor.ui.mainwindow import MainWindow
+    from coauthor.ui.session import ProjectSession
 
 __all__ = ["BookDetailsDialog", "ForewordDialog", "PublishController"]
 
@@ -435,15 +439,18 @@ class PublishController(QObject):
         session = window.session
         if session is None:
             return False
-        project = session.project
         session.flush()
+        project = self.chain_checked(session)
+        if project is None:
+            return False
         summary = screen_project(project, self._moderator())
+        reviews = [(r.time, r.generation, str(r.state), r.reviewer) for r in project.review_log]
         try:
             document = prepare_export(
                 project,
                 flags=summary.flags,
                 template_dirs=self.template_dirs(),
-                reviews=session.file.reviews(),
+                reviews=reviews,
             )
         except ExportRefused as refusal:
             if refusal.gate is not None:
@@ -478,6 +485,35 @@ class PublishController(QObject):
         self.job.failed.connect(self._on_failed)
         self.job.start()
         return True
+
+    def chain_checked(self, session: ProjectSession) -> Project | None:
+        """The book as its record says it is, checked against what is on screen; None (after
+        saying why) when the record does not check out or the two differ."""
+        window = self.window
+        if session.project.history.pending:
+            window.show_error(
+                "Export refused",
+                "The latest changes could not be saved yet, so the export would not match the "
+                "record; the work is kept, try again once the red banner is gone.",
+            )
+            return None
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            project = checked_project(session.file)
+        except ChainMismatch as exc:
+            window.show_error("Export refused", f"{exc}.")
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        difference = first_difference(project, session.project)
+        if difference is not None:
+            window.show_error(
+                "Export refused",
+                f"What is open differs from the book's record in {difference}; nothing was "
+                f"exported. Run `coauthor verify {session.path}` for details.",
+            )
+            return None
+        return project
 
     def _on_progress(self, item: object) -> None:
         done, total, what = item  # type: ignore[misc]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import ReviewState
+from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
 from coauthor.core.policy import GateResult, Passage
 from coauthor.core.project import Project
@@ -55,18 +56,21 @@ def pending_items(project: Project) -> list[PendingItem]:
         for length, origin, ref in chapter.text.runs():
             if origin is Origin.AI and ref and ref not in spans:
                 generation = project.generations.get(ref)
-                if generation is not None and generation.review_state is ReviewState.PENDING:
+                if generation is None or generation.review_state is ReviewState.PENDING:
                     spans[ref] = (chapter, pos, pos + length)
             elif origin is Origin.AI and ref in spans and spans[ref][0] is chapter:
                 spans[ref] = (chapter, spans[ref][1], pos + length)
             pos += length
     items = []
     for ref, (chapter, start, end) in spans.items():
-        generation = project.generations[ref]
+        generation = project.generations.get(ref)
         words = " ".join(chapter.text.text_in(start, min(end, start + 200)).split()[:8])
-        items.append(
-            PendingItem(ref, chapter, start, end, words, generation.model, generation.created)
+        model, created = (
+            (model_identity(generation.model, generation.provider), generation.created)
+            if generation is not None
+            else ("not in the record", 0)
         )
+        items.append(PendingItem(ref, chapter, start, end, words, model, created))
     order = {c.id: i for i, c in enumerate(project.chapters)}
     items.sort(key=lambda item: (order[item.chapter.id], item.start))
     return items

@@ -1,0 +1,294 @@
+"""The chain is the only truth: the cases of issue 9 where the record could be rewritten.
+
+A project is imported from a real CoAuthor session (six generations pending review), then a copy
+is changed behind the app's back with SQLite, or through the public Python API, as an adversary
+would. Each way gets caught: ``verify`` exits 1 naming the problem, ``export`` refuses (exit 1,
+one line pointing to ``coauthor verify``), and nothing the tables claim reaches an export.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from coauthor.core.history import event_hash
+from coauthor.core.origin import Origin
+from coauthor.core.project import ProjectError
+from coauthor.core.provenance import Fragment
+from coauthor.store import ProjectFile
+from coauthor.store.projectfile import row_to_event
+from coauthor.store.verify import verify
+
+SESSION = "114dfaf5c4a0437880b6829c92b9dce8.jsonl.gz"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory, cli, data_dir: Path) -> Path:
+    target = tmp_path_factory.mktemp("chain") / "base.coauthor"
+    result = cli("import", data_dir / "coauthor" / SESSION, "--into", target)
+    assert result.returncode == 0, result.stderr
+    assert b"6 generations pending review" in result.stderr
+    return target
+
+
+@pytest.fixture
+def copy(base: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "tampered.coauthor"
+    shutil.copyfile(base, target)
+    return target
+
+
+def _sql(path: Path, *statements: str) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _fails(result, *words: str) -> str:
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, (result.stdout, stderr)
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    for word in words:
+        assert word in stderr, stderr
+    return stderr
+
+
+def _export_refused(cli, path: Path, tmp_path: Path) -> str:
+    out = tmp_path / "report.html"
+    stderr = _fails(
+        cli("export", path, "--format", "report", "--out", out), "does not check out", "verify"
+    )
+    assert not out.exists()
+    return stderr
+
+
+def test_the_untouched_import_verifies_and_its_export_is_refused_only_by_the_gate(
+    base: Path, cli, tmp_path: Path
+) -> None:
+    assert cli("verify", base).returncode == 0
+    result = cli("export", base, "--format", "report", "--out", tmp_path / "r.html")
+    assert result.returncode == 3  # six passages pending review
+    import re
+
+    assert len(set(re.findall(r"generation (g\d+)", result.stderr.decode()))) == 6
+
+
+def test_1_approval_written_into_the_generations_table_is_caught(
+    copy: Path, cli, tmp_path: Path
+) -> None:
+    _sql(copy, "UPDATE generations SET review_state = 'approved', reviewer = 'forger'")
+    _fails(cli("verify", copy), "generations table differs from the history", "review_state")
+    _export_refused(cli, copy, tmp_path)
+    # What the app loads comes from the chain: still pending, no "forger".
+    project_file = ProjectFile.open(copy, readonly=True)
+    try:
+        project = project_file.load()
+    finally:
+        project_file.close()
+    assert {g.review_state.value for g in project.generations.values()} == {"pending"}
+    assert all(g.reviewer != "forger" for g in project.generations.values())
+
+
+def test_2_deleted_generation_records_are_caught(copy: Path, cli, tmp_path: Path) -> None:
+    _sql(copy, "DELETE FROM generations")
+    _fails(cli("verify", copy), "missing from the generations table")
+    _export_refused(cli, copy, tmp_path)
+
+
+def test_2b_ai_text_without_a_generation_in_the_chain_is_pending() -> None:
+    from coauthor.core.policy import check_gate
+    from coauthor.core.project import Project
+
+    project = Project()
+    chapter = project.add_chapter("One")
+    project.insert(chapter, 0, "Words from nowhere.", Origin.AI, "g9")
+    gate = check_gate(project.chapters, project.generations)
+    assert not gate.allowed
+    assert "which the record does not hold" in gate.passages[0].detail
+
+
+def test_3_ai_relabelled_human_in_the_snapshot_is_caught(copy: Path, cli, tmp_path: Path) -> None:
+    _sql(copy, """UPDATE chapters SET runs = replace(runs, '"a","g', '"h","g')""")
+    _fails(cli("verify", copy), "stored origins differ")
+    stderr = _export_refused(cli, copy, tmp_path)
+    assert "no model text" not in stderr
+
+
+def test_4_a_restore_cannot_relabel_text_through_the_api(copy: Path) -> None:
+    project_file = ProjectFile.open(copy)
+    try:
+        project = project_file.load()
+        chapter = project.chapters[0]
+        pos = 0
+        stretches = []
+        for length, origin, _ in chapter.text.runs():
+            if origin is Origin.AI:
+                stretches.append((pos, length))
+            pos += length
+        assert stretches
+        start, n = stretches[0]
+        text = chapter.text.text_in(start, start + n)
+        forged = Fragment(text, ((n, Origin.HUMAN, None),))
+        with pytest.raises(ProjectError, match="cannot be put back"):
+            project.insert_fragment(chapter, start, forged, delete=n)
+        # Naming a source does not help unless the record holds exactly that text there.
+        with pytest.raises(ProjectError):
+            project.insert_fragment(
+                chapter, start, forged, delete=n, source=((chapter.id, 1, start, n),)
+            )
+        assert chapter.text.origin_at(start)[0] is Origin.AI
+    finally:
+        project_file.close()
+
+
+def _rewrite_chain(path: Path, change) -> None:
+    """Change events with ``change(event)`` and recompute every hash after them, as a forger
+    with a SQLite tool and this source code would: the chain itself then checks out."""
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, time, "
+            "hash FROM events ORDER BY seq"
+        ).fetchall()
+        prev = b"\x00" * 32
+        for row in rows:
+            event = row_to_event(row)
+            change(event)
+            event.hash = event_hash(prev, event)
+            prev = event.hash
+            conn.execute(
+                "UPDATE events SET kind = ?, deleted = ?, inserted = ?, origin = ?, ref = ?, "
+                "runs = ?, payload = ?, hash = ? WHERE seq = ?",
+                (
+                    event.kind,
+                    event.deleted,
+                    event.inserted,
+                    event.origin.code if event.origin else None,
+                    event.ref,
+                    '[[%d,"h",null]]' % len(event.inserted) if event.runs else None,
+                    event.payload,
+                    event.hash,
+                    event.seq,
+                ),
+            )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_4b_a_forged_restore_in_a_rehashed_chain_fails_verify(copy: Path, cli) -> None:
+    """AI insertions turned into restores of human text, every hash recomputed."""
+
+    def relabel(event) -> None:
+        if event.kind == "e" and event.origin is Origin.AI and event.inserted:
+            event.kind = "r"
+            event.origin = None
+            event.ref = None
+            event.runs = ((len(event.inserted), Origin.HUMAN, None),)
+
+    _rewrite_chain(copy, relabel)
+    _fails(cli("verify", copy), "without naming where it comes from")
+
+
+def test_6_a_trigger_is_refused_on_open_and_the_file_is_unchanged(
+    copy: Path, cli, tmp_path: Path, data_dir: Path
+) -> None:
+    _sql(
+        copy,
+        "CREATE TRIGGER t AFTER INSERT ON generations BEGIN "
+        "UPDATE generations SET review_state = 'approved' WHERE id = NEW.id; END;",
+    )
+    before = copy.read_bytes()
+    for args in (
+        ("verify", copy),
+        ("import", data_dir / "coauthor" / SESSION, "--into", copy),
+        ("export", copy, "--format", "report", "--out", tmp_path / "r.html"),
+    ):
+        _fails(cli(*args), "a trigger named 't'", "did not create")
+    assert copy.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE VIEW v AS SELECT * FROM generations",
+        "CREATE INDEX i ON generations (reviewer)",
+        "CREATE TABLE extra (x)",
+        "ALTER TABLE generations ADD COLUMN approved_by TEXT DEFAULT 'forger'",
+    ],
+)
+def test_6b_any_schema_object_we_did_not_create_is_refused(copy: Path, cli, statement: str) -> None:
+    _sql(copy, statement)
+    _fails(cli("verify", copy), "did not create", "nothing in it was changed")
+
+
+def _append_fact(path: Path, payload: dict, chapter: int = 0) -> None:
+    """Append one fact event hashed onto the chain, as a forger with this source code could."""
+    import json
+
+    from coauthor.core.history import EditEvent
+
+    conn = sqlite3.connect(path)
+    try:
+        seq, digest, when = conn.execute(
+            "SELECT seq, hash, time FROM events ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        event = EditEvent(
+            seq + 1, chapter, "m", 0, "", "", None, None, None, json.dumps(payload), when + 1
+        )
+        event.hash = event_hash(bytes(digest), event)
+        conn.execute(
+            "INSERT INTO events (seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, "
+            "payload, time, hash) VALUES (?,?,'m',0,'','',NULL,NULL,NULL,?,?,?)",
+            (event.seq, chapter, event.payload, event.time, event.hash),
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _first_generation(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT id FROM generations ORDER BY rowid LIMIT 1").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_approval_in_the_chain_of_a_passage_never_shown_fails_verify(copy: Path, cli) -> None:
+    gid = _first_generation(copy)
+    _append_fact(copy, {"op": "review", "generation": gid, "state": "approved", "reviewer": "x"})
+    _fails(cli("verify", copy), "never shown")
+
+
+def test_an_approval_in_the_chain_of_a_removed_chapter_fails_verify(copy: Path, cli) -> None:
+    gid = _first_generation(copy)
+    conn = sqlite3.connect(copy)
+    try:
+        chapter = conn.execute("SELECT id FROM chapters LIMIT 1").fetchone()[0]
+    finally:
+        conn.close()
+    _append_fact(copy, {"op": "chapter-remove"}, chapter)
+    _append_fact(copy, {"op": "review", "generation": gid, "state": "approved", "shown_ms": 5})
+    _fails(cli("verify", copy), "none of its text is in the book")
+
+
+def test_verify_returns_the_project_the_chain_describes(base: Path) -> None:
+    project_file = ProjectFile.open(base, readonly=True)
+    try:
+        result = verify(project_file)
+        loaded = project_file.load()
+    finally:
+        project_file.close()
+    assert result.ok, result.message
+    assert result.project is not None
+    assert [c.text.text for c in result.project.chapters] == [c.text.text for c in loaded.chapters]
+    assert set(result.project.generations) == set(loaded.generations)

@@ -173,7 +173,7 @@ def _rewrite_chain(path: Path, change) -> None:
                     event.inserted,
                     event.origin.code if event.origin else None,
                     event.ref,
-                    '[[%d,"h",null]]' % len(event.inserted) if event.runs else None,
+                    f'[[{len(event.inserted)},"h",null]]' if event.runs else None,
                     event.payload,
                     event.hash,
                     event.seq,

@@ -23,6 +23,7 @@ __all__ = [
     "ReplayError",
     "apply_event",
     "event_hash",
+    "row_hash",
     "runs_from_json",
     "runs_to_json",
 ]
@@ -73,24 +74,74 @@ def runs_from_json(data: str) -> list[Run]:
     return [(n, Origin.from_code(o), r) for n, o, r in json.loads(data)]
 
 
-def _field(value: str) -> bytes:
-    data = value.encode("utf-8", "surrogatepass")
-    return b"%d:%s" % (len(data), data)
-
-
 def event_hash(prev: bytes, event: EditEvent) -> bytes:
-    """The chain hash of ``event`` following an event whose hash is ``prev``."""
-    h = hashlib.sha256(prev)
-    h.update(
-        b"%d|%d|%s|%d|%d|" % (event.seq, event.chapter, event.kind.encode(), event.pos, event.time)
+    """The chain hash of ``event`` following an event whose hash is ``prev``.
+
+    SHA-256 of ``prev``, then ``seq|chapter|kind|pos|time|``, then each of deleted, inserted,
+    origin code, ref, runs (JSON) and payload as ``length:bytes`` (UTF-8). Built as one byte
+    string: ``verify`` hashes every event of the history.
+    """
+    return row_hash(
+        prev,
+        event.seq,
+        event.chapter,
+        event.kind,
+        event.pos,
+        event.time,
+        event.deleted,
+        event.inserted,
+        event.origin.code if event.origin is not None else None,
+        event.ref,
+        runs_to_json(event.runs) if event.runs else None,
+        event.payload,
     )
-    h.update(_field(event.deleted))
-    h.update(_field(event.inserted))
-    h.update(_field(event.origin.code if event.origin else ""))
-    h.update(_field(event.ref or ""))
-    h.update(_field(runs_to_json(event.runs) if event.runs else ""))
-    h.update(_field(event.payload or ""))
-    return h.digest()
+
+
+def row_hash(
+    prev: bytes,
+    seq: int,
+    chapter: int,
+    kind: str,
+    pos: int,
+    time: int,
+    deleted: str | None,
+    inserted: str | None,
+    origin: str | None,
+    ref: str | None,
+    runs: str | None,
+    payload: str | None,
+) -> bytes:
+    """``event_hash`` of an event as the store keeps it (origin code, runs as JSON)."""
+    encoding = "utf-8"
+    d = deleted.encode(encoding, "surrogatepass") if deleted else b""
+    i = inserted.encode(encoding, "surrogatepass") if inserted else b""
+    o = origin.encode(encoding, "surrogatepass") if origin else b""
+    r = ref.encode(encoding, "surrogatepass") if ref else b""
+    j = runs.encode(encoding, "surrogatepass") if runs else b""
+    p = payload.encode(encoding, "surrogatepass") if payload else b""
+    return hashlib.sha256(
+        b"%s%d|%d|%s|%d|%d|%d:%s%d:%s%d:%s%d:%s%d:%s%d:%s"
+        % (
+            prev,
+            seq,
+            chapter,
+            kind.encode(encoding, "surrogatepass"),
+            pos,
+            time,
+            len(d),
+            d,
+            len(i),
+            i,
+            len(o),
+            o,
+            len(r),
+            r,
+            len(j),
+            j,
+            len(p),
+            p,
+        )
+    ).digest()
 
 
 def apply_event(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from coauthor.core.generation import ReviewState
+from coauthor.core.models import model_identity
 from coauthor.core.policy import generation_ranges, pending_passages
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
@@ -60,7 +61,8 @@ def _show(
     width = min(100, shutil.get_terminal_size((100, 24)).columns)
     out.write("\n" + "─" * width + "\n")
     out.write(
-        f"{chapter.title} · generation {ref} · {generation.model} via {generation.provider}\n"
+        f"{chapter.title} · generation {ref} · "
+        f"{model_identity(generation.model, generation.provider)} via {generation.provider}\n"
     )
     prompt = next(
         (

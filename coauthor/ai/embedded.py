@@ -41,6 +41,7 @@ from typing import IO, Any, cast
 
 from coauthor.ai.embedded_server import ERROR, READY, make_params, wait_for_task_loop
 from coauthor.ai.errors import FailureKind, ProviderError
+from coauthor.core.models import model_identity
 
 logger = logging.getLogger(__name__)
 
@@ -256,12 +257,17 @@ class EmbeddedServer:
         path = self.model_path or default_model_path()
         return path.name if path else DEFAULT_MODEL_FILE
 
+    @property
+    def display_name(self) -> str:
+        """The model as every view names it (``model_identity`` of the file name)."""
+        return model_identity(self.model_name, "embedded")
+
     def status(self) -> str:
         state = self.state
         if state is ServerState.RUNNING:
-            return f"Local model {self.model_name} is running on 127.0.0.1:{self.port}."
+            return f"Local model {self.display_name} is running on 127.0.0.1:{self.port}."
         if state is ServerState.STARTING:
-            return f"Starting the local model {self.model_name}…"
+            return f"Starting the local model {self.display_name}…"
         if state is ServerState.FAILED:
             return f"The local model could not start: {self.error}"
         return "The local model starts when you first ask for text."

@@ -40,6 +40,7 @@ from coauthor.core.provenance import ProvenanceText
 
 __all__ = [
     "CHARACTERS",
+    "UNKNOWN_REF",
     "WORDS",
     "GenerationCounts",
     "GenerationMeasure",
@@ -131,13 +132,18 @@ class GenerationStatus(StrEnum):
         )
 
 
+UNKNOWN_REF = "?"
+"""The key ``surviving_chars`` gives model text that names no generation (the review gate's)."""
+
+
 def surviving_chars(chapters: Iterable[Chapter]) -> Counter[str]:
-    """Characters of each generation still in ``chapters`` (by generation id)."""
+    """Characters of each generation still in ``chapters`` (by generation id; model text that
+    names no generation under ``UNKNOWN_REF``)."""
     surviving: Counter[str] = Counter()
     for chapter in chapters:
         for length, origin, ref in chapter.text.runs():
-            if origin is Origin.AI and ref is not None:
-                surviving[ref] += length
+            if origin is Origin.AI:
+                surviving[ref or UNKNOWN_REF] += length
     return surviving
 
 
@@ -160,7 +166,8 @@ class GenerationCounts:
     """What became of the generations of a scope: the one definition every view uses.
 
     ``requested = never_inserted + inserted`` and
-    ``inserted = approved + rejected + pending + deleted``.
+    ``inserted = approved + rejected + pending + deleted``; ``awaiting_review`` is what the
+    review gate stops and the status bar counts.
     """
 
     requested: int
@@ -179,7 +186,17 @@ class GenerationCounts:
     """Inserted generations not reviewed whose text the author deleted entirely."""
     passages: int
     """The model's passages: generations with at least one character still in the scope's
-    text, whatever their review (a rejected or never-inserted generation has none)."""
+    text, whatever their review (a rejected or never-inserted generation has none), and the
+    ``unrecorded`` ones."""
+    unrecorded: int = 0
+    """Model text in the scope whose generation the record does not hold, one per generation id
+    it names (all such text without an id counting as one): nobody reviewed it, so the gate
+    stops it as it stops pending text."""
+
+    @property
+    def awaiting_review(self) -> int:
+        """The passages the review gate stops: ``pending`` plus ``unrecorded``."""
+        return self.pending + self.unrecorded
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -209,13 +226,20 @@ def inserted_generations(
 def generation_counts(
     generations: Iterable[Generation], surviving: Mapping[str, int]
 ) -> GenerationCounts:
-    """The counts of ``generations``, ``surviving[id]`` of whose characters are in the text."""
+    """The counts of ``generations``, ``surviving[id]`` of whose characters are in the text.
+
+    ``generations`` must hold every recorded generation with text in ``surviving`` (as
+    ``in_scope`` gives them): model text of any other id counts as ``unrecorded``.
+    """
     tally: Counter[GenerationStatus] = Counter()
     passages = 0
+    known: set[str] = set()
     for generation in generations:
+        known.add(generation.id)
         left = surviving.get(generation.id, 0)
         tally[generation_status(generation, left)] += 1
         passages += left > 0
+    unrecorded = sum(1 for ref, n in surviving.items() if n > 0 and ref not in known)
     never = tally[GenerationStatus.NEVER_INSERTED]
     return GenerationCounts(
         requested=sum(tally.values()),
@@ -225,7 +249,8 @@ def generation_counts(
         rejected=tally[GenerationStatus.REJECTED],
         pending=tally[GenerationStatus.PENDING],
         deleted=tally[GenerationStatus.DELETED],
-        passages=passages,
+        passages=passages + unrecorded,
+        unrecorded=unrecorded,
     )
 
 

@@ -3,8 +3,13 @@
 The default template is ``resources/templates/foreword.txt.j2``; a file of the same name in a
 user templates folder overrides it. An author may reword the foreword; ``check_foreword`` then
 lists what the reworded text no longer states (the models, the shares, the responsibility) or
-wrongly states (a wholly human or wholly machine-written work), and export refuses until it is
-fixed.
+wrongly states (a percentage that is none of the measured ones, a number of passages other than
+the measured one, shares of the words, a wholly human or wholly machine-written work), and
+export refuses until it is fixed.
+
+Every share the foreword gives is a whole percentage of the characters of the final text, from
+``Roles.percents`` (largest remainder: they add up to 100), the same figures the status bar,
+the tables and the report show.
 """
 
 from __future__ import annotations
@@ -17,14 +22,22 @@ import jinja2
 
 from coauthor.core.book import BookMeta
 from coauthor.core.origin import Origin
+from coauthor.core.roles import CHARACTERS
 from coauthor.publish.roles import Roles
 from coauthor.sample import resources_dir
 
-__all__ = ["ForewordFacts", "check_foreword", "foreword_facts", "paragraphs", "render_foreword"]
+__all__ = [
+    "PROVIDER_NAMES",
+    "ForewordFacts",
+    "check_foreword",
+    "foreword_facts",
+    "paragraphs",
+    "render_foreword",
+]
 
 TEMPLATE = "foreword.txt.j2"
 
-_PROVIDER_NAMES = {
+PROVIDER_NAMES = {
     "embedded": "Coauthor's built-in local model",
     "openai": "OpenAI",
     "compatible": "a self-hosted server",
@@ -68,48 +81,74 @@ _FORBIDDEN = [
         "it presents the work as wholly machine-written",
     ),
 ]
+_PROVIDER_NAMES = PROVIDER_NAMES  # the name the report imported it under
 _RESPONSIBILITY = re.compile(r"\bresponsib", re.IGNORECASE)
+_PERCENT = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s?(?:%|per ?cent\b)", re.IGNORECASE)
+_NUMBER_WORDS = {
+    "no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+_NUMBER = r"(\d[\d,]*|" + "|".join(_NUMBER_WORDS) + r")"
+_PASSAGES = re.compile(rf"(?<![\w.,]){_NUMBER}\s+passages?\b", re.IGNORECASE)
+_GENERATIONS = re.compile(
+    rf"(?<![\w.,]){_NUMBER}\s+(?:\w+\s+)?(?:generations?|suggestions?|drafts?)\b", re.IGNORECASE
+)
+_RESPONSIBLE_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}responsib", re.IGNORECASE)
+_OF_WORDS = re.compile(r"(%|per ?cent)\s+of\s+(the\s+|its\s+)?words\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class ForewordFacts:
-    """What any foreword, generated or reworded, must state."""
+    """What any foreword, generated or reworded, must state, and the figures it may state.
+
+    ``percents`` holds every percentage the foreword may give: the shares of the characters
+    by origin (and pasted and imported together) and the share of the drafts the author
+    changed. ``passages`` is ``GenerationCounts.passages``; ``counts`` every generation count.
+    """
 
     models: tuple[str, ...]
     ai_percent: int
     human_percent: int
+    percents: frozenset[int] = frozenset()
+    passages: int | None = None
+    counts: frozenset[int] = frozenset()
 
 
 def _author(meta: BookMeta) -> str:
     return meta.author or meta.company or "the author"
 
 
-def _models_sentence(models: list[tuple[str, str]]) -> str:
-    parts = [
-        f"{name} (through {_PROVIDER_NAMES.get(provider, provider)})" for name, provider in models
-    ]
-    if not parts:
-        return "a language model"
+def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _models_sentence(models: list[tuple[str, str]]) -> str:
+    """Each model named once, with every provider it came through."""
+    providers: dict[str, list[str]] = {}
+    for name, provider in models:
+        label = PROVIDER_NAMES.get(provider, provider)
+        if label not in providers.setdefault(name, []):
+            providers[name].append(label)
+    parts = [f"{name} (through {_and(labels)})" for name, labels in providers.items()]
+    return _and(parts) if parts else "a language model"
+
+
 def template_context(meta: BookMeta, roles: Roles) -> dict[str, object]:
+    percents = roles.percents
     return {
         "title": meta.title,
         "author": _author(meta),
         "company": meta.company if meta.author and meta.company else "",
-        "models": [{"name": n, "provider": _PROVIDER_NAMES.get(p, p)} for n, p in roles.models],
+        "models": [{"name": n, "provider": PROVIDER_NAMES.get(p, p)} for n, p in roles.models],
         "models_sentence": _models_sentence(roles.models),
-        "ai_percent": roles.percent(Origin.AI),
-        "human_percent": roles.percent(Origin.HUMAN),
-        "pasted_percent": roles.percent(Origin.PASTED),
-        "imported_percent": roles.percent(Origin.IMPORTED),
-        "edited_percent": round(100 * roles.edited_share),
-        "requested": roles.requested,
-        "inserted": roles.inserted,
-        "approved": roles.approved,
-        "rejected": roles.rejected,
-        "pending": roles.pending,
+        "unit": CHARACTERS,
+        "has_ai": roles.chars[Origin.AI] > 0,
+        "ai_percent": percents[Origin.AI],
+        "human_percent": percents[Origin.HUMAN],
+        "pasted_percent": percents[Origin.PASTED],
+        "imported_percent": percents[Origin.IMPORTED],
+        "edited_percent": roles.edited_percent,
+        **roles.counts.as_dict(),
         "category": roles.category.label,
     }
 
@@ -144,11 +183,20 @@ def paragraphs(text: str) -> list[str]:
 
 
 def foreword_facts(roles: Roles) -> ForewordFacts:
+    percents = roles.percents
+    counts = roles.counts
     return ForewordFacts(
-        tuple(name for name, _ in roles.models) if roles.chars[Origin.AI] else (),
-        roles.percent(Origin.AI),
-        roles.percent(Origin.HUMAN),
+        tuple(dict.fromkeys(name for name, _ in roles.models)) if roles.chars[Origin.AI] else (),
+        percents[Origin.AI],
+        percents[Origin.HUMAN],
+        frozenset({*percents.values(), roles.elsewhere_percent, roles.edited_percent}),
+        counts.passages,
+        frozenset(counts.as_dict().values()),
     )
+
+
+def _number(text: str) -> int:
+    return _NUMBER_WORDS.get(text.lower(), 0) if text.isalpha() else int(text.replace(",", ""))
 
 
 def check_foreword(text: str, facts: ForewordFacts) -> list[str]:
@@ -159,12 +207,39 @@ def check_foreword(text: str, facts: ForewordFacts) -> list[str]:
         for model in facts.models
         if model.lower() not in flat.lower()
     ]
-    for label, value in (
-        ("the model's share", facts.ai_percent),
-        ("the author's share", facts.human_percent),
-    ):
-        if not re.search(rf"(?<!\d){value}\s?(%|per ?cent)", flat, re.IGNORECASE):
-            problems.append(f"it does not state {label} of the text ({value}%)")
+    required = [("the author's share", facts.human_percent)]
+    if facts.models or facts.ai_percent:
+        required.insert(0, ("the model's share", facts.ai_percent))
+    for label, value in required:
+        if not re.search(rf"(?<![\d.,]){value}\s?(%|per ?cent)", flat, re.IGNORECASE):
+            problems.append(f"it does not state {label} of the characters ({value}%)")
+    if facts.percents:
+        stated = (
+            m.group(1)
+            for m in _PERCENT.finditer(flat)
+            if not _RESPONSIBLE_AFTER.match(flat, m.end())  # "100% responsible"
+        )
+        for found in dict.fromkeys(stated):
+            if found.replace(",", ".") not in {str(p) for p in facts.percents}:
+                measured = ", ".join(f"{p}%" for p in sorted(facts.percents))
+                problems.append(
+                    f"it states {found}%, which is none of the measured figures ({measured})"
+                )
+    if _OF_WORDS.search(flat):
+        problems.append("it gives shares of the words; the measured shares are of the characters")
+    if facts.passages is not None:
+        wanted = f"{facts.passages} passage{'s' if facts.passages != 1 else ''}"
+        problems.extend(
+            f"it says “{m.group(0)}”; the model's text is in {wanted}"
+            for m in _PASSAGES.finditer(flat)
+            if _number(m.group(1)) != facts.passages
+        )
+    if facts.counts:
+        problems.extend(
+            f"it says “{m.group(0)}”, which is none of the measured generation counts"
+            for m in _GENERATIONS.finditer(flat)
+            if _number(m.group(1)) not in facts.counts
+        )
     if not _RESPONSIBILITY.search(flat):
         problems.append("it does not say that the author takes responsibility for the content")
     for pattern, why in _FORBIDDEN:

@@ -1,12 +1,15 @@
 """Measured roles for publishing, and the category publishers ask about.
 
-Figures come from the provenance record only:
+Figures come from the provenance record only, through ``coauthor.core.roles``:
 
-- the share of the final text by origin (characters);
+- the share of the final text by origin, in whole percentages of the characters that add up to
+  100 (``coauthor.core.roles.shares``, largest remainder);
 - how much of the model's drafts the author changed: for the generations whose text is in the
   book, (characters of the draft deleted + characters typed inside it) / draft length;
-- the models used, with their providers;
-- generations requested, inserted, approved, rejected and pending.
+- the models used, with their providers, each model named by ``model_identity``;
+- the generation counts of ``coauthor.core.roles.generation_counts`` (requested, inserted,
+  approved, rejected, pending, deleted before review, never inserted, and the passages: the
+  generations with text in the scope).
 
 Classification (documented in ``docs/publishing.md``):
 
@@ -23,19 +26,35 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from coauthor.core.book import Chapter
-from coauthor.core.generation import Generation, ReviewState
+from coauthor.core.generation import Generation
+from coauthor.core.models import models_used
 from coauthor.core.origin import Origin
-from coauthor.core.roles import GenerationMeasure, generation_measures
+from coauthor.core.roles import (
+    CHARACTERS,
+    GenerationCounts,
+    GenerationMeasure,
+    generation_counts,
+    generation_measures,
+    in_scope,
+    inserted_generations,
+    percent,
+    shares,
+    surviving_chars,
+)
 
 __all__ = [
     "ENTIRE_CHAPTERS",
     "ENTIRE_SHARE",
     "EXTENSIVE_EDIT",
+    "ROLE_CAPTION",
+    "ROLE_HEADERS",
+    "CHARACTERS",
     "Category",
     "Roles",
     "classify",
     "measure_roles",
     "percent",
+    "role_cells",
 ]
 
 ENTIRE_SHARE = 0.5
@@ -64,28 +83,18 @@ _LABELS = {
 }
 
 
-def percent(part: int, total: int) -> int:
-    """``part`` of ``total`` as a whole percentage that never reads 0 for some or 100 for part."""
-    if not total:
-        return 0
-    share = part / total
-    value = round(100 * share)
-    if share > 0 and value == 0:
-        return 1
-    if share < 1 and value == 100:
-        return 99
-    return value
-
-
 @dataclass
 class Roles:
-    """The measured roles of a scope (the book or one chapter)."""
+    """The measured roles of a scope (the book or one chapter).
+
+    The generation counts are those of ``GenerationCounts`` (see there what each counts).
+    """
 
     chars: dict[Origin, int]
     drafted: int  # characters of model drafts inserted (original lengths)
     surviving: int  # of which still in the text
     typed_inside: int  # characters the author typed inside model passages
-    models: list[tuple[str, str]]  # (model, provider)
+    models: list[tuple[str, str]]  # (model identity, provider)
     requested: int
     inserted: int
     approved: int
@@ -94,6 +103,13 @@ class Roles:
     chapters_with_ai: int = 0
     chapters: int = 1
     per_generation: list[GenerationMeasure] = field(default_factory=list)
+    deleted: int = 0
+    never_inserted: int = 0
+    passages: int = 0
+    unrecorded: int = 0
+
+    unit = CHARACTERS
+    """What the shares are shares of."""
 
     @property
     def total(self) -> int:
@@ -102,15 +118,51 @@ class Roles:
     def share(self, origin: Origin) -> float:
         return self.chars[origin] / self.total if self.total else 0.0
 
+    @property
+    def percents(self) -> dict[Origin, int]:
+        """Whole percentages of the characters by origin, adding up to 100 (``shares``)."""
+        return shares({origin: self.chars.get(origin, 0) for origin in Origin})
+
     def percent(self, origin: Origin) -> int:
-        """A whole percentage, never rounding a non-zero share down to 0 or a partial one to 100."""
-        return percent(self.chars[origin], self.total)
+        """The origin's whole percentage of the characters, as ``percents`` gives it."""
+        return self.percents[origin]
+
+    @property
+    def elsewhere_percent(self) -> int:
+        """Pasted and imported text together, as the tables show them: the sum of their
+        ``percents``, so that a row still adds up to 100."""
+        percents = self.percents
+        return percents[Origin.PASTED] + percents[Origin.IMPORTED]
+
+    @property
+    def changed(self) -> int:
+        """Characters of the model's drafts the author changed (deleted, or typed inside)."""
+        return min(self.drafted, self.drafted - self.surviving + self.typed_inside)
 
     @property
     def edited_share(self) -> float:
         if not self.drafted:
             return 0.0
-        return min(1.0, (self.drafted - self.surviving + self.typed_inside) / self.drafted)
+        return self.changed / self.drafted
+
+    @property
+    def edited_percent(self) -> int:
+        """The share of the drafts the author changed as a whole percentage (``percent``)."""
+        return percent(self.changed, self.drafted)
+
+    @property
+    def counts(self) -> GenerationCounts:
+        return GenerationCounts(
+            requested=self.requested,
+            never_inserted=self.never_inserted,
+            inserted=self.inserted,
+            approved=self.approved,
+            rejected=self.rejected,
+            pending=self.pending,
+            deleted=self.deleted,
+            passages=self.passages,
+            unrecorded=self.unrecorded,
+        )
 
     @property
     def reviewed(self) -> int:
@@ -119,6 +171,28 @@ class Roles:
     @property
     def category(self) -> Category:
         return classify(self)
+
+
+ROLE_HEADERS = ("Chapter", "By the author", "By the model", "Pasted or imported", "Passages")
+"""The columns of the foreword's table of roles, in every format: shares of the characters
+(``Roles.percents``, the row adds up to 100 %) and the model's passages that remain."""
+
+
+ROLE_CAPTION = (
+    "Who wrote each chapter, as a share of its characters, and how many of the model's "
+    "passages remain in it"
+)
+"""The caption of the foreword's table of roles: it names the unit of its shares."""
+
+
+def role_cells(roles: Roles) -> list[str]:
+    """One row of the foreword's table after its label: ``ROLE_HEADERS[1:]``."""
+    return [
+        f"{roles.percent(Origin.HUMAN)}%",
+        f"{roles.percent(Origin.AI)}%",
+        f"{roles.elsewhere_percent}%",
+        str(roles.passages),
+    ]
 
 
 def classify(roles: Roles) -> Category:
@@ -137,40 +211,32 @@ def measure_roles(chapters: list[Chapter], generations: dict[str, Generation]) -
     """Roles of the given chapters (the whole book, or one chapter in a list of one)."""
     chars = dict.fromkeys(Origin, 0)
     with_ai = 0
-    present: set[str] = set()
     for chapter in chapters:
         counts = chapter.text.counts()
         for origin, n in counts.items():
             chars[origin] += n
         if counts[Origin.AI]:
             with_ai += 1
-        for _, origin, ref in chapter.text.runs():
-            if origin is Origin.AI and ref:
-                present.add(ref)
-    ids = {c.id for c in chapters}
-    in_scope = {gid: g for gid, g in generations.items() if gid in present or g.chapter_id in ids}
-    measures = generation_measures(
-        chapters, {gid: g for gid, g in in_scope.items() if gid in present}
-    )
-    drafted = sum(m.original for m in measures.values())
-    surviving = sum(m.surviving for m in measures.values())
-    typed = sum(m.human_inserted for m in measures.values())
-    used = sorted(
-        {(g.model, g.provider) for gid, g in in_scope.items() if gid in present or g.inserted_at}
-    )
-    states = [g.review_state for g in in_scope.values() if g.inserted_at is not None]
+    surviving = surviving_chars(chapters)
+    scope = in_scope(chapters, generations, surviving)
+    measures = generation_measures(chapters, {g.id: g for g in scope if surviving.get(g.id, 0) > 0})
+    counts = generation_counts(scope, surviving)
     return Roles(
         chars=chars,
-        drafted=drafted,
-        surviving=surviving,
-        typed_inside=typed,
-        models=used,
-        requested=len(in_scope),
-        inserted=len(states),
-        approved=states.count(ReviewState.APPROVED),
-        rejected=states.count(ReviewState.REJECTED),
-        pending=states.count(ReviewState.PENDING),
+        drafted=sum(m.original for m in measures.values()),
+        surviving=sum(m.surviving for m in measures.values()),
+        typed_inside=sum(m.human_inserted for m in measures.values()),
+        models=models_used(inserted_generations(scope, surviving)),
+        requested=counts.requested,
+        inserted=counts.inserted,
+        approved=counts.approved,
+        rejected=counts.rejected,
+        pending=counts.pending,
         chapters_with_ai=with_ai,
         chapters=len(chapters),
         per_generation=list(measures.values()),
+        deleted=counts.deleted,
+        never_inserted=counts.never_inserted,
+        passages=counts.passages,
+        unrecorded=counts.unrecorded,
     )

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from coauthor.core.maps import Segment
 from coauthor.core.origin import Origin
+from coauthor.core.roles import percent
 from coauthor.ui.palette import OriginPalette
 
 __all__ = ["BookMap", "OverviewStrip"]
@@ -185,6 +186,6 @@ class BookMap(QWidget):
         ai = sum(s.counts[Origin.AI] for s in segments)
         total = sum(s.length for s in segments)
         pending = sum(s.pending for s in segments)
-        share = f"{100 * ai / total:.0f}% AI" if total else "empty"
+        share = f"{percent(ai, total)}% of the characters by AI" if total else "empty"
         extra = f", {pending:,} characters pending review" if pending else ""
         self.setToolTip(f"{title}: {share}{extra}")

@@ -153,9 +153,13 @@ def stats(cli: Cli, project: Path) -> dict:
 
 
 def generation_counts(cli: Cli, project: Path) -> tuple[dict, dict]:
-    """The review counts of the book and of chapter 3."""
+    """The review counts of the book and of chapter 3 (``GenerationCounts``' review keys)."""
     data = stats(cli, project)
-    return data["book"]["generations"], data["chapters"][2]["generations"]
+    keys = ("pending", "approved", "rejected")
+    return tuple(  # type: ignore[return-value]
+        {key: counts[key] for key in keys}
+        for counts in (data["book"]["generations"], data["chapters"][2]["generations"])
+    )
 
 
 def chapter_text(cli: Cli, project: Path, chapter: str) -> str:
@@ -190,7 +194,7 @@ def test_approve_shows_the_passage_in_context_and_records_the_reviewer(
     code, out = review(sample, "a")
     assert code == 0, out
     assert "1 generation pending review." in out
-    assert "The Storm · generation g2 · SmolLM2-135M-Instruct (Q4_1) via embedded" in out
+    assert "The Storm · generation g2 · SmolLM2-135M-Instruct via embedded" in out
     assert "Asked: Continue: The storm came on the longest night of the year." in out
     # The passage, marked, inside the text before it.
     assert f"by one the tick had slowed to a stagger.\n\n⟦{G2_TEXT}⟧" in out

@@ -25,7 +25,7 @@ from coauthor.ui.review import GateDialog
 from coauthor.ui.settings import AppSettings
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-MODEL = "SmolLM2-135M-Instruct (Q4_1)"
+MODEL = "SmolLM2-135M-Instruct"  # model_identity of the recorded "SmolLM2-135M-Instruct (Q4_1)"
 G2_START = "The storm finally came to an end."
 
 
@@ -275,7 +275,9 @@ def test_copy_for_sharing_refuses_pending_text_and_labels_approved_ai_text(
     copied = clipboard.text()
     body, label = copied.split("\n\n[", 1)
     assert body == chapter.text.text[sel_start:end]
-    assert label == f"AI-generated in part with {MODEL}; reviewed by Ada Marlowe.]"
+    # Named as reviewer: who approved the copied passage (Tester), not the book's author.
+    assert label == f"AI-generated in part with {MODEL}; reviewed by {reviewer}.]"
+    assert "Ada Marlowe" not in label
     assert "labelled as AI-generated" in window.statusBar().currentMessage()
 
     # Text the author typed: copied as it is, without a label.

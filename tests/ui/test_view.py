@@ -16,7 +16,7 @@ from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.palette import blend_over, palette_for
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-MODEL = "SmolLM2-135M-Instruct (Q4_1)"
+MODEL = "SmolLM2-135M-Instruct"  # model_identity of the recorded "SmolLM2-135M-Instruct (Q4_1)"
 
 
 def first_run_start(window: MainWindow, origin: Origin) -> int:

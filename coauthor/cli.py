@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coauthor import __version__
 from coauthor.core.book import BookMeta
@@ -25,7 +26,10 @@ from coauthor.importers import ImportFailed, apply, parse_source
 from coauthor.importers.textfiles import export_title_author
 from coauthor.review_cli import NoTerminal, review_session
 from coauthor.store import ProjectFile, ProjectFileError
-from coauthor.store.verify import verify
+from coauthor.store.verify import ChainMismatch, checked_project, verify
+
+if TYPE_CHECKING:
+    from coauthor.publish.signing import AuthorKey
 
 __all__ = ["main"]
 
@@ -139,12 +143,16 @@ def _stats_table(project: Project, stats: dict) -> str:
     header = (
         f"{'chapter':<32} " + " ".join(f"{o:>10}" for o in origins) + f" {'AI %':>6} {'pending':>8}"
     )
-    lines = [f"{project.meta.title} — characters by origin", header, "-" * len(header)]
+    lines = [
+        f"{project.meta.title} — characters by origin (AI %: the share of the characters)",
+        header,
+        "-" * len(header),
+    ]
 
     def row(title: str, data: dict) -> str:
         chars = data["chars"]
         total = sum(chars.values())
-        share = f"{100 * chars['ai'] / total:5.1f}%" if total else "    -"
+        share = f"{data['shares']['ai']}%" if total else "-"
         title = title if len(title) <= 32 else title[:31] + "…"
         return (
             f"{title:<32} "
@@ -157,7 +165,10 @@ def _stats_table(project: Project, stats: dict) -> str:
     book = stats["book"]
     lines.append(row("book", book))
     lines.append("")
-    lines.append("words:    " + ", ".join(f"{o} {book['words'][o]:,}" for o in origins))
+    lines.append(
+        "words:    "
+        + ", ".join(f"{o} {book['words'][o]:,} ({book['word_shares'][o]}%)" for o in origins)
+    )
     lines.append(
         "inserted over the whole history: "
         + ", ".join(f"{o} {book['process']['inserted'][o]:,}" for o in origins)
@@ -165,7 +176,10 @@ def _stats_table(project: Project, stats: dict) -> str:
     gens = book["generations"]
     lines.append(
         f"generations: {gens['pending']} pending, {gens['approved']} approved, "
-        f"{gens['rejected']} rejected"
+        f"{gens['rejected']} rejected, {gens['deleted']} deleted before review "
+        f"({gens['inserted']} inserted of {gens['requested']} requested, "
+        f"{gens['never_inserted']} never inserted); "
+        f"the model's passages in the book: {gens['passages']}"
     )
     return "\n".join(lines) + "\n"
 
@@ -178,6 +192,10 @@ def cmd_cat(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    if Path(args.project).suffix.lower() in (".epub", ".md", ".markdown", ".html", ".htm"):
+        return _verify_export(args)
+    if args.against or args.key:
+        raise CommandFailed("--project and --key apply to an export (.epub, .md, .html)")
     project_file = ProjectFile.open(args.project, readonly=True)
     try:
         result = verify(project_file)
@@ -186,6 +204,46 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not result.ok:
         raise CommandFailed(f"{args.project}: {result.message}")
     print(f"{args.project}: OK, {result.message}")
+    project = result.project
+    keys = list(project.signing_keys.values()) if project is not None else []
+    print(
+        "What this means: every event follows the one before it, the whole history replays to "
+        "the stored text and origins, every restore and approval is backed by it, and every "
+        "table in the file agrees with it, so nothing was changed behind Coauthor's back "
+        "short of rewriting the whole history. It does not prove that a person typed honestly."
+    )
+    if keys:
+        print(
+            "Signing keys recorded: "
+            + ", ".join(f"{k.name or '(no name)'} ({k.fingerprint})" for k in keys)
+        )
+    else:
+        print("No signing key is recorded yet (exports made so far were unsigned, or none).")
+    return 0
+
+
+def _verify_export(args: argparse.Namespace) -> int:
+    """``coauthor verify`` of an export: its manifest, its texts, the signature."""
+    from coauthor.publish.verify_export import (
+        VerifyFailed,
+        check_against_chain,
+        describe,
+        verify_export,
+    )
+
+    try:
+        check = verify_export(Path(args.project), expect_key=args.key)
+        against: list[str] = []
+        if args.against:
+            project_file = ProjectFile.open(args.against, readonly=True)
+            try:
+                events = project_file.events(upto=check.head[0])
+                against = check_against_chain(check, events, args.against)
+            finally:
+                project_file.close()
+    except VerifyFailed as exc:
+        raise CommandFailed(f"{args.project}: {exc}") from None
+    _write(describe(check, against))
     return 0
 
 
@@ -235,12 +293,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     from coauthor.publish.document import ExportRefused
 
     fmt = ExportFormat(args.format)
+    # The chain is checked first, and the export is made from the project it describes:
+    # nothing beside the chain (snapshots, tables) can change what leaves Coauthor.
     project_file = ProjectFile.open(args.project, readonly=True)
     try:
-        project = project_file.load()
-        reviews = project_file.reviews()
+        project = checked_project(project_file)
+    except ChainMismatch as exc:
+        raise CommandFailed(str(exc)) from None
     finally:
         project_file.close()
+    project, key, unsigned = _signing_key(args.project, project)
+    reviews = [(r.time, r.generation, str(r.state), r.reviewer) for r in project.review_log]
     options = ExportOptions(
         provenance_styling=args.provenance_styling,
         markdown_folder=args.folder,
@@ -257,6 +320,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             template_dirs=[Path(d) for d in args.templates],
             reviews=reviews,
             on_screening=lambda s: notes.extend(x for x in (s.error, s.note) if x),
+            key=key,
+            unsigned_reason=unsigned,
         )
     except ExportRefused as exc:
         for line in exc.lines:
@@ -264,8 +329,34 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 3
     for note in notes:
         print(f"coauthor: {note}", file=sys.stderr)
+    if key is not None:
+        print(f"Signed by {key.name}, key {key.fingerprint}", file=sys.stderr)
+    else:
+        print(
+            f"coauthor: not signed: {unsigned}; the manifest is hash-checked only", file=sys.stderr
+        )
     print(f"Exported {fmt.value} to {path}", file=sys.stderr)
     return 0
+
+
+def _signing_key(path: str, project: Project) -> tuple[Project, AuthorKey | None, str]:
+    """The author's signing key (or why there is none), recorded in the project's chain first
+    if it is not there yet: the export's manifest names the chain's head, so the key event must
+    be in the file. That one write opens the project for writing; the project is then read
+    again through the same checked path."""
+    from coauthor.exporting import signing_key
+
+    key, unsigned = signing_key(project.meta.author)
+    if key is None or key.fingerprint in project.signing_keys:
+        return project, key, unsigned
+    with _opened(path, readonly=False) as (project_file, writable):
+        writable.record_signing_key(key.fingerprint, key.public_key_b64, key.name)
+        project_file.flush(writable)
+    project_file = ProjectFile.open(path, readonly=True)
+    try:
+        return checked_project(project_file), key, unsigned
+    finally:
+        project_file.close()
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
@@ -361,14 +452,15 @@ def _describe_fact(payload: str | None) -> str:
         shown = data.get("shown_ms")
         seen = f", shown {shown / 1000:.1f} s" if isinstance(shown, int | float) else ""
         return (
-            f"review {data.get('generation')} {data.get('state')} by {data.get('reviewer')!r}"
-            f"{seen}"
+            f"review {data.get('generation')} {data.get('state')} by {data.get('reviewer')!r}{seen}"
         )
     if op == "import":
         record = data.get("record") or data
         return f"import {record.get('id')} from {record.get('source')}"
     if op == "book":
-        return f"book details: {data.get('title')!r} by {data.get('author') or data.get('company')!r}"
+        return (
+            f"book details: {data.get('title')!r} by {data.get('author') or data.get('company')!r}"
+        )
     if op == "key":
         return f"signing key {data.get('fingerprint')} of {data.get('name')!r}"
     details = {k: v for k, v in data.items() if k != "op"}
@@ -427,8 +519,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
     p.set_defaults(func=cmd_cat)
 
-    p = sub.add_parser("verify", help="check the history against the stored text")
-    p.add_argument("project")
+    p = sub.add_parser(
+        "verify", help="check a project's history, or an export against its signed manifest"
+    )
+    p.add_argument("project", metavar="FILE", help="a .coauthor project or an .epub/.md/.html")
+    p.add_argument(
+        "--project",
+        dest="against",
+        metavar="BOOK.coauthor",
+        help="export: also check that its manifest's head and figures come from this project",
+    )
+    p.add_argument("--key", metavar="FINGERPRINT", help="export: fail unless signed by this key")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("replay", help="print a chapter as it was after an event")

@@ -16,8 +16,16 @@ from coauthor.ai.moderation import apply_overrides, passages_from_chapters, scre
 from coauthor.core.policy import Flag
 from coauthor.core.project import Project
 from coauthor.publish.document import BookDocument, Progress, prepare_export
+from coauthor.publish.signing import AuthorKey, KeyringUnavailable
 
-__all__ = ["ExportFormat", "ExportOptions", "ScreeningSummary", "export_project", "screen_project"]
+__all__ = [
+    "ExportFormat",
+    "ExportOptions",
+    "ScreeningSummary",
+    "export_project",
+    "screen_project",
+    "signing_key",
+]
 
 
 class ExportFormat(StrEnum):
@@ -55,6 +63,15 @@ def screen_project(project: Project, moderator: object | None = None) -> Screeni
     overrides = {key: (o.reason, o.reviewer, o.time) for key, o in project.overrides.items()}
     flags = apply_overrides(result.flags, overrides)
     return ScreeningSummary(flags, result.source_note, result.error)
+
+
+def signing_key(author: str) -> tuple[AuthorKey | None, str]:
+    """The author's signing key from the system keyring (made on first use), or None and a
+    sentence saying why there is none; the export is then hash-checked but unsigned."""
+    try:
+        return AuthorKey.load_or_create(author), ""
+    except KeyringUnavailable as exc:
+        return None, str(exc)
 
 
 def render(
@@ -109,8 +126,18 @@ def export_project(
     reviews: list[tuple[int, str, str, str]] | None = None,
     progress: Progress | None = None,
     on_screening: Callable[[ScreeningSummary], None] | None = None,
+    key: AuthorKey | None = None,
+    unsigned_reason: str = "",
 ) -> Path:
-    """Screen, pass the gate (raises ``ExportRefused``), check the foreword, then write."""
+    """Screen, pass the gate (raises ``ExportRefused``), check the foreword, then write.
+
+    Every export carries a provenance manifest (``publish/manifest.py``), signed with ``key``
+    when one is given (``AuthorKey.load_or_create``; without one it says ``unsigned_reason``).
+    The key's public half is recorded in the project's chain first if it is not there yet:
+    that adds an event, which the caller must flush, since the manifest names it as its head.
+    """
+    if key is not None:
+        project.record_signing_key(key.fingerprint, key.public_key_b64, key.name)
     if progress:
         progress(0, 3, "Screening the text")
     screening = screen_project(project, moderator)
@@ -121,6 +148,8 @@ def export_project(
     document = prepare_export(
         project, flags=screening.flags, template_dirs=template_dirs, reviews=reviews
     )
+    document.signer = key
+    document.unsigned_reason = "" if key is not None else unsigned_reason
     if progress:
         progress(2, 3, f"Writing {fmt.value}")
     path = render(document, fmt, Path(target), options or ExportOptions(), progress, template_dirs)

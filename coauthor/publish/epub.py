@@ -58,6 +58,7 @@ from pathlib import Path
 from ebooklib import epub
 
 from coauthor.core.generation import Generation
+from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
 from coauthor.publish.document import (
     BookDocument,
@@ -67,12 +68,14 @@ from coauthor.publish.document import (
     atomic_write,
     clean_xml_text,
 )
-from coauthor.publish.roles import Category, Roles, percent
+from coauthor.publish.manifest import EPUB_ENTRY, build_manifest, manifest_text, sha256_bytes
+from coauthor.publish.roles import ROLE_HEADERS, Category, Roles, role_cells
 from coauthor.sample import resources_dir
 
 __all__ = [
     "DIGITAL_SOURCE_TYPES",
     "EPUB_MIMETYPE",
+    "add_manifest",
     "book_identifier",
     "digital_source_type",
     "export_epub",
@@ -116,7 +119,6 @@ _FOREWORD_OPEN = (
     '<section class="foreword" epub:type="foreword" role="doc-foreword"'
     ' aria-labelledby="foreword">\n'
 )
-_ROLE_HEADERS = ("Chapter", "By the author", "By the model", "Pasted or imported", "Generations")
 
 _XHTML_HEAD = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -249,7 +251,7 @@ def _ai_title(ctx: _Context, ref: str | None) -> str:
     generation = ctx.generations.get(ref or "")
     if generation is None:
         return "Drafted by a language model"
-    return f"Drafted by {generation.model} (generation {generation.id})"
+    return f"Drafted by {model_identity(generation.model)} (generation {generation.id})"
 
 
 def _paragraph(ctx: _Context, paragraph: Paragraph) -> str:
@@ -281,19 +283,12 @@ def _chapter_page(ctx: _Context, chapter: ChapterDoc) -> bytes:
 
 
 def _roles_row(label: str, roles: Roles, cell: str) -> str:
-    elsewhere = roles.chars[Origin.PASTED] + roles.chars[Origin.IMPORTED]
-    figures = (
-        f"{roles.percent(Origin.HUMAN)}%",
-        f"{roles.percent(Origin.AI)}%",
-        f"{percent(elsewhere, roles.total)}%",
-        str(len(roles.per_generation)),
-    )
-    cells = "".join(f"<td>{value}</td>" for value in figures)
+    cells = "".join(f"<td>{value}</td>" for value in role_cells(roles))
     return f'<tr><{cell} scope="row">{_text(label)}</{cell}>{cells}</tr>\n'
 
 
 def _roles_table(document: BookDocument) -> str:
-    head = "".join(f'<th scope="col">{name}</th>' for name in _ROLE_HEADERS)
+    head = "".join(f'<th scope="col">{name}</th>' for name in ROLE_HEADERS)
     rows = [
         _roles_row(f"{c.number}. {_chapter_title(c)}", c.roles, "th") for c in document.chapters
     ]
@@ -492,6 +487,23 @@ def repair_container(path: Path) -> None:
             out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
+def add_manifest(path: Path, document: BookDocument, modified: datetime) -> None:
+    """Append the provenance manifest (``META-INF/coauthor-manifest.json``), which holds the
+    SHA-256 of every other entry of the archive."""
+    with zipfile.ZipFile(path) as archive:
+        files = {
+            info.filename: sha256_bytes(archive.read(info))
+            for info in archive.infolist()
+            if info.filename != EPUB_ENTRY
+        }
+    manifest = build_manifest(document, "epub", {"files": files})
+    stamp = max(tuple(modified.timetuple()[:6]), (1980, 1, 1, 0, 0, 0))
+    entry = zipfile.ZipInfo(EPUB_ENTRY, date_time=stamp)  # type: ignore[arg-type]
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(entry, manifest_text(manifest).encode("ascii"))
+
+
 def export_epub(
     document: BookDocument,
     target: Path,
@@ -515,6 +527,7 @@ def export_epub(
         writer.write()
         if not mimetype_is_first(temp):
             repair_container(temp)
+        add_manifest(temp, document, options["mtime"])
 
     path = atomic_write(Path(target), write)
     if progress:

@@ -33,6 +33,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from coauthor.core.generation import Generation
+from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
 from coauthor.publish.document import (
     BookDocument,
@@ -41,6 +42,7 @@ from coauthor.publish.document import (
     atomic_write,
     clean_xml_text,
 )
+from coauthor.publish.manifest import build_manifest, embed_html
 from coauthor.publish.markdown_export import roles_table
 from coauthor.sample import resources_dir
 
@@ -158,7 +160,8 @@ def origin_marking(generations: dict[str, Generation], sources: dict[str, str]) 
             generation = generations.get(ref or "")
             if generation is None:
                 return "o-ai", "Drafted by a language model"
-            return "o-ai", f"Drafted by {generation.model} (generation {generation.id})"
+            name = model_identity(generation.model)
+            return "o-ai", f"Drafted by {name} (generation {generation.id})"
         if origin is Origin.PASTED:
             return "o-pasted", "Pasted from outside Coauthor"
         if origin is Origin.IMPORTED:
@@ -228,7 +231,10 @@ def render_html(
     template_dirs: list[Path] | None = None,
 ) -> str:
     template = environment(template_dirs).get_template(BOOK_TEMPLATE)
-    return template.render(**book_context(document, provenance_styling))
+    page = template.render(**book_context(document, provenance_styling))
+    return embed_html(
+        page, lambda digest: build_manifest(document, "html", {"file_sha256": digest})
+    )
 
 
 def write_text(path: Path, text: str) -> None:

@@ -25,6 +25,7 @@ YAML front matter, then the foreword, then every chapter::
     foreword_title: "How this book was written"
     chapter_titles:
       - "The Keeper"
+    coauthor_manifest: "{...}"  (the provenance manifest, see publish/manifest.py)
     ---
 
     # How this book was written
@@ -96,12 +97,14 @@ from coauthor.importers.textfiles import (
     export_heading_title,
 )
 from coauthor.publish.document import BookDocument, ChapterDoc, Progress, atomic_write
-from coauthor.publish.roles import Roles, percent
+from coauthor.publish.manifest import build_manifest, embed_markdown, page_sha256
+from coauthor.publish.roles import ROLE_CAPTION, ROLE_HEADERS, Roles, role_cells
 
 __all__ = [
     "EXPORT_VERSION",
     "ROLE_HEADERS",
     "export_markdown",
+    "annotated_text",
     "markdown_chapter",
     "render_markdown",
     "roles_table",
@@ -110,7 +113,6 @@ __all__ = [
 ]
 
 EXPORT_VERSION = 1
-ROLE_HEADERS = ("Chapter", "By the author", "By the model", "Pasted or imported", "Generations")
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _YAML_ESCAPES: dict[int, str] = {
@@ -144,13 +146,7 @@ def slug(title: str, fallback: str = "chapter") -> str:
 
 
 def _role_cells(roles: Roles) -> list[str]:
-    elsewhere = roles.chars[Origin.PASTED] + roles.chars[Origin.IMPORTED]
-    return [
-        f"{roles.percent(Origin.HUMAN)}%",
-        f"{roles.percent(Origin.AI)}%",
-        f"{percent(elsewhere, roles.total)}%",
-        str(len(roles.per_generation)),
-    ]
+    return role_cells(roles)
 
 
 def chapter_label(chapter: ChapterDoc) -> str:
@@ -179,7 +175,7 @@ def _markdown_table(document: BookDocument) -> str:
         "|" + "|".join([":---", *("---:" for _ in headers[1:])]) + "|",
     ]
     lines.extend("| " + " | ".join(_table_cell(c) for c in row) + " |" for row in [*rows, total])
-    return "\n".join(lines)
+    return "\n".join(lines) + f"\n\nTable: {ROLE_CAPTION}."
 
 
 def _front_matter(fields: Iterable[tuple[str, object]]) -> str:
@@ -259,7 +255,7 @@ def _open_tag(origin: Origin, ref: str | None) -> str:
     return f'<span data-origin="{origin.value}"{extra}>'
 
 
-def _annotated(chapter: ChapterDoc) -> str:
+def annotated_text(chapter: ChapterDoc) -> str:
     """The chapter's text with every stretch not typed by the author wrapped in a span."""
     text = chapter.text
     out: list[str] = []
@@ -288,7 +284,7 @@ def _escaped(text: str) -> str:
 
 def markdown_chapter(chapter: ChapterDoc, *, annotate: bool = False) -> str:
     """``# <title>``, a blank line, the escaped text and a newline."""
-    body = _annotated(chapter) if annotate else chapter.text
+    body = annotated_text(chapter) if annotate else chapter.text
     return f"# {export_heading_title(chapter.title)}\n\n{_escaped(body)}\n"
 
 
@@ -312,8 +308,14 @@ def render_markdown(
         sections.append(markdown_chapter(chapter, annotate=annotate))
         if progress:
             progress(chapter.number + 1, total, chapter.title)
-    front = _front_matter(_book_fields(document, annotate, chapters=True))
-    return _clean(front + "\n" + "\n".join(sections))
+    front = _clean(_front_matter(_book_fields(document, annotate, chapters=True)))
+    return embed_markdown(
+        front,
+        _clean("\n" + "\n".join(sections)),
+        lambda digest: build_manifest(
+            document, "markdown", {"file_sha256": digest}, annotate=annotate
+        ),
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -346,8 +348,9 @@ def _export_folder(
     width = max(2, len(str(len(document.chapters))))
     total = len(document.chapters) + 1
     files: dict[str, str] = {}
-    front = _front_matter(_book_fields(document, annotate, chapters=False))
-    files[f"{0:0{width}d}-foreword.md"] = front + "\n" + _foreword_section(document)
+    front = _clean(_front_matter(_book_fields(document, annotate, chapters=False)))
+    foreword_name = f"{0:0{width}d}-foreword.md"
+    files[foreword_name] = ""  # written last, with the manifest; first in the folder's order
     for chapter in document.chapters:
         fields: list[tuple[str, object]] = [
             (EXPORT_MARKER, EXPORT_VERSION),
@@ -359,9 +362,20 @@ def _export_folder(
         if annotate:
             fields.append(("annotated", True))
         name = f"{chapter.number:0{width}d}-{slug(chapter.title)}.md"
-        files[name] = _front_matter(fields) + "\n" + markdown_chapter(chapter, annotate=annotate)
+        files[name] = _clean(
+            _front_matter(fields) + "\n" + markdown_chapter(chapter, annotate=annotate)
+        )
+    hashes = {name: page_sha256(text) for name, text in files.items() if name != foreword_name}
+
+    def manifest(digest: str) -> dict[str, object]:
+        export = {"folder": True, "files": {foreword_name: digest, **hashes}}
+        return build_manifest(document, "markdown", export, annotate=annotate)
+
+    files[foreword_name] = embed_markdown(
+        front, _clean("\n" + _foreword_section(document)), manifest
+    )
     for done, (name, text) in enumerate(files.items(), 1):
-        _write(folder / name, _clean(text))
+        _write(folder / name, text)
         if progress:
             progress(done, total, name)
     for stale in folder.glob("*.md"):

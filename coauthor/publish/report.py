@@ -44,9 +44,10 @@ from pathlib import Path
 
 from coauthor import __version__
 from coauthor.core.generation import Generation, ReviewState
+from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import ProvenanceText
-from coauthor.core.roles import words_by_origin
+from coauthor.core.roles import generation_status, percent, shares, words_by_origin
 from coauthor.publish.document import BookDocument, ChapterDoc, Progress
 from coauthor.publish.foreword import _PROVIDER_NAMES
 from coauthor.publish.html_export import (
@@ -57,6 +58,7 @@ from coauthor.publish.html_export import (
     paragraph_html,
     write_page,
 )
+from coauthor.publish.manifest import build_manifest, embed_html
 from coauthor.publish.markdown_export import chapter_label, roles_table
 from coauthor.publish.roles import ENTIRE_CHAPTERS, ENTIRE_SHARE, EXTENSIVE_EDIT
 
@@ -146,27 +148,19 @@ def _figures(document: BookDocument) -> _Figures:
     return _Figures(chars, words)
 
 
-def _percent(part: int, total: int) -> str:
-    if not total:
-        return "0%"
-    share = 100 * part / total
-    if 0 < share < 0.1:
-        return "<0.1%"
-    return f"{share:.1f}%"
-
-
 def _origin_rows(figures: _Figures) -> list[dict[str, object]]:
-    total_chars = sum(figures.chars.values())
-    total_words = sum(figures.words.values())
+    """Characters and words by origin, each with its ``shares`` (whole, adding up to 100)."""
+    char_shares = shares(figures.chars)
+    word_shares = shares(figures.words)
     return [
         {
             "key": key,
             "label": LABELS[key],
             "colour": COLOURS[key],
             "chars": figures.chars[key],
-            "chars_percent": _percent(figures.chars[key], total_chars),
+            "chars_percent": f"{char_shares[key]}%",
             "words": figures.words[key] if key != "pending" else None,
-            "words_percent": _percent(figures.words[key], total_words),
+            "words_percent": f"{word_shares[key]}%",
         }
         for key in _ORDER
         if key != "pending" or figures.chars[key]
@@ -177,6 +171,7 @@ def _bar(figures: _Figures) -> dict[str, object]:
     """The stacked bar: one segment per origin present, with its share written in it."""
     width = 640.0
     total = sum(figures.chars.values())
+    char_shares = shares(figures.chars)
     segments = []
     x = 0.0
     for key in _ORDER:
@@ -189,10 +184,11 @@ def _bar(figures: _Figures) -> dict[str, object]:
                 "key": key,
                 "x": round(x, 2),
                 "width": round(w, 2),
-                "label": _percent(count, total),
+                "label": f"{char_shares[key]}%",
                 "show_label": w >= 44,
                 "text_x": round(x + w / 2, 2),
-                "title": f"{LABELS[key]}: {count:,} characters ({_percent(count, total)})",
+                "title": f"{LABELS[key]}: {count:,} characters "
+                f"({char_shares[key]}% of the characters)",
             }
         )
         x += w
@@ -200,7 +196,7 @@ def _bar(figures: _Figures) -> dict[str, object]:
         {
             "key": key,
             "label": LABELS[key],
-            "share": _percent(figures.chars[key], total),
+            "share": f"{char_shares[key]}% of the characters",
             "y": 64 + 22 * index,
         }
         for index, key in enumerate(k for k in _ORDER if k != "pending" or figures.chars[k])
@@ -248,22 +244,22 @@ def _heatmap(document: BookDocument) -> dict[str, object]:
             model = sum(max(0, min(e, end) - max(s, start)) for s, e, _ in ai)
             waiting = sum(max(0, min(e, end) - max(s, start)) for s, e, p in ai if p)
             share = model / length if length else 0.0
-            percent = round(100 * share)
-            if share > 0 and percent == 0:
-                percent = 1
-            if share < 1 and percent == 100:
-                percent = 99
+            model_percent = percent(model, length)
             cells.append(
                 {
                     "x": label_width + segment * (cell_w + gap),
                     "fill": _cell_colour(share) if length else _EMPTY_CELL,
-                    "label": str(percent) if length and model else "",
+                    "label": str(model_percent) if length and model else "",
                     "dark": share >= 0.5,
                     "pending": waiting > 0,
                     "title": (
                         f"{chapter_label(chapter)}, part {segment + 1} of {HEATMAP_SEGMENTS} "
                         f"(characters {start}-{end}): "
-                        + (f"{percent}% drafted by the model" if length else "no text")
+                        + (
+                            f"{model_percent}% of its characters drafted by the model"
+                            if length
+                            else "no text"
+                        )
                         + (", pending review" if waiting else "")
                     ),
                 }
@@ -322,6 +318,7 @@ def _timing_value(value: object) -> str:
 def _generation(
     generation: Generation, chapters: dict[int, str], surviving: dict[str, int]
 ) -> dict[str, object]:
+    status = generation_status(generation, surviving.get(generation.id, 0))
     return {
         "id": generation.id,
         "chapter": chapters.get(generation.chapter_id or -1, ""),
@@ -331,7 +328,8 @@ def _generation(
         "inserted": iso_time(generation.inserted_at),
         "provider": generation.provider,
         "provider_label": _PROVIDER_NAMES.get(generation.provider, ""),
-        "model": generation.model,
+        "model": model_identity(generation.model, generation.provider),
+        "recorded_model": generation.model,
         "parameters": json.dumps(
             generation.parameters, ensure_ascii=False, sort_keys=True, default=str
         ),
@@ -347,7 +345,8 @@ def _generation(
         "surviving": surviving.get(generation.id),
         "outcome": str(generation.outcome),
         "timing": [(str(k), _timing_value(v)) for k, v in sorted(generation.timing.items())],
-        "state": str(generation.review_state),
+        "state": status.css,
+        "state_label": str(status),
         "reviewer": generation.reviewer,
         "reviewed_at": iso_time(generation.reviewed_at),
         "note": generation.note,
@@ -433,7 +432,7 @@ def _chapter_rows(document: BookDocument) -> list[dict[str, object]]:
                     f"{roles.percent(origin)}%"
                     for origin in (Origin.HUMAN, Origin.AI, Origin.PASTED, Origin.IMPORTED)
                 ],
-                "generations": len(roles.per_generation),
+                "passages": roles.passages,
             }
         )
     return rows
@@ -500,7 +499,7 @@ def report_context(
         "total_words": sum(figures.words.values()),
         "bar": _bar(figures),
         "colours": COLOURS,
-        "edited_percent": f"{100 * roles.edited_share:.1f}%",
+        "edited_percent": f"{roles.edited_percent}%",
         "drafted": roles.drafted,
         "surviving": roles.surviving,
         "typed_inside": roles.typed_inside,
@@ -512,20 +511,14 @@ def report_context(
             }
             for name, provider in roles.models
         ],
-        "counts": {
-            "requested": roles.requested,
-            "inserted": roles.inserted,
-            "approved": roles.approved,
-            "rejected": roles.rejected,
-            "pending": roles.pending,
-        },
+        "counts": roles.counts.as_dict(),
         "thresholds": {
             "entire_share": f"{ENTIRE_SHARE:.0%}",
             "entire_chapters": f"{ENTIRE_CHAPTERS:.0%}",
             "extensive_edit": f"{EXTENSIVE_EDIT:.0%}",
         },
         "measured": {
-            "ai_share": _percent(roles.chars[Origin.AI], roles.total),
+            "ai_share": f"{roles.percent(Origin.AI)}%",
             "chapters_with_ai": roles.chapters_with_ai,
             "chapters": roles.chapters,
         },
@@ -545,6 +538,18 @@ def report_context(
         "reviews_from_generations": reviews_from_generations,
         "overrides": _overrides(document),
         "imports": _imports(document),
+        "signing": _signing(document),
+    }
+
+
+def _signing(document: BookDocument) -> dict[str, object]:
+    """What the report says about its manifest: who signed it, or why it is not signed."""
+    key = document.signer
+    return {
+        "signed": key is not None,
+        "name": key.name if key is not None else "",
+        "fingerprint": key.fingerprint if key is not None else "",
+        "reason": document.unsigned_reason or "no signing key was given",
     }
 
 
@@ -555,7 +560,10 @@ def render_report(
     generated_at: datetime | str | None = None,
 ) -> str:
     template = environment(template_dirs).get_template(REPORT_TEMPLATE)
-    return template.render(**report_context(document, generated_at=generated_at))
+    page = template.render(**report_context(document, generated_at=generated_at))
+    return embed_html(
+        page, lambda digest: build_manifest(document, "report", {"file_sha256": digest})
+    )
 
 
 def export_report(

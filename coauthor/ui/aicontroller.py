@@ -24,9 +24,11 @@ from coauthor.ai.errors import FailureKind
 from coauthor.ai.prompts import Mode, build_request
 from coauthor.ai.service import GenerationRun, ProviderConfig, ProviderKind, Providers, generate
 from coauthor.core.generation import Outcome, ReviewState
+from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
 from coauthor.core.policy import Scope, check_gate, generation_ranges
 from coauthor.core.project import now_ms
+from coauthor.core.roles import sharing_note
 from coauthor.ui.aipanel import AiPanel
 from coauthor.ui.modelsettings import ModelSettingsDialog
 from coauthor.ui.review import GateDialog, ReviewCommand, ReviewQueue, pending_items
@@ -145,7 +147,7 @@ class AiController(QObject):
         else:
             where = config.base_url or "api.openai.com"
             self.panel.set_provider_status(
-                f"{config.kind.value}: {self.providers.model_name()} at {where}"
+                f"{config.kind.value}: {model_identity(self.providers.model_name())} at {where}"
             )
 
     # -- generating -------------------------------------------------------------------------
@@ -254,7 +256,8 @@ class AiController(QObject):
             first = run.records[0]
             seconds = first.timing.get("total_s") or 0
             self.panel.show_note(
-                f"Done: {sum(len(o) for o in outputs):,} characters from {first.model} in "
+                f"Done: {sum(len(o) for o in outputs):,} characters from "
+                f"{model_identity(first.model, first.provider)} in "
                 f"{float(seconds):.1f} s ({', '.join(r.id for r in run.records)}). Insert puts it in "  # type: ignore[arg-type]
                 "the manuscript as AI text pending your review."
             )
@@ -478,19 +481,13 @@ class AiController(QObject):
             dialog.exec()
             return False
         text = chapter.text.text_in(start, end)
-        models = sorted(
-            {
-                project.generations[ref].model
-                for _, origin, ref in chapter.text.runs_in(start, end)
-                if origin is Origin.AI and ref in project.generations
-            }
-        )
-        if models:
-            author = project.meta.author or "the author"
-            text += f"\n\n[AI-generated in part with {', '.join(models)}; reviewed by {author}.]"
+        # Names the models and, as reviewers, only who approved the model text copied.
+        label = sharing_note(chapter.text, start, end, project.generations)
+        if label:
+            text += f"\n\n{label}"
         QApplication.clipboard().setText(text)
         window.statusBar().showMessage(
-            "Copied for sharing" + (", labelled as AI-generated." if models else "."), 6000
+            "Copied for sharing" + (", labelled as AI-generated." if label else "."), 6000
         )
         return True
 

@@ -46,6 +46,7 @@ from coauthor.exporting import (
     ScreeningSummary,
     render,
     screen_project,
+    signing_key,
 )
 from coauthor.publish.document import ExportRefused, prepare_export
 from coauthor.publish.foreword import check_foreword, foreword_facts, render_foreword
@@ -330,6 +331,7 @@ class PublishController(QObject):
         self.window = window
         self.job: Job | None = None
         self.progress: QProgressDialog | None = None
+        self._signed_note = ""
         menu = window.menuBar().addMenu("&Book")
         for text, slot, shortcut in (
             ("Book &Details…", self.edit_details, "Ctrl+Shift+D"),
@@ -439,6 +441,11 @@ class PublishController(QObject):
         session = window.session
         if session is None:
             return False
+        # The author's key signs the manifest; its public half goes into the chain first, so
+        # the chain head the manifest names holds it.
+        key, unsigned = signing_key(session.project.meta.author)
+        if key is not None:
+            session.project.record_signing_key(key.fingerprint, key.public_key_b64, key.name)
         session.flush()
         project = self.chain_checked(session)
         if project is None:
@@ -452,6 +459,8 @@ class PublishController(QObject):
                 template_dirs=self.template_dirs(),
                 reviews=reviews,
             )
+            document.signer = key
+            document.unsigned_reason = "" if key is not None else unsigned
         except ExportRefused as refusal:
             if refusal.gate is not None:
                 pending = [p for p in refusal.gate.passages if p.reason == "pending"]
@@ -479,6 +488,11 @@ class PublishController(QObject):
                 template_dirs,
             )
 
+        self._signed_note = (
+            f", signed by {key.name or 'the author'} ({key.fingerprint})"
+            if key is not None
+            else f"; not signed: {unsigned}"
+        )
         self.job = Job(work, self)
         self.job.progress.connect(self._on_progress)
         self.job.finished.connect(self._on_done)
@@ -524,7 +538,8 @@ class PublishController(QObject):
     def _on_done(self, path: Path) -> None:
         if self.progress is not None:
             self.progress.close()
-        self.window.statusBar().showMessage(f"Exported to {path}", 10000)
+        signed = self._signed_note
+        self.window.statusBar().showMessage(f"Exported to {path}{signed}", 10000)
 
     def _on_failed(self, message: str) -> None:
         if self.progress is not None:

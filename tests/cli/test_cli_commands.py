@@ -233,6 +233,23 @@ def test_stats_json_counts_what_was_written(letters, cli) -> None:
         "Dear Sir," + "\nI write in haste." + "My dear" + "\n\n— E.\n"
     )
     assert stats["book"]["generations"]["pending"] == 1
+    assert sum(stats["book"]["shares"].values()) == 100  # of the characters
+    assert sum(stats["book"]["word_shares"].values()) == 100
+
+
+def test_stats_name_the_unit_and_use_the_one_set_of_counts(letters, cli) -> None:
+    path, _ = letters
+    table = _ok(cli("stats", path)).decode()
+    stats = json.loads(_ok(cli("stats", path, "--json")))
+    assert "AI %: the share of the characters" in table.splitlines()[0]
+    book_row = next(line for line in table.splitlines() if line.startswith("book "))
+    assert f" {stats['book']['shares']['ai']}% " in book_row
+    words = next(line for line in table.splitlines() if line.startswith("words:"))
+    assert f"ai 4 ({stats['book']['word_shares']['ai']}%)" in words
+    assert (
+        "generations: 1 pending, 0 approved, 0 rejected, 0 deleted before review "
+        "(1 inserted of 1 requested, 0 never inserted); the model's passages in the book: 1"
+    ) in table
 
 
 # -- exit codes --------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def _load_sample(path: Path) -> Project:
         project_file.close()
     for generation in project.generations.values():
         if generation.review_state is ReviewState.PENDING:
-            project.review(generation.id, ReviewState.APPROVED, project.meta.author)
+            project.review(generation.id, ReviewState.APPROVED, project.meta.author, shown_ms=1000)
     return project
 
 

@@ -251,7 +251,7 @@ def hostile_project() -> Project:
         )
     )
     project.insert(first, len(first.text), MODEL_OUTPUT, Origin.AI, generation.id)
-    project.review(generation.id, ReviewState.APPROVED, "Tester")
+    project.review(generation.id, ReviewState.APPROVED, "Tester", shown_ms=1000)
     second = project.add_chapter("  ")  # no title: the export names it
     project.insert(second, 0, LONG, Origin.HUMAN)
     third = project.add_chapter("第三章 😀 \u202eevil")
@@ -493,7 +493,7 @@ def test_foreword_page(sample_epub: Epub, sample_document: BookDocument) -> None
         "By the author",
         "By the model",
         "Pasted or imported",
-        "Generations",
+        "Passages",
     ]
     assert all(th.get("scope") == "col" for th in table.iterfind("x:thead/x:tr/x:th", NS))
     rows = [[text_of(cell) for cell in row] for row in table.iterfind("x:tbody/x:tr", NS)]
@@ -502,7 +502,8 @@ def test_foreword_page(sample_epub: Epub, sample_document: BookDocument) -> None
         roles = chapter.roles
         assert row[1] == f"{roles.percent(Origin.HUMAN)}%"
         assert row[2] == f"{roles.percent(Origin.AI)}%"
-        assert row[4] == str(len(roles.per_generation))
+        assert row[4] == str(roles.passages) == str(len(roles.per_generation))
+        assert sum(int(cell.rstrip("%")) for cell in row[1:4]) == 100  # of the characters
     assert rows[1][3] != "0%"  # the almanac chapter has imported and pasted text
     (total,) = [[text_of(c) for c in row] for row in table.iterfind("x:tfoot/x:tr", NS)]
     assert total[:3] == [

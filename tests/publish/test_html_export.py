@@ -66,7 +66,7 @@ def test_book_matches_the_reference(tide_document: BookDocument, tmp_path: Path)
 def test_styled_book_matches_the_reference(tide_document: BookDocument, tmp_path: Path) -> None:
     path = export_html(tide_document, tmp_path / "book.html", provenance_styling=True)
     text = path.read_text(encoding="utf-8")
-    assert 'class="o-ai" title="Drafted by SmolLM2-135M-Instruct (Q4_1) (generation g1)"' in text
+    assert 'class="o-ai" title="Drafted by SmolLM2-135M-Instruct (generation g1)"' in text
     assert 'class="o-imported" title="Imported from almanac-notes.md (import i1)"' in text
     assert 'class="o-pasted"' in text
     assert_matches_reference(text, REFERENCE / "sample-styled.html")
@@ -96,7 +96,7 @@ def test_book_metadata(tide_document: BookDocument) -> None:
     assert outline.meta["ai-disclosure"] == tide_document.disclosure
     assert outline.meta["ai-category"] == "Some sections AI-generated, with minimal editing"
     assert outline.meta["ai-share"] == f"{tide_document.roles.share(Origin.AI):.4f}"
-    assert outline.meta["ai-models"] == "SmolLM2-135M-Instruct (Q4_1) (embedded)"
+    assert outline.meta["ai-models"] == "SmolLM2-135M-Instruct (embedded)"
     assert outline.meta["author"] == "Ada Marlowe"
     assert outline.meta["generator"] == "Coauthor"
 

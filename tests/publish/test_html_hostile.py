@@ -137,7 +137,7 @@ def _hostile_project() -> tuple[Project, list[Flag]]:
         )
     )
     project.insert(first, len(first.text), generation.output, Origin.AI, generation.id)
-    project.review("g1", ReviewState.APPROVED, "<script>alert('reviewer')</script>")
+    project.review("g1", ReviewState.APPROVED, "<script>alert('reviewer')</script>", shown_ms=1000)
     second = project.add_chapter("Controls " + CONTROLS)
     project.insert(second, 0, CONTROLS + "\n\n" + SCRIPTS + "\n\n" + LONG, Origin.PASTED)
     start = first.text.text.index("<img")

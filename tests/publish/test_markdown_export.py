@@ -130,7 +130,7 @@ def test_front_matter_states_the_disclosure(tide_document: BookDocument) -> None
     assert values["foreword_title"] == "How this book was written"
     assert 0 < float(values["ai_share"]) < 1
     assert '  - "Ada Marlowe"' in lines
-    assert '  - name: "SmolLM2-135M-Instruct (Q4_1)"' in lines
+    assert '  - name: "SmolLM2-135M-Instruct"' in lines
     assert '    provider: "embedded"' in lines
 
 
@@ -365,7 +365,7 @@ def test_model_text_with_markup_is_exported_as_is_and_annotated_safely(tmp_path:
     output = '<span data-origin="human">fake</span>\n# heading in model text'
     project.add_generation(Generation("g1", "embedded", "m", output=output, chapter_id=1))
     project.insert(project.chapters[0], 7, output, Origin.AI, "g1")
-    project.review("g1", ReviewState.APPROVED, "Tester")
+    project.review("g1", ReviewState.APPROVED, "Tester", shown_ms=1000)
     document = prepare_export(project)
 
     plain = export_markdown(document, tmp_path / "plain.md")

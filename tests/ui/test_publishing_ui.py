@@ -23,7 +23,7 @@ from coauthor.ui.publishing import BookDetailsDialog, ForewordDialog, ScreeningD
 from coauthor.ui.review import GateDialog
 from coauthor.ui.settings import AppSettings
 
-MODEL = "SmolLM2-135M-Instruct (Q4_1)"
+MODEL = "SmolLM2-135M-Instruct"  # model_identity of the recorded "SmolLM2-135M-Instruct (Q4_1)"
 THREAT = "Kill yourself, nobody would miss you."
 REASON = "A line of dialogue spoken by the villain of the story, not addressed to any reader"
 ACCEPTED = QDialog.DialogCode.Accepted
@@ -81,7 +81,8 @@ def export_now(window: MainWindow, qtbot, fmt: ExportFormat, target: Path) -> Pa
     assert target.exists()
     assert not job.running
     qtbot.waitUntil(
-        lambda: window.statusBar().currentMessage() == f"Exported to {target}", timeout=2000
+        lambda: window.statusBar().currentMessage().startswith(f"Exported to {target}"),
+        timeout=2000,
     )
     assert window.publish.progress is not None
     assert not window.publish.progress.isVisible()
@@ -318,3 +319,64 @@ def test_exports_use_the_templates_in_the_data_folder(
     approve_g2(window)
     report = export_now(window, qtbot, ExportFormat.REPORT, tmp_path / "report.html")
     assert "House report for The Tide Clock" in report.read_text(encoding="utf-8")
+
+
+def test_an_export_from_the_app_is_signed_and_verifies(
+    window: MainWindow, reviewer: str, memory_keyring, qtbot, tmp_path: Path, cli
+) -> None:
+    approve_g2(window)
+    target = tmp_path / "signed.epub"
+    export_now(window, qtbot, ExportFormat.EPUB, target)
+    message = window.statusBar().currentMessage()
+    assert ", signed by " in message
+    project = window.project
+    assert project is not None
+    [key] = project.signing_keys.values()  # recorded in the chain before the manifest
+    assert key.fingerprint in message
+    result = cli("verify", target)
+    assert result.returncode == 0, result.stderr
+    assert key.fingerprint in result.stdout.decode()
+    # The private key is in the keyring only: not in the project file, not in the export.
+    private = next(v for (_, account), v in memory_keyring.keys.items() if "signing" in account)
+    assert window.session is not None
+    assert private.encode() not in window.session.path.read_bytes()
+    assert private.encode() not in target.read_bytes()
+
+
+def test_without_a_keyring_the_app_exports_unsigned_and_says_so(
+    window: MainWindow, reviewer: str, no_keyring, qtbot, tmp_path: Path, cli
+) -> None:
+    approve_g2(window)
+    target = tmp_path / "unsigned.html"
+    export_now(window, qtbot, ExportFormat.HTML, target)
+    assert "not signed" in window.statusBar().currentMessage()
+    assert "no signing key" in target.read_text(encoding="utf-8")  # the manifest says why
+    result = cli("verify", target)
+    assert result.returncode == 0, result.stderr
+    assert "NOT SIGNED" in result.stdout.decode()
+
+
+def test_a_record_changed_behind_the_app_refuses_the_export(
+    window: MainWindow, reviewer: str, dialogs, qtbot, tmp_path: Path
+) -> None:
+    """A snapshot rewritten with SQLite while the book is open: the export replays the chain,
+    sees the difference and refuses, naming ``coauthor verify``."""
+    import sqlite3
+
+    approve_g2(window)
+    session = window.session
+    assert session is not None
+    assert session.flush()
+    conn = sqlite3.connect(session.path)
+    try:
+        conn.execute("""UPDATE chapters SET runs = replace(runs, '"a","g', '"h","g')""")
+        conn.commit()
+    finally:
+        conn.close()
+    dialogs.expect("critical")
+    target = tmp_path / "x.epub"
+    assert not window.publish.export(ExportFormat.EPUB, target, ExportOptions())
+    [refusal] = dialogs.of("critical")
+    assert "Export refused" in refusal.title
+    assert "coauthor verify" in refusal.text
+    assert not target.exists()

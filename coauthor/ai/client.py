@@ -20,6 +20,7 @@ import openai
 
 from coauthor.ai.errors import FailureKind, ProviderError, retry_wait, root_cause, service_message
 from coauthor.core.generation import Outcome
+from coauthor.core.text import valid_unicode
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +243,8 @@ class ModelClient:
                 result.error = error
             else:
                 raise error from exc
-        result.text = "".join(parts)
+        # A pair of surrogates split across two chunks is joined here; a lone half is U+FFFD.
+        result.text = valid_unicode("".join(parts))
         result.total_s = time.perf_counter() - started
         if (
             result.outcome is Outcome.COMPLETE

@@ -17,6 +17,7 @@ from coauthor.core.generation import Generation, ReviewState, generation_record
 from coauthor.core.history import EDIT, META, RESTORE, EditEvent, History
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import EMPTY_FRAGMENT, Fragment
+from coauthor.core.text import valid_unicode, valid_value
 
 __all__ = [
     "Override",
@@ -92,7 +93,11 @@ class Project:
         clock: Callable[[], int] = now_ms,
         history: History | None = None,
     ) -> None:
-        self.meta = meta or BookMeta()
+        self.meta = (
+            BookMeta.from_dict({k: valid_unicode(v) for k, v in meta.to_dict().items()})
+            if meta is not None
+            else BookMeta()
+        )
         self.chapters: list[Chapter] = []
         self.removed_chapters: list[Chapter] = []
         self.generations: dict[str, Generation] = {}
@@ -148,6 +153,7 @@ class Project:
         )
 
     def add_chapter(self, title: str, position: int | None = None) -> Chapter:
+        title = valid_unicode(title)
         chapter = Chapter(self._next_chapter_id, title)
         self._next_chapter_id += 1
         index = (
@@ -159,6 +165,7 @@ class Project:
         return chapter
 
     def rename_chapter(self, chapter: Chapter, title: str) -> None:
+        title = valid_unicode(title)
         if title == chapter.title:
             return
         chapter.title = title
@@ -246,6 +253,8 @@ class Project:
         """Replace a range with fresh text, as one event."""
         if not length and not text:
             return None
+        if not text.isascii():
+            text = valid_unicode(text)
         origin = Origin(origin)
         if origin in (Origin.AI, Origin.IMPORTED) and ref is None:
             raise ProjectError(f"{origin.value} text needs the id of its generation or import")
@@ -402,6 +411,10 @@ class Project:
     def add_generation(self, generation: Generation) -> Generation:
         if generation.id in self.generations:
             raise ProjectError(f"generation {generation.id} already exists")
+        generation.output = valid_unicode(generation.output)
+        generation.messages = valid_value(generation.messages)  # type: ignore[assignment]
+        generation.parameters = valid_value(generation.parameters)  # type: ignore[assignment]
+        generation.error = valid_unicode(generation.error)
         self.generations[generation.id] = generation
         self.dirty_generations.add(generation.id)
         generation.review_state = ReviewState.PENDING
@@ -456,6 +469,7 @@ class Project:
         problem = self.review_refusal(generation_id, state, shown_ms)
         if problem:
             raise ProjectError(problem)
+        reviewer, note = valid_unicode(reviewer), valid_unicode(note)
         generation = self.generations[generation_id]
         when = self.clock()
         state = ReviewState(state)
@@ -483,6 +497,8 @@ class Project:
         return f"i{len(self.imports) + 1}"
 
     def add_import(self, record: ImportRecord) -> ImportRecord:
+        record.source = valid_unicode(record.source)
+        record.details = valid_value(record.details)  # type: ignore[assignment]
         self.imports[record.id] = record
         self.dirty_imports.add(record.id)
         self._meta_event(0, {"op": "import", "record": record.to_record()})
@@ -494,6 +510,7 @@ class Project:
         """The author's reasoned decision that a flagged passage may be published as it is."""
         if not reason.strip():
             raise ProjectError("an override needs a reason")
+        reason, reviewer = valid_unicode(reason), valid_unicode(reviewer)
         override = Override(text_hash, tuple(categories), reason.strip(), reviewer, self.clock())
         self.overrides[text_hash] = override
         self.dirty_overrides.add(text_hash)
@@ -523,6 +540,7 @@ class Project:
         return key
 
     def set_meta(self, meta: BookMeta) -> None:
+        meta = BookMeta.from_dict({k: valid_unicode(v) for k, v in meta.to_dict().items()})
         self.meta = meta
         self.dirty_meta = True
         self._meta_event(0, {"op": "book", **meta.to_dict()})

@@ -500,10 +500,18 @@ class ProjectFile:
                     (json.dumps(project.meta.to_dict()),),
                 )
             conn.execute("COMMIT")
-        except (sqlite3.Error, OSError) as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except BaseException as exc:
+            # Whatever went wrong (the disk, SQLite, text it cannot encode, memory, an
+            # interrupt), the transaction is undone and every event goes back to the pending
+            # list: nothing is lost and the next flush writes it all again.
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error as rollback_error:  # the next BEGIN will tell
+                logger.warning("Could not roll back %s: %s", self.path, rollback_error)
             history.unseal(events, prev_hash)
+            if not isinstance(exc, Exception):
+                raise
             raise ProjectFileError(_write_error_sentence(self.path, exc)) from exc
         self._stale.update(tail)
         for cid, seq in snapshots:

@@ -47,6 +47,9 @@ class Behaviour:
     """How long ``timeout`` sleeps before answering."""
     chunk_delay: float = 0.0
     """A pause between streamed chunks (to cancel mid-stream)."""
+    pieces: tuple[str, ...] | None = None
+    """The exact streamed chunks of ``ok`` (e.g. a surrogate pair split in two); else cut at
+    spaces."""
 
 
 class Recorded(RecordedRequest):
@@ -91,9 +94,14 @@ class _Handler(JSONHandler[Behaviour]):
             ],
         }
 
-    def _sse_events(self, model: str, text: str) -> list[bytes]:
+    def _sse_events(
+        self, model: str, text: str, pieces: tuple[str, ...] | None = None
+    ) -> list[bytes]:
         events = [self._chunk_object(model, {"role": "assistant", "content": ""}, None)]
-        events += [self._chunk_object(model, {"content": piece}, None) for piece in _chunks(text)]
+        events += [
+            self._chunk_object(model, {"content": piece}, None)
+            for piece in (pieces if pieces is not None else _chunks(text))
+        ]
         events.append(self._chunk_object(model, {}, "stop"))
         return [f"data: {json.dumps(event)}\n\n".encode() for event in events]
 
@@ -180,7 +188,7 @@ class _Handler(JSONHandler[Behaviour]):
                 },
             )
             return
-        events = self._sse_events(model, text)
+        events = self._sse_events(model, text, behaviour.pieces)
         if kind == "ok":
             self._start_stream(chunked=True)
             for event in events:

@@ -517,3 +517,11 @@ def test_connection_verdict_refused_names_the_url() -> None:
     assert verdict.ok is False
     assert url in verdict.message
     assert "refused" in verdict.message
+
+
+def test_a_surrogate_pair_split_across_chunks_arrives_whole(chat_server: ChatServer) -> None:
+    """JSON may carry half a pair in each chunk; the text the book gets is valid Unicode."""
+    chat_server.script(Behaviour(pieces=("Smile \ud83d", "\ude00 done", " and \ud83d alone")))
+    result = stream(make_client(chat_server))
+    assert result.text == "Smile \U0001f600 done and \ufffd alone"
+    result.text.encode("utf-8")  # storable: no lone surrogate left

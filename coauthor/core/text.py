@@ -1,0 +1,33 @@
+"""Text entering the core is valid Unicode: surrogate halves joined, lone ones replaced.
+
+Python strings may hold lone surrogates (a model's stream split inside a pair, a clipboard,
+a damaged file); SQLite cannot store them and no export may carry them. ``valid_unicode``
+joins pairs split across pieces and turns any lone half into U+FFFD; ``valid_value`` does the
+same for every string inside a JSON-like value (a generation's messages and parameters).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["valid_unicode", "valid_value"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with surrogate pairs joined and lone surrogates replaced by U+FFFD."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def valid_value(value: object) -> object:
+    """A copy of ``value`` (str, list, tuple, dict) whose strings are all ``valid_unicode``."""
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {valid_value(k): valid_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_value(v) for v in value]
+    return value

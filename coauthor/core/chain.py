@@ -27,6 +27,7 @@ from typing import Any
 from coauthor.core.book import BookMeta, Chapter, ImportRecord
 from coauthor.core.generation import Generation, ReviewState, generation_from_record
 from coauthor.core.history import (
+    EDIT,
     GENESIS,
     META,
     RESTORE,
@@ -43,6 +44,8 @@ from coauthor.core.provenance import Fragment
 __all__ = [
     "ChainIssue",
     "ChainReplayer",
+    "Piece",
+    "check_restore",
     "first_difference",
     "restore_source",
     "unknown_ai_text",
@@ -71,6 +74,19 @@ def restore_source(event: EditEvent) -> tuple[Piece, ...] | None:
     return pieces or None
 
 
+def check_restore(
+    pieces: tuple[Piece, ...], claimed: Fragment, captured: dict[Piece, Fragment], seq: int
+) -> bool:
+    """Whether the text and runs a restore event put back equal the source it names."""
+    found = Fragment("", ())
+    for piece in pieces:
+        part = captured.get(piece)
+        if part is None or piece[1] >= seq:
+            return False
+        found = found.join(part)
+    return found == claimed
+
+
 def unknown_ai_text(project: Project) -> list[tuple[Chapter, int, int, str]]:
     """AI text whose generation the chain does not hold: (chapter, start, end, ref)."""
     found = []
@@ -97,6 +113,7 @@ class ChainReplayer:
         check_hashes: bool = True,
         wanted: Iterable[Piece] = (),
         project: Project | None = None,
+        own: frozenset[int] | None = None,
     ) -> None:
         self.project = project or Project(history=History())
         self.strict = strict
@@ -112,27 +129,56 @@ class ChainReplayer:
             self._wanted.setdefault(piece[1], []).append(piece)
         self._captured: dict[Piece, Fragment] = {}
         self._partial_generations: set[str] = set()
+        # A replay of part of the chapters (``own``; the events of the others are not fed):
+        # what needs every chapter is collected for the caller to settle with the other part.
+        self.own = own
+        self.deferred_restores: list[tuple[int, tuple[Piece, ...], Fragment]] = []
+        self.approvals: list[tuple[int, str, bool]] = []  # (event, generation, text in own)
+        if own is not None:
+            for piece in list(self._wanted_pieces()):
+                if piece[0] not in own:
+                    self._wanted[piece[1]].remove(piece)
+            self._wanted = {k: v for k, v in self._wanted.items() if v}
+        self._as_of = sorted(self._wanted)
+        self._next_as_of = self._as_of[0] if self._as_of else None
 
     # -- feeding events ---------------------------------------------------------------------
 
     def chapter(self, chapter_id: int) -> Chapter | None:
         return self._by_id.get(chapter_id)
 
+    @property
+    def captured(self) -> dict[Piece, Fragment]:
+        """The text each wanted source piece of this replay's chapters named."""
+        return self._captured
+
+    def _wanted_pieces(self) -> Iterable[Piece]:
+        for pieces in self._wanted.values():
+            yield from pieces
+
+    def _capture_before(self, seq: int) -> None:
+        """Keep the pieces that name a state before event ``seq`` (the chapters they name
+        have not changed since: only their own events change them)."""
+        as_of = self._as_of
+        while as_of and as_of[0] < seq:
+            self._capture(as_of.pop(0))
+        self._next_as_of = as_of[0] if as_of else None
+
     def feed(self, event: EditEvent, *, text: bool = True) -> None:
         """Apply one event. With ``text`` False, text events are only counted (a load that
         takes chapter text from snapshots)."""
         self.count += 1
-        if self.strict:
+        if self.strict and self.check_hashes:
             if event.seq != self.last_seq + 1:
                 self._issue(event.seq, f"event {self.last_seq + 1} is missing from the history")
-            if self.check_hashes and event_hash(self.last_hash, event) != event.hash:
+            if event_hash(self.last_hash, event) != event.hash:
                 self._issue(
                     event.seq,
                     f"event {event.seq} does not match its hash: it was changed after it was "
                     "written",
                 )
-        if self._wanted and event.seq - 1 in self._wanted:
-            self._capture(event.seq - 1)
+        if self._next_as_of is not None and self._next_as_of < event.seq:
+            self._capture_before(event.seq)
         self.last_seq = event.seq
         self.last_hash = event.hash
         if event.kind == META:
@@ -159,8 +205,45 @@ class ChainReplayer:
             if generation is not None and generation.inserted_at is None:
                 generation.inserted_at = event.time
 
+    def feed_row(self, row: tuple) -> None:
+        """``feed`` for an event as the store reads it (the columns of its ``events`` table,
+        in order; more columns after them are ignored). A typed, generated, pasted or imported edit takes a fast path when the
+        hashes are checked elsewhere: ``verify`` feeds half a million of them."""
+        seq, chapter_id, kind, pos, deleted, inserted, origin, ref, _, _, when, digest = row[:12]
+        if (
+            kind == EDIT
+            and not self.check_hashes
+            and (self._next_as_of is None or seq <= self._next_as_of)
+        ):
+            chapter = self._by_id.get(chapter_id)
+            if chapter is not None and pos >= 0:
+                text = chapter.text
+                n = len(deleted) if deleted else 0
+                if n and (pos + n > len(text) or not text.holds(pos, deleted)):
+                    self.feed(EditEvent.from_row(row[:12]))  # names what is wrong
+                    return
+                if inserted and (origin is None or pos > len(text) - n):
+                    self.feed(EditEvent.from_row(row[:12]))
+                    return
+                self.count += 1
+                self.last_seq = seq
+                self.last_hash = digest
+                if n:
+                    text.delete(pos, n)
+                if inserted:
+                    code = Origin.from_code(origin)
+                    text.insert(pos, inserted, code, ref)
+                    chapter.process[code] += len(inserted)
+                    if code is Origin.AI and ref:
+                        generation = self.project.generations.get(ref)
+                        if generation is not None and generation.inserted_at is None:
+                            generation.inserted_at = when
+                return
+        self.feed(EditEvent.from_row(row[:12]))
+
     def finish(self) -> Project:
         """The project the events describe (history positioned after the last event)."""
+        self._capture_before(self.last_seq + 1)
         project = self.project
         project.history = History(self.last_seq, self.last_hash)
         project._next_chapter_id = max(self._by_id, default=0) + 1
@@ -200,14 +283,10 @@ class ChainReplayer:
         if not self.strict:
             return
         claimed = Fragment(event.inserted, event.runs or ())
-        found: Fragment | None = Fragment("", ())
-        for piece in pieces:
-            part = self._captured.get(piece)
-            if part is None or piece[1] >= event.seq:
-                found = None
-                break
-            found = found.join(part)  # type: ignore[union-attr]
-        if found != claimed:
+        if self.own is not None:
+            self.deferred_restores.append((event.seq, pieces, claimed))
+            return
+        if not check_restore(pieces, claimed, self._captured, event.seq):
             self._issue(
                 event.seq,
                 f"event {event.seq} puts back text whose text or origins differ from its "
@@ -332,7 +411,19 @@ class ChainReplayer:
                 f"event {event.seq} reviews generation {gid}, which the record does not hold",
             )
             return
-        if self.strict and state is ReviewState.APPROVED:
+        if self.strict and state is ReviewState.APPROVED and self.own is not None:
+            found = any(
+                origin is Origin.AI and ref == gid
+                for chapter in project.chapters
+                if chapter.id in self.own
+                for _, origin, ref in chapter.text.runs()
+            )
+            self.approvals.append((event.seq, gid, found))
+            if not shown_ms or shown_ms <= 0:
+                self._issue(
+                    event.seq, f"event {event.seq} approves generation {gid} that was never shown"
+                )
+        elif self.strict and state is ReviewState.APPROVED:
             if not project.has_text_in_book(gid):
                 self._issue(
                     event.seq,

@@ -61,6 +61,27 @@ class EditEvent:
     time: int
     hash: bytes = b""
 
+    @classmethod
+    def from_row(cls, row: tuple) -> EditEvent:
+        """The event a row of the store's ``events`` table holds (its columns in order: seq,
+        chapter, kind, pos, deleted, inserted, origin code, ref, runs JSON, payload, time,
+        hash). Raises ``ValueError``/``KeyError``/``TypeError`` on a malformed row."""
+        seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, when, digest = row
+        return cls(
+            seq,
+            chapter,
+            kind,
+            pos,
+            deleted or "",
+            inserted or "",
+            Origin.from_code(origin) if origin else None,
+            ref,
+            tuple(runs_from_json(runs)) if runs else None,
+            payload,
+            when,
+            bytes(digest),
+        )
+
     @property
     def meta(self) -> dict[str, object]:
         return json.loads(self.payload) if self.payload else {}
@@ -163,7 +184,7 @@ def apply_event(
         n = len(event.deleted)
         if pos < 0 or pos + n > len(text):
             raise ReplayError(f"deletes {n} characters at {pos} but the chapter has {len(text)}")
-        if check and text.text_in(pos, pos + n) != event.deleted:
+        if check and not text.holds(pos, event.deleted):
             raise ReplayError(f"deletes text at {pos} that the chapter does not hold there")
         text.delete(pos, n)
     if event.inserted:

@@ -167,6 +167,18 @@ class ProvenanceText:
             idx += 1
         return "".join(parts)
 
+    def holds(self, pos: int, text: str) -> bool:
+        """Whether ``text`` is what the text holds from ``pos`` (a check cheaper than
+        ``text_in(...) == text``: no slice is made when it lies within one chunk)."""
+        end = pos + len(text)
+        if pos < 0 or end > self._len:
+            return False
+        idx, start = self._locate_after(pos)
+        chunk_text = self._chunks[idx].text
+        if end - start <= len(chunk_text):
+            return chunk_text.startswith(text, pos - start)
+        return self.text_in(pos, end) == text
+
     def runs(self) -> Iterator[Run]:
         """All runs, merged across chunk boundaries."""
         pending: list | None = None

@@ -53,21 +53,7 @@ _EVENT_COLUMNS = (
 
 
 def row_to_event(row: tuple) -> EditEvent:
-    seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, when, digest = row
-    return EditEvent(
-        seq,
-        chapter,
-        kind,
-        pos,
-        deleted or "",
-        inserted or "",
-        Origin.from_code(origin) if origin else None,
-        ref,
-        tuple(runs_from_json(runs)) if runs else None,
-        payload,
-        when,
-        bytes(digest),
-    )
+    return EditEvent.from_row(row)
 
 
 def _event_row(event: EditEvent) -> tuple:

@@ -13,34 +13,44 @@ whose generation the chain does not hold is named too. The first disagreement is
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import multiprocessing
+import pickle
 import sqlite3
-from concurrent.futures import Future, ProcessPoolExecutor
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coauthor.core.chain import ChainReplayer, restore_source, unknown_ai_text
+from coauthor.core.chain import (
+    ChainReplayer,
+    Piece,
+    check_restore,
+    restore_source,
+    unknown_ai_text,
+)
 from coauthor.core.generation import Generation
-from coauthor.core.history import GENESIS, row_hash, runs_from_json
+from coauthor.core.history import GENESIS, EditEvent, row_hash, runs_from_json, runs_to_json
 from coauthor.core.project import Project
-from coauthor.core.provenance import ProvenanceText
+from coauthor.core.provenance import Fragment, ProvenanceText
+from coauthor.store.errors import ProjectFileError
 from coauthor.store.projectfile import (
     _EVENT_COLUMNS,
     _GENERATION_COLUMNS,
     ProjectFile,
     _generation_from_row,
     _process_from_json,
+    _process_to_json,
 )
 
-__all__ = ["ChainMismatch", "VerifyResult", "check_links", "checked_project", "verify"]
+__all__ = ["ChainMismatch", "VerifyResult", "checked_project", "verify"]
 
 logger = logging.getLogger(__name__)
 
 PARALLEL_FROM_EVENTS = 50_000
-"""From this many events, the hash links are checked in a second process while this one
-replays the history (a long history verifies in about half the time on two cores)."""
+"""From this many events, half the work runs in a second process (about half the time on two
+cores; below it, starting an interpreter costs more than it saves)."""
 
 
 @dataclass(frozen=True)
@@ -92,126 +102,319 @@ def _compare_snapshot(
     return None
 
 
-def check_links(path: str) -> tuple[int | None, str]:
-    """Check that every stored event follows the one before it, by sequence number and hash.
+@dataclass
+class _Part:
+    """What the replay of some chapters found (picklable: a second process sends it back)."""
 
-    Reads the file on its own read-only connection (so it can run in another process);
-    returns the first bad event and a sentence, or (None, "").
-    """
-    uri = Path(path).absolute().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
-    try:
-        prev = GENESIS
-        expected = 1
-        for (
-            seq,
-            chapter,
-            kind,
-            pos,
-            deleted,
-            inserted,
-            origin,
-            ref,
-            runs,
-            payload,
-            when,
-            digest,
-        ) in conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY seq"):
-            if seq != expected:
-                return expected, f"event {expected} is missing from the history"
-            digest = bytes(digest)
-            if (
-                row_hash(
-                    prev,
-                    seq,
-                    chapter,
-                    kind,
-                    pos,
-                    when,
-                    deleted,
-                    inserted,
-                    origin,
-                    ref,
-                    runs,
-                    payload,
-                )
-                != digest
-            ):
-                return (
-                    seq,
-                    f"event {seq} does not match its hash: it was changed after it was written",
-                )
-            prev = digest
-            expected += 1
-    finally:
-        conn.close()
-    return None, ""
+    issues: list[tuple[int | None, str]]
+    checked: set[int]  # chapters whose snapshot was compared during the replay
+    chapters: dict[int, tuple[str, str, str]]  # text, runs JSON, process JSON
+    captured: dict[Piece, tuple[str, str]]  # the text and runs JSON each source piece named
+    restores: list[tuple[int, tuple[Piece, ...], str, str]]  # restores left to settle
+    approvals: list[tuple[int, str, bool]]  # (event, generation, its text in these chapters)
+    inserted: dict[str, int]  # first insertion of each generation's text in these chapters
 
 
-def _links_in_parallel(project_file: ProjectFile) -> Future | None:
-    """Start ``check_links`` in a second process for a long history (None: check here)."""
-    count = project_file.conn.execute("SELECT count(*) FROM events").fetchone()[0]
-    if count < PARALLEL_FROM_EVENTS:
-        return None
-    try:
-        # "spawn": a fork of a process running Qt's threads is not safe.
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        future = pool.submit(check_links, str(project_file.path))
-        pool.shutdown(wait=False)
-    except (OSError, RuntimeError) as exc:  # no second process here: check in this one
-        logger.info("Checking the hash links in this process: %s", exc)
-        return None
-    return future
+def _fragment(text: str, runs: str) -> Fragment:
+    return Fragment(text, tuple(runs_from_json(runs)))
 
 
-def verify(project_file: ProjectFile) -> VerifyResult:
-    """Replay every event from an empty book and compare with everything the file stores."""
-    links = _links_in_parallel(project_file)
-    try:
-        result = _verify(project_file, check_hashes=links is None)
-    except BaseException:
-        if links is not None:
-            links.cancel()
-        raise
-    if links is not None:
-        try:
-            bad, message = links.result()
-        except Exception as exc:  # noqa: BLE001 - the second process failed: check here
-            logger.warning("The parallel hash check failed (%s); checking here", exc)
-            bad, message = check_links(str(project_file.path))
-        if bad is not None and (result.ok or result.bad_event is None or bad <= result.bad_event):
-            return VerifyResult(False, result.events, message, bad)
-    return result
-
-
-def _verify(project_file: ProjectFile, *, check_hashes: bool) -> VerifyResult:
-    snapshots = project_file.snapshots()
+def _replay_part(
+    conn: sqlite3.Connection,
+    snapshots: dict[int, tuple[str, str, str, int]],
+    own: frozenset[int] | None,
+    *,
+    fact_links: bool = True,
+) -> tuple[_Part, ChainReplayer]:
+    """Replay the fact events and the text events of the chapters ``own`` (None: all)
+    strictly, and check the hash link of each event replayed (of fact events only with
+    ``fact_links``: the other part checks them)."""
     wanted = []
-    for event in project_file.events(kind="r"):
+    for (payload,) in conn.execute("SELECT payload FROM events WHERE kind = 'r'"):
+        event = EditEvent(0, 0, "r", 0, "", "", None, None, None, payload, 0)
         wanted.extend(restore_source(event) or ())
-    replayer = ChainReplayer(strict=True, check_hashes=check_hashes, wanted=wanted)
+    replayer = ChainReplayer(strict=True, check_hashes=False, wanted=wanted, own=own)
+    issues: list[tuple[int | None, str]] = []
     checked: set[int] = set()
-    for event in project_file.events():
-        cid = event.chapter
-        if event.kind != "m" and cid in snapshots and cid not in checked:
+    where = ""
+    if own is not None:
+        ids = ",".join(str(int(c)) for c in sorted(own)) or "NULL"
+        where = f" WHERE e.kind = 'm' OR e.chapter IN ({ids})"
+    columns = ", ".join(f"e.{name.strip()}" for name in _EVENT_COLUMNS.split(","))
+    # Each event with the hash of the one before it (the primary key finds it): each link is
+    # checked by the part that reads the event, so the two parts check the chain between them.
+    rows = conn.execute(
+        f"SELECT {columns}, p.hash FROM events e LEFT JOIN events p ON p.seq = e.seq - 1"
+        f"{where} ORDER BY e.seq"
+    )
+    feed = replayer.feed_row
+    # A chapter's snapshot is compared once the replay passes the event it reflects.
+    snapshot_seq = {cid: stored[3] for cid, stored in snapshots.items()}
+    last = 1 << 62
+    for row in rows:
+        seq, cid, kind = row[0], row[1], row[2]
+        if fact_links or kind != "m":
+            prev = row[12]
+            if prev is None and seq != 1:
+                issues.append((seq - 1, f"event {seq - 1} is missing from the history"))
+                break
+            if row_hash(
+                GENESIS if prev is None else prev, seq, cid, kind, row[3], row[10], *row[4:10]
+            ) != row[11]:  # fmt: skip
+                issues.append(
+                    (
+                        seq,
+                        f"event {seq} does not match its hash: it was changed after it was written",
+                    )
+                )
+                break
+        if seq > snapshot_seq.get(cid, last) and kind != "m" and cid not in checked:
             # Events after a chapter's snapshot are replayed on open; compare at the snapshot.
-            snap_seq = snapshots[cid][3]
             chapter = replayer.chapter(cid)
-            if event.seq > snap_seq and chapter is not None:
+            if chapter is not None:
+                snap_seq = snapshots[cid][3]
                 problem = _compare_snapshot(
                     cid, snapshots[cid], chapter.text, chapter.process, snap_seq
                 )
                 if problem:
-                    return VerifyResult(False, replayer.count, problem, None)
+                    issues.append((None, problem))
+                    break
                 checked.add(cid)
-        replayer.feed(event)
+        try:
+            feed(row)
+        except (ValueError, KeyError, TypeError) as exc:
+            issues.append((seq, f"event {seq} cannot be read ({exc})"))
+            break
         if replayer.issues:
-            issue = replayer.issues[0]
-            return VerifyResult(False, replayer.count, issue.message, issue.seq)
-    count = replayer.count
+            break
+    issues.extend((issue.seq, issue.message) for issue in replayer.issues)
     project = replayer.finish()
+    mine = [*project.chapters, *project.removed_chapters]
+    if own is not None:
+        mine = [c for c in mine if c.id in own]
+    if not issues:
+        # Snapshots of these chapters the replay never passed: compared with the end.
+        for chapter in mine:
+            if chapter.id in snapshots and chapter.id not in checked:
+                problem = _compare_snapshot(
+                    chapter.id,
+                    snapshots[chapter.id],
+                    chapter.text,
+                    chapter.process,
+                    project.history.last_seq,
+                )
+                if problem:
+                    issues.append((None, problem))
+                    break
+                checked.add(chapter.id)
+    part = _Part(
+        issues=issues,
+        checked=checked,
+        chapters={
+            c.id: (c.text.text, runs_to_json(c.text.runs()), _process_to_json(c.process))
+            for c in mine
+        }
+        if own is not None
+        else {},
+        captured={
+            piece: (fragment.text, runs_to_json(fragment.runs))
+            for piece, fragment in replayer.captured.items()
+        },
+        restores=[
+            (seq, pieces, claimed.text, runs_to_json(claimed.runs))
+            for seq, pieces, claimed in replayer.deferred_restores
+        ],
+        approvals=replayer.approvals,
+        inserted={
+            g.id: g.inserted_at for g in project.generations.values() if g.inserted_at is not None
+        },
+    )
+    return part, replayer
+
+
+def _part_in_process(path: str, own: frozenset[int] | None) -> _Part:
+    """``_replay_part`` on a read-only connection of its own (what the second process runs)."""
+    conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+    try:
+        snapshots = {
+            cid: (text or "", runs or "[]", process or "{}", snap or 0)
+            for cid, text, runs, process, snap in conn.execute(
+                "SELECT id, text, runs, process, snapshot_seq FROM chapters"
+            )
+        }
+        return _replay_part(conn, snapshots, own, fact_links=False)[0]
+    finally:
+        conn.close()
+
+
+class _SecondProcess:
+    """The other half of a long verify, in a new interpreter (``python -m coauthor.store.verify``
+    reads its task on standard input and writes its ``_Part`` on standard output)."""
+
+    def __init__(self, path: str, own: frozenset[int]) -> None:
+        self.task = (path, own)
+        self.process: subprocess.Popen[bytes] | None = None
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "coauthor.store.verify"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            assert self.process.stdin is not None
+            self.process.stdin.write(pickle.dumps(self.task))
+            self.process.stdin.close()
+        except (OSError, ValueError) as exc:  # no second process here: its part runs here
+            logger.info("Verifying in one process: %s", exc)
+            self.process = None
+
+    def result(self) -> _Part:
+        process = self.process
+        if process is not None:
+            try:
+                assert process.stdout is not None
+                out = process.stdout.read()  # until the part is done: it writes at its end
+                process.stdout.close()
+                process.wait(timeout=60)
+                if process.returncode == 0:
+                    values = pickle.loads(out)  # noqa: S301 - our own child's answer
+                    return _Part(*values)
+                logger.warning("The second verify process failed (%s)", process.returncode)
+            except (
+                subprocess.TimeoutExpired,
+                pickle.UnpicklingError,
+                EOFError,
+                OSError,
+                TypeError,
+            ) as exc:
+                process.kill()
+                logger.warning("The second verify process failed (%s)", exc)
+        return _part_in_process(*self.task)
+
+    def cancel(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _split(conn: sqlite3.Connection) -> tuple[frozenset[int], frozenset[int]]:
+    """The chapters in two sets, the second (for the other process) with somewhat more text
+    events."""
+    counts = conn.execute(
+        "SELECT chapter, count(*) FROM events WHERE kind != 'm' GROUP BY chapter"
+    ).fetchall()
+    parts: tuple[set[int], set[int]] = (set(), set())
+    # This process also replays every fact event and settles the result at the end: it starts
+    # with a share of the work already (measured on bench/verify.py's project).
+    loads = [sum(n for _, n in counts) // 14, 0]
+    for cid, n in sorted(counts, key=lambda item: -item[1]):
+        side = 0 if loads[0] <= loads[1] else 1
+        parts[side].add(cid)
+        loads[side] += n
+    return frozenset(parts[0]), frozenset(parts[1])
+
+
+def verify(project_file: ProjectFile) -> VerifyResult:
+    """Replay every event from an empty book and compare with everything the file stores.
+
+    A long history (``PARALLEL_FROM_EVENTS``) is split in two: this process replays about half
+    the chapters (and every fact event), a second process the other half, each checking the
+    hash link of each event it reads; what needs every chapter (restores naming another
+    chapter, approvals) is settled when both are done.
+    """
+    conn = project_file.conn
+    try:
+        count = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        snapshots = project_file.snapshots()
+    except sqlite3.DatabaseError as exc:
+        raise ProjectFileError(
+            f"{project_file.path} is damaged and cannot be read ({exc})."
+        ) from exc
+    other: _SecondProcess | None = None
+    own: frozenset[int] | None = None
+    if count >= PARALLEL_FROM_EVENTS:
+        own, theirs = _split(conn)
+        other = _SecondProcess(str(project_file.path), theirs)
+    try:
+        try:
+            mine, replayer = _replay_part(conn, snapshots, own)
+        except sqlite3.DatabaseError as exc:
+            raise ProjectFileError(
+                f"{project_file.path} is damaged and cannot be read ({exc})."
+            ) from exc
+        parts = [mine] if other is None else [mine, other.result()]
+    finally:
+        if other is not None:
+            other.cancel()
+    return _settle(project_file, snapshots, replayer, parts, count)
+
+
+def _settle(
+    project_file: ProjectFile,
+    snapshots: dict[int, tuple[str, str, str, int]],
+    replayer: ChainReplayer,
+    parts: list[_Part],
+    count: int,
+) -> VerifyResult:
+    """Join the parts of a replay, settle what needed every chapter, compare the caches."""
+    issues = [issue for part in parts for issue in part.issues]
+    captured = {
+        piece: _fragment(text, runs)
+        for part in parts
+        for piece, (text, runs) in part.captured.items()
+    }
+    for part in parts:
+        for seq, pieces, text, runs in part.restores:
+            if not check_restore(pieces, _fragment(text, runs), captured, seq):
+                issues.append(
+                    (
+                        seq,
+                        (
+                            f"event {seq} puts back text whose text or origins differ from "
+                            "its source in the record"
+                        ),
+                    )
+                )
+    found: dict[int, tuple[str, bool]] = {}
+    for part in parts:
+        for seq, gid, here in part.approvals:
+            found[seq] = (gid, found.get(seq, (gid, False))[1] or here)
+    for seq, (gid, here) in found.items():
+        if not here:
+            issues.append(
+                (
+                    seq,
+                    f"event {seq} approves generation {gid} while none of its text is in the book",
+                )
+            )
+    if issues:
+        # The earliest event at fault; at one event, a broken link before what it does.
+        issues.sort(
+            key=lambda issue: (
+                issue[0] is None,
+                issue[0] or 0,
+                "its hash" not in issue[1] and "missing from" not in issue[1],
+            )
+        )
+        seq, message = issues[0]
+        return VerifyResult(False, count, message, seq)
+    project = replayer.project
     everything = {c.id: c for c in [*project.chapters, *project.removed_chapters]}
-    for cid in snapshots:
+    checked: set[int] = set()
+    for part in parts:
+        checked |= part.checked
+        for cid, (text, runs, process) in part.chapters.items():
+            chapter = everything.get(cid)
+            if chapter is not None:
+                chapter.text = ProvenanceText.from_runs(text, runs_from_json(runs))
+                chapter.process = _process_from_json(process)
+        for gid, first in part.inserted.items():
+            generation = project.generations.get(gid)
+            if generation is not None and (
+                generation.inserted_at is None or first < generation.inserted_at
+            ):
+                generation.inserted_at = first
+    for cid, stored in snapshots.items():
         if cid not in everything:
             return VerifyResult(
                 False,
@@ -221,7 +424,7 @@ def _verify(project_file: ProjectFile, *, check_hashes: bool) -> VerifyResult:
         if cid not in checked:
             chapter = everything[cid]
             problem = _compare_snapshot(
-                cid, snapshots[cid], chapter.text, chapter.process, project.history.last_seq
+                cid, stored, chapter.text, chapter.process, project.history.last_seq
             )
             if problem:
                 return VerifyResult(False, count, problem, None)
@@ -348,3 +551,17 @@ def checked_project(project_file: ProjectFile) -> Project:
             result.bad_event,
         )
     return result.project
+
+
+def _second_process_main() -> int:
+    """``python -m coauthor.store.verify``: run one part of a verify for a parent process."""
+    task = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from our own parent
+    part = _part_in_process(*task)
+    # Plain values (the class would be __main__._Part here): the parent rebuilds the _Part.
+    values = tuple(getattr(part, f.name) for f in dataclasses.fields(part))
+    sys.stdout.buffer.write(pickle.dumps(values))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_second_process_main())

@@ -71,7 +71,8 @@ def test_an_honest_file_verifies_the_same_both_ways(built, monkeypatch) -> None:
     path, project = built
     one = _verify(path, parallel=False, monkeypatch=monkeypatch)
     two = _verify(path, parallel=True, monkeypatch=monkeypatch)
-    assert one.ok and two.ok, (one.message, two.message)
+    assert one.ok, one.message
+    assert two.ok, two.message
     assert one.events == two.events
     assert two.project is not None
     assert first_difference(two.project, project) is None
@@ -163,7 +164,7 @@ def test_each_tampering_gets_the_same_verdict_both_ways(
 def test_an_approval_of_text_that_is_in_no_chapter_fails_both_ways(
     built, tmp_path: Path, monkeypatch
 ) -> None:
-    path, project = built
+    path, _ = built
     copy = tmp_path / "copy.coauthor"
     shutil.copyfile(path, copy)
     # The generation approved is swapped for one whose text was never inserted.
@@ -186,5 +187,6 @@ def test_an_approval_of_text_that_is_in_no_chapter_fails_both_ways(
     _rehash(copy, approve_g99)
     one = _verify(copy, parallel=False, monkeypatch=monkeypatch)
     two = _verify(copy, parallel=True, monkeypatch=monkeypatch)
-    assert not one.ok and not two.ok
+    assert not one.ok
+    assert not two.ok
     assert one.bad_event == two.bad_event

@@ -11,12 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coauthor.ai.moderation import apply_overrides, passages_from_chapters, screen
 from coauthor.core.policy import Flag
 from coauthor.core.project import Project
 from coauthor.publish.document import BookDocument, Progress, prepare_export
 from coauthor.publish.signing import AuthorKey, KeyringUnavailable
+
+if TYPE_CHECKING:
+    from coauthor.publish.report import ScreeningNote
 
 __all__ = [
     "ExportFormat",
@@ -54,7 +58,24 @@ class ExportOptions:
 class ScreeningSummary:
     flags: list[Flag]
     note: str
+    """Which screening ran, with the number of passages checked."""
     error: str | None
+    """Set when the moderation service failed: what happened, and that the offline checker
+    screened the text instead."""
+    statement: str = ""
+    """Which screening actually ran, in one sentence (the provenance report states it)."""
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether the chosen moderation service failed and the offline checker screened the
+        text instead (the export says so; it never goes out unscreened)."""
+        return self.error is not None
+
+    def report_note(self) -> ScreeningNote:
+        """What the provenance report says about this screening."""
+        from coauthor.publish.report import ScreeningNote  # with Jinja2, only when reporting
+
+        return ScreeningNote(self.statement or self.note, self.fell_back)
 
 
 def screen_project(project: Project, moderator: object | None = None) -> ScreeningSummary:
@@ -62,7 +83,7 @@ def screen_project(project: Project, moderator: object | None = None) -> Screeni
     result = screen(passages_from_chapters(project.chapters), moderator)  # type: ignore[arg-type]
     overrides = {key: (o.reason, o.reviewer, o.time) for key, o in project.overrides.items()}
     flags = apply_overrides(result.flags, overrides)
-    return ScreeningSummary(flags, result.source_note, result.error)
+    return ScreeningSummary(flags, result.source_note, result.error, result.statement)
 
 
 def signing_key(author: str) -> tuple[AuthorKey | None, str]:
@@ -81,8 +102,10 @@ def render(
     options: ExportOptions,
     progress: Progress | None = None,
     template_dirs: list[Path] | None = None,
+    screening: ScreeningSummary | None = None,
 ) -> Path:
-    """Write ``document`` in one format (the gate has already been passed)."""
+    """Write ``document`` in one format (the gate has already been passed); the provenance
+    report states which ``screening`` ran."""
     # Formats are imported on use: each pulls in its own libraries (ebooklib, Jinja2).
     if fmt is ExportFormat.EPUB:
         from coauthor.publish.epub import export_epub
@@ -112,7 +135,13 @@ def render(
         )
     from coauthor.publish.report import export_report
 
-    return export_report(document, target, progress=progress, template_dirs=template_dirs)
+    return export_report(
+        document,
+        target,
+        progress=progress,
+        template_dirs=template_dirs,
+        screening=screening.report_note() if screening is not None else None,
+    )
 
 
 def export_project(
@@ -152,7 +181,15 @@ def export_project(
     document.unsigned_reason = "" if key is not None else unsigned_reason
     if progress:
         progress(2, 3, f"Writing {fmt.value}")
-    path = render(document, fmt, Path(target), options or ExportOptions(), progress, template_dirs)
+    path = render(
+        document,
+        fmt,
+        Path(target),
+        options or ExportOptions(),
+        progress,
+        template_dirs,
+        screening=screening,
+    )
     if progress:
         progress(3, 3, "Done")
     return path

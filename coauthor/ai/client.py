@@ -4,6 +4,11 @@
 before the first token (reporting each wait), and turns every failure into a
 ``ProviderError`` with a sentence for the author. Once text has arrived, a failure is not
 retried: what arrived is returned as a cancelled result, never silently inserted.
+
+The key never leaves in an error: every sentence is ``redact``-ed of it (a server may echo it
+in its error body), translated errors do not chain the SDK's exception (whose text holds that
+body) into tracebacks, and no request is sent with a key over plain ``http://`` to another
+computer (``insecure_url``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from urllib.parse import urlparse
 
 import openai
 
-from coauthor.ai.errors import FailureKind, ProviderError, retry_wait, root_cause, service_message
+from coauthor.ai.errors import (
+    FailureKind,
+    ProviderError,
+    insecure_url,
+    retry_wait,
+    root_cause,
+    service_message,
+)
 from coauthor.core.generation import Outcome
 from coauthor.core.text import valid_unicode
 
@@ -79,6 +91,7 @@ class ModelClient:
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self._key = api_key
         self._client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or "not-needed",
@@ -92,72 +105,86 @@ class ModelClient:
 
     # -- errors -----------------------------------------------------------------------------
 
+    def _error(
+        self, kind: FailureKind, message: str, *, status: int | None = None
+    ) -> ProviderError:
+        """A ``ProviderError`` whose sentence is redacted of this client's key."""
+        return ProviderError(kind, message, status=status, secrets=(self._key,))
+
+    def _refuse_insecure(self) -> None:
+        """Raise before anything is sent when the key would cross the network in plain text."""
+        refusal = insecure_url(self.base_url, self._key)
+        if refusal is not None:
+            raise self._error(FailureKind.INSECURE, refusal)
+
     def _translate(self, exc: Exception) -> ProviderError:
         host = self.host
         if isinstance(exc, ProviderError):
             return exc
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-            return ProviderError(
+            return self._error(
                 FailureKind.AUTH,
                 f"The key was refused by {host} (HTTP {exc.status_code}); check it in the "
                 "model settings.",
                 status=exc.status_code,
             )
         if isinstance(exc, openai.RateLimitError):
-            return ProviderError(
+            return self._error(
                 FailureKind.RATE_LIMIT,
                 f"{host} is limiting requests (HTTP 429) and still refused after "
                 f"{self.max_attempts} tries; wait a minute and try again.",
                 status=429,
             )
         if isinstance(exc, openai.APITimeoutError):
-            return ProviderError(
+            return self._error(
                 FailureKind.TIMEOUT,
                 f"{host} did not answer within {self.timeout:g} seconds; try again, or raise the "
                 "timeout in the model settings.",
             )
         if isinstance(exc, openai.APIConnectionError):
-            return ProviderError(
+            return self._error(
                 FailureKind.CONNECTION,
                 f"Cannot connect to {self.base_url}: {root_cause(exc)}. Is the server running, "
                 "and is the address right?",
             )
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code >= 500:
-                return ProviderError(
+                return self._error(
                     FailureKind.SERVER,
                     f"{host} failed with HTTP {exc.status_code} after {self.max_attempts} tries; "
                     "the service may be down, try again later.",
                     status=exc.status_code,
                 )
             if _is_context_overflow(exc):
-                return ProviderError(
+                return self._error(
                     FailureKind.CONTEXT_OVERFLOW,
-                    f"The request is longer than the model's context ({host} said: {service_message(exc)}).",
+                    f"The request is longer than the model's context ({host} said: "
+                    f"{service_message(exc, self._key)}).",
                     status=exc.status_code,
                 )
-            return ProviderError(
+            return self._error(
                 FailureKind.BAD_REQUEST,
-                f"{host} refused the request (HTTP {exc.status_code}): {service_message(exc)}.",
+                f"{host} refused the request (HTTP {exc.status_code}): "
+                f"{service_message(exc, self._key)}.",
                 status=exc.status_code,
             )
         if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | KeyError):
-            return ProviderError(
+            return self._error(
                 FailureKind.MALFORMED,
                 f"{host} sent a reply Coauthor cannot read (a malformed stream); nothing was "
                 "inserted.",
             )
         if isinstance(exc, openai.APIError):
-            return ProviderError(
+            return self._error(
                 FailureKind.MALFORMED,
-                f"{host} sent an error in the stream: {service_message(exc)}.",
+                f"{host} sent an error in the stream: {service_message(exc, self._key)}.",
             )
         if _is_transport_error(exc):
-            return ProviderError(
+            return self._error(
                 FailureKind.DISCONNECTED,
                 f"The connection to {host} broke: {exc}.",
             )
-        return ProviderError(FailureKind.MALFORMED, f"Unexpected reply from {host}: {exc}.")
+        return self._error(FailureKind.MALFORMED, f"Unexpected reply from {host}: {exc}.")
 
     def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
         return retry_wait(exc, attempt, max_attempts=self.max_attempts, backoff=self.backoff)
@@ -175,6 +202,7 @@ class ModelClient:
         cancel: threading.Event | None = None,
     ) -> StreamResult:
         """Stream one completion. Raises ``ProviderError`` when nothing usable arrived."""
+        self._refuse_insecure()
         cancel = cancel or threading.Event()
         started = time.perf_counter()
         retries: list[str] = []
@@ -190,18 +218,18 @@ class ModelClient:
                     stream=True,
                 )
                 break
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
                 wait = self._retry_wait(exc, attempt)
                 if wait is None or cancel.is_set():
-                    raise self._translate(exc) from exc
+                    raise self._translate(exc) from None
                 reason = self._translate(exc).kind.value
                 retries.append(f"attempt {attempt}: {reason}, waited {wait:g} s")
                 if on_wait is not None:
                     on_wait(wait, attempt, reason)
                 if cancel.wait(wait):
-                    raise ProviderError(
+                    raise self._error(
                         FailureKind.CANCELLED, "Cancelled while waiting to retry."
-                    ) from exc
+                    ) from None
         parts: list[str] = []
         result = StreamResult("", Outcome.COMPLETE, retries=retries)
         try:
@@ -223,17 +251,17 @@ class ModelClient:
                             on_delta(delta)
                     if choice.finish_reason:
                         result.finish_reason = choice.finish_reason
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
             error = self._translate(exc)
             if error.kind is FailureKind.CONNECTION:
                 # The server answered, then the connection broke (openai 3 reports this as a
                 # connection error): not a wrong address, so no "cannot connect" advice.
-                error = ProviderError(
+                error = self._error(
                     FailureKind.DISCONNECTED,
                     f"The connection to {self.host} broke: {root_cause(exc)}.",
                 )
             if parts:
-                error = ProviderError(
+                error = self._error(
                     FailureKind.DISCONNECTED,
                     f"The stream from {self.host} broke after {sum(map(len, parts)):,} "
                     f"characters ({error}); what arrived is kept in the record as a cancelled "
@@ -242,7 +270,7 @@ class ModelClient:
                 result.outcome = Outcome.CANCELLED
                 result.error = error
             else:
-                raise error from exc
+                raise error from None
         # A pair of surrogates split across two chunks is joined here; a lone half is U+FFFD.
         result.text = valid_unicode("".join(parts))
         result.total_s = time.perf_counter() - started
@@ -253,7 +281,7 @@ class ModelClient:
         ):
             # The stream ended without saying it was finished: the server went away mid-reply.
             result.outcome = Outcome.CANCELLED
-            result.error = ProviderError(
+            result.error = self._error(
                 FailureKind.DISCONNECTED,
                 f"The stream from {self.host} ended early after {len(result.text):,} characters; "
                 "what arrived is kept in the record as a cancelled generation and was not inserted.",
@@ -261,10 +289,11 @@ class ModelClient:
         return result
 
     def list_models(self) -> list[str]:
+        self._refuse_insecure()
         try:
             return sorted(model.id for model in self._client.models.list())
-        except Exception as exc:
-            raise self._translate(exc) from exc
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
+            raise self._translate(exc) from None
 
     def test_connection(self) -> Verdict:
         """A plain-language verdict: can Coauthor generate with these settings?"""

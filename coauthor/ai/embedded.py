@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from coauthor.ai.embedded_server import ERROR, READY, make_params, wait_for_task_loop
-from coauthor.ai.errors import FailureKind, ProviderError
+from coauthor.ai.errors import FailureKind, ProviderError, redact
 from coauthor.core.models import model_identity
 
 logger = logging.getLogger(__name__)
@@ -279,11 +279,11 @@ class EmbeddedServer:
 
     def _fail(self, kind: FailureKind, error: str, tail: list[str] | None = None) -> ProviderError:
         self._state = ServerState.FAILED
-        self.error = error
+        self.error = error = redact(error, self._api_key)
         message = f"The local model cannot start: {error}"
         if tail:
             message += "\nThe model server logged:\n" + "\n".join(tail)
-        return ProviderError(kind, message)
+        return ProviderError(kind, message, secrets=(self._api_key,))
 
     def ensure_started(self) -> str:
         """Start the server if needed and return its base URL.
@@ -374,7 +374,10 @@ class EmbeddedServer:
             error = line.removeprefix(ERROR).strip()
         else:
             if line:
-                logger.warning("Unexpected line from the local model's server: %r", line)
+                logger.warning(
+                    "Unexpected line from the local model's server: %r",
+                    redact(line, self._api_key),
+                )
             try:
                 code = proc.wait(2)
             except subprocess.TimeoutExpired:

@@ -1,12 +1,102 @@
-"""Provider failures, each with a sentence that says what happened and what to do."""
+"""Provider failures, each with a sentence that says what happened and what to do.
+
+Secrets never leave the keyring: every sentence here passes through ``redact`` before it is
+raised, shown or logged, so a server that echoes the API key in its error body (or a
+``Bearer`` header, or anything that looks like an ``sk-`` key) shows only the masked form.
+``insecure_url`` refuses to send a key over plain ``http://`` to anything but this computer.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from enum import StrEnum
+from urllib.parse import urlparse
 
 import openai
 
-__all__ = ["FailureKind", "ProviderError", "retry_wait", "root_cause", "service_message"]
+from coauthor.ai.keys import mask
+
+__all__ = [
+    "FailureKind",
+    "ProviderError",
+    "insecure_url",
+    "is_loopback",
+    "redact",
+    "retry_wait",
+    "root_cause",
+    "service_message",
+]
+
+_SK_TOKEN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}")
+"""Anything that looks like an OpenAI-style key."""
+_BEARER = re.compile(r"(?i)\b(bearer)(\s+|%20)([^\s\"',;&<>]+)")
+"""An ``Authorization: Bearer ...`` value."""
+_PIECE = 8
+"""The shortest piece of a secret that ``redact`` hides wherever it appears."""
+_HIDDEN = "•" * 8
+
+
+def _masked(value: str) -> str:
+    return value if "…" in value or "•" in value else mask(value)
+
+
+def _hide_pieces(text: str, secret: str) -> str:
+    """``text`` with every run of ``_PIECE`` or more characters that is part of ``secret``
+    (a truncated or split echo of it) replaced by ``_HIDDEN``."""
+    parts: list[str] = []
+    start = i = 0
+    while i <= len(text) - _PIECE:
+        if text[i : i + _PIECE] not in secret:
+            i += 1
+            continue
+        end = i + _PIECE
+        while end < len(text) and text[i : end + 1] in secret:
+            end += 1
+        parts += [text[start:i], _HIDDEN]
+        start = i = end
+    return "".join(parts) + text[start:] if parts else text
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with each of ``secrets`` masked (``keys.mask``: at most its first three and
+    last four characters), any other piece of one 8 characters or longer (a truncated echo)
+    hidden, and any ``Bearer`` value and ``sk-...`` token masked too."""
+    wanted = sorted({s for s in secrets if s and len(s) >= _PIECE}, key=len, reverse=True)
+    for secret in wanted:
+        text = text.replace(secret, mask(secret))
+    for secret in wanted:
+        text = _hide_pieces(text, secret)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{_masked(m.group(3))}", text)
+    return _SK_TOKEN.sub(lambda m: mask(m.group()), text)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this computer: 127.0.0.0/8, ::1 or ``localhost``."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_url(url: str, key: str | None) -> str | None:
+    """Why ``key`` must not be sent to ``url`` (plain ``http://`` to another computer, where
+    anyone on the way could read it), or None when it may (no key, https, or this computer)."""
+    if not key:
+        return None
+    parsed = urlparse(url.strip())
+    if parsed.scheme.lower() != "http":
+        return None
+    host = parsed.hostname or ""
+    if is_loopback(host):
+        return None
+    return (
+        f"Coauthor will not send the API key to {host or url} over plain http://, where anyone "
+        "on the network could read it; use its https:// address."
+    )
 
 
 class FailureKind(StrEnum):
@@ -22,20 +112,35 @@ class FailureKind(StrEnum):
     CANCELLED = "cancelled"
     NO_KEY = "no_key"
     NOT_INSTALLED = "not_installed"
+    INSECURE = "insecure"
 
 
 class ProviderError(Exception):
-    """A generation or connection that failed; ``str()`` is the message for the author."""
+    """A generation or connection that failed; ``str()`` is the message for the author.
 
-    def __init__(self, kind: FailureKind, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
+    The message is ``redact``-ed of ``secrets`` (and of anything that looks like a key)."""
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        *,
+        status: int | None = None,
+        secrets: tuple[str | None, ...] = (),
+    ) -> None:
+        super().__init__(redact(message, *secrets))
         self.kind = kind
         self.status = status
 
     @property
     def opens_settings(self) -> bool:
         """Whether the fix is in the model settings (a refused or missing key, a bad URL)."""
-        return self.kind in (FailureKind.AUTH, FailureKind.NO_KEY, FailureKind.CONNECTION)
+        return self.kind in (
+            FailureKind.AUTH,
+            FailureKind.NO_KEY,
+            FailureKind.CONNECTION,
+            FailureKind.INSECURE,
+        )
 
 
 def root_cause(exc: BaseException) -> str:
@@ -47,16 +152,17 @@ def root_cause(exc: BaseException) -> str:
     return "connection refused" if "refused" in text.lower() else text
 
 
-def service_message(exc: BaseException) -> str:
-    """What the service said in its error body, else the exception's text (200 characters)."""
+def service_message(exc: BaseException, *secrets: str | None) -> str:
+    """What the service said in its error body, else the exception's text, redacted of
+    ``secrets`` before it is cut to 200 characters."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         message = body.get("message") or body.get("error")
         if isinstance(message, dict):
             message = message.get("message")
         if message:
-            return str(message)[:200]
-    return str(exc)[:200]
+            return redact(str(message)[:2000], *secrets)[:200]
+    return redact(str(exc)[:2000], *secrets)[:200]
 
 
 def retry_wait(

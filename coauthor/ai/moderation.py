@@ -34,11 +34,14 @@ WHAT IT CANNOT CATCH
 
 ``screen`` runs one screener over the passages and returns ``Flag`` records (``coauthor.core
 .policy``) with a sentence naming the screener. If the moderation endpoint fails (refused key,
-rate limit, server error, timeout, no connection, unreadable reply) the passages it did not
-screen are screened offline, and the result says so in ``error`` and ``source_note``: text is
-never passed unscreened. Each flag carries ``text_hash``, a hash of its passage's text, so an
-override recorded by the author (``apply_overrides``) follows that exact text and lapses as
-soon as it is edited.
+rate limit, server error, timeout, no connection, unreadable reply, or an ``http://`` address
+of another computer, to which the key is never sent) the passages it did not screen are
+screened offline, and the result says so in ``error``, ``source_note`` and ``statement``
+("OpenAI moderation failed (…); the offline checker screened the text instead.", which the
+export summary and the provenance report repeat): text is never passed unscreened, and the
+failure is never silent. Error sentences are redacted of the key (``errors.redact``).
+Each flag carries ``text_hash``, a hash of its passage's text, so an override recorded by the
+author (``apply_overrides``) follows that exact text and lapses as soon as it is edited.
 """
 
 from __future__ import annotations
@@ -56,7 +59,14 @@ from urllib.parse import urlparse
 
 import openai
 
-from coauthor.ai.errors import FailureKind, ProviderError, retry_wait, root_cause, service_message
+from coauthor.ai.errors import (
+    FailureKind,
+    ProviderError,
+    insecure_url,
+    retry_wait,
+    root_cause,
+    service_message,
+)
 from coauthor.core.policy import Flag
 
 if TYPE_CHECKING:
@@ -656,6 +666,7 @@ class OpenAIModerator:
         """Requests sent, retries included."""
         self.retries: list[str] = []
         """One line per retry: what failed and how long Coauthor waited."""
+        self._key = api_key
         self._client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or "not-needed",
@@ -672,62 +683,74 @@ class OpenAIModerator:
 
     # -- errors -----------------------------------------------------------------------------
 
+    def _error(
+        self, kind: FailureKind, message: str, *, status: int | None = None
+    ) -> ProviderError:
+        """A ``ProviderError`` whose sentence is redacted of this moderator's key."""
+        return ProviderError(kind, message, status=status, secrets=(self._key,))
+
+    def refusal(self) -> str | None:
+        """Why the key must not be sent to this endpoint (plain ``http://`` to another
+        computer), or None."""
+        return insecure_url(self.base_url, self._key)
+
     def _translate(self, exc: Exception) -> ProviderError:
         where = f"the moderation endpoint at {self.host}"
         tries = f"{self.max_attempts} tr{'ies' if self.max_attempts != 1 else 'y'}"
         if isinstance(exc, ProviderError):
             return exc
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-            return ProviderError(
+            return self._error(
                 FailureKind.AUTH,
                 f"The key was refused by {where} (HTTP {exc.status_code}); check the OpenAI key "
                 "in the model settings.",
                 status=exc.status_code,
             )
         if isinstance(exc, openai.RateLimitError):
-            return ProviderError(
+            return self._error(
                 FailureKind.RATE_LIMIT,
                 f"{where.capitalize()} is limiting requests (HTTP 429) and still refused after "
                 f"{tries}; wait a minute and screen again.",
                 status=429,
             )
         if isinstance(exc, openai.APITimeoutError):
-            return ProviderError(
+            return self._error(
                 FailureKind.TIMEOUT,
                 f"{where.capitalize()} did not answer within {self.timeout:g} seconds.",
             )
         if isinstance(exc, openai.APIConnectionError):
-            return ProviderError(
+            return self._error(
                 FailureKind.CONNECTION,
                 f"Cannot connect to the moderation endpoint at {self.base_url}: "
                 f"{root_cause(exc)}. Is the computer online, and is the address right?",
             )
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code >= 500:
-                return ProviderError(
+                return self._error(
                     FailureKind.SERVER,
                     f"{where.capitalize()} failed with HTTP {exc.status_code} after {tries}; the "
                     "service may be down.",
                     status=exc.status_code,
                 )
             if exc.status_code == 404:
-                return ProviderError(
+                return self._error(
                     FailureKind.BAD_REQUEST,
-                    f"{self.host} has no moderation endpoint (HTTP 404: {service_message(exc)}).",
+                    f"{self.host} has no moderation endpoint "
+                    f"(HTTP 404: {service_message(exc, self._key)}).",
                     status=404,
                 )
-            return ProviderError(
+            return self._error(
                 FailureKind.BAD_REQUEST,
                 f"{where.capitalize()} refused the request (HTTP {exc.status_code}): "
-                f"{service_message(exc)}.",
+                f"{service_message(exc, self._key)}.",
                 status=exc.status_code,
             )
         if isinstance(exc, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
-            return ProviderError(
+            return self._error(
                 FailureKind.MALFORMED,
                 f"{where.capitalize()} sent a reply Coauthor cannot read (it is not JSON).",
             )
-        return ProviderError(FailureKind.MALFORMED, f"Unexpected reply from {where}: {exc}.")
+        return self._error(FailureKind.MALFORMED, f"Unexpected reply from {where}: {exc}.")
 
     def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
         return retry_wait(
@@ -741,6 +764,9 @@ class OpenAIModerator:
     # -- calls ------------------------------------------------------------------------------
 
     def _post(self, texts: list[str]) -> Any:
+        refusal = self.refusal()
+        if refusal is not None:
+            raise self._error(FailureKind.INSECURE, refusal)
         attempt = 0
         while True:
             attempt += 1
@@ -750,14 +776,18 @@ class OpenAIModerator:
                     model=self.model, input=texts
                 )
                 return json.loads(raw.http_response.content)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
                 wait = self._retry_wait(exc, attempt)
                 if wait is None:
-                    raise self._translate(exc) from exc
+                    raise self._translate(exc) from None
                 status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
                 self.retries.append(f"attempt {attempt}: HTTP {status}, waited {wait:g} s")
                 logger.info(
-                    "moderation attempt %d failed (%s); retrying in %g s", attempt, exc, wait
+                    "moderation attempt %d failed (HTTP %s from %s); retrying in %g s",
+                    attempt,
+                    status,
+                    self.host,
+                    wait,
                 )
                 time.sleep(wait)
 
@@ -845,6 +875,15 @@ class ScreeningResult:
     """Why each passage is flagged, by ``(chapter_id, start, end)``."""
     retries: list[str] = field(default_factory=list)
     """The moderation requests that were retried (rate limit, server error), one line each."""
+    statement: str = OFFLINE_NOTE
+    """Which screening actually ran, in one sentence, for the export summary and the report:
+    "OpenAI moderation failed (…); the offline checker screened the text instead." when the
+    endpoint failed."""
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether the moderation endpoint failed and the offline checker took over."""
+        return self.error is not None
 
     def reasons_for(self, flag: Flag) -> tuple[str, ...]:
         return self.reasons.get((flag.chapter_id, flag.start, flag.end), ())
@@ -912,39 +951,64 @@ def screen(
             result.reasons[(flag.chapter_id, flag.start, flag.end)] = tuple(
                 dict.fromkeys(h.reason for h in found)
             )
-    result.source_note, result.error = _notes(moderator, error, total, by_openai)
+    result.statement, result.source_note, result.error = _notes(moderator, error, total, by_openai)
     return result
+
+
+def _failure_phrase(moderator: OpenAIModerator, error: ProviderError) -> str:
+    """What went wrong with the moderation endpoint, in a few words (for the statement)."""
+    host = moderator.host
+    tries = f"{moderator.max_attempts} tr{'ies' if moderator.max_attempts != 1 else 'y'}"
+    kind = error.kind
+    if kind is FailureKind.AUTH:
+        return f"{host} refused the key, HTTP {error.status}"
+    if kind is FailureKind.RATE_LIMIT:
+        return f"{host} was still limiting requests after {tries}, HTTP 429"
+    if kind is FailureKind.SERVER:
+        return f"{host} answered HTTP {error.status} after {tries}"
+    if kind is FailureKind.TIMEOUT:
+        return f"{host} did not answer within {moderator.timeout:g} seconds"
+    if kind is FailureKind.CONNECTION:
+        return f"Coauthor could not connect to {host}"
+    if kind is FailureKind.INSECURE:
+        return f"Coauthor will not send the key to {host} over plain http://"
+    if kind is FailureKind.MALFORMED:
+        return f"{host} sent a reply Coauthor cannot read"
+    return f"{host} refused the request" + (f", HTTP {error.status}" if error.status else "")
 
 
 def _notes(
     moderator: OpenAIModerator | None, error: ProviderError | None, total: int, by_openai: int
-) -> tuple[str, str | None]:
+) -> tuple[str, str, str | None]:
+    """The statement of which screening ran, the note (the statement and a count) and, when
+    the endpoint failed, the error for the author."""
     count = f"{total} passage{'s' if total != 1 else ''}"
+    checked = f"{count.capitalize()} checked."
     if moderator is None:
-        return f"{OFFLINE_NOTE} {count.capitalize()} checked.", None
+        return OFFLINE_NOTE, f"{OFFLINE_NOTE} {checked}", None
     service = moderator.describe()
     if error is None:
-        note = (
+        statement = (
             f"Screened by {service}; political campaigning and spam, which it does not cover, "
-            f"by Coauthor's offline phrase checker. {count.capitalize()} checked."
+            "by Coauthor's offline phrase checker."
         )
-        return note, None
+        return statement, f"{statement} {checked}", None
     rest = total - by_openai
+    failed = f"OpenAI moderation failed ({_failure_phrase(moderator, error)})"
     if by_openai:
-        note = (
-            f"{by_openai} of {count} screened by {service}; the other {rest} by Coauthor's "
-            "offline phrase checker only, because the endpoint failed."
+        statement = (
+            f"{failed} after screening {by_openai} of {count}; the offline checker screened "
+            f"the other {rest} instead."
         )
+        note = statement
     else:
-        note = (
-            f"Screened offline by Coauthor's phrase checker only, because {service} failed "
-            f"(English phrase lists, no understanding of context). {count.capitalize()} checked."
-        )
+        statement = f"{failed}; the offline checker screened the text instead."
+        note = f"{statement} {checked}"
     message = (
         f"{error} The offline phrase checker screened {rest} passage{'s' if rest != 1 else ''} "
         "instead; it catches far less, so screen again when the service is back."
     )
-    return note, message
+    return statement, note, message
 
 
 # -- overrides ------------------------------------------------------------------------------

@@ -24,8 +24,10 @@ It holds, in order:
   and surviving characters, outcome, timing, review state with reviewer and time, note and
   error;
 - the review log (``BookDocument.reviews``, or the generations' own review fields);
-- the content-screening overrides (each flagged passage published anyway: the passage, the
-  categories, the author's reason, who and when);
+- the content screening: which screening actually ran for this export (``ScreeningNote``,
+  given by the export; when the moderation service failed, that the offline checker screened
+  the text instead), and the overrides (each flagged passage published anyway: the passage,
+  the categories, the author's reason, who and when);
 - the imports (source, kind, declared own writing, SHA-256, time).
 
 All text from the book, the models and the records is escaped, after characters HTML and XML
@@ -41,6 +43,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from coauthor import __version__
 from coauthor.core.generation import Generation, ReviewState
@@ -66,6 +69,7 @@ __all__ = [
     "COLOURS",
     "HEATMAP_SEGMENTS",
     "REPORT_TEMPLATE",
+    "ScreeningNote",
     "export_report",
     "render_report",
     "report_context",
@@ -93,6 +97,16 @@ _ORDER: tuple[str, ...] = ("human", "ai", "pending", "pasted", "imported")
 _EMPTY_CELL = "#ffffff"
 _LOW = (0xF2, 0xF2, 0xF2)  # a segment without model text
 _HIGH = (0x00, 0x48, 0x7A)  # a segment all model text (a darker shade of #0072B2)
+
+
+class ScreeningNote(NamedTuple):
+    """Which content screening ran for the export the report belongs to."""
+
+    statement: str
+    """One sentence: the screener, or "OpenAI moderation failed (…); the offline checker
+    screened the text instead."."""
+    fell_back: bool = False
+    """Whether the chosen moderation service failed and the offline checker took over."""
 
 
 @dataclass(frozen=True)
@@ -450,9 +464,13 @@ def _generated_at(value: datetime | str | None) -> str:
 
 
 def report_context(
-    document: BookDocument, *, generated_at: datetime | str | None = None
+    document: BookDocument,
+    *,
+    generated_at: datetime | str | None = None,
+    screening: ScreeningNote | None = None,
 ) -> dict[str, object]:
-    """What ``report.html.j2`` is rendered with."""
+    """What ``report.html.j2`` is rendered with (``screening`` None: the report does not say
+    how the text was screened, as when it is rendered outside an export)."""
     roles = document.roles
     figures = _figures(document)
     marking = origin_marking(
@@ -537,6 +555,7 @@ def report_context(
         "reviews": reviews,
         "reviews_from_generations": reviews_from_generations,
         "overrides": _overrides(document),
+        "screening": screening,
         "imports": _imports(document),
         "signing": _signing(document),
     }
@@ -558,9 +577,12 @@ def render_report(
     *,
     template_dirs: list[Path] | None = None,
     generated_at: datetime | str | None = None,
+    screening: ScreeningNote | None = None,
 ) -> str:
     template = environment(template_dirs).get_template(REPORT_TEMPLATE)
-    page = template.render(**report_context(document, generated_at=generated_at))
+    page = template.render(
+        **report_context(document, generated_at=generated_at, screening=screening)
+    )
     return embed_html(
         page, lambda digest: build_manifest(document, "report", {"file_sha256": digest})
     )
@@ -573,11 +595,14 @@ def export_report(
     progress: Progress | None = None,
     template_dirs: list[Path] | None = None,
     generated_at: datetime | str | None = None,
+    screening: ScreeningNote | None = None,
 ) -> Path:
     """Write the provenance report (atomically) and return its path."""
     return write_page(
         target,
-        lambda: render_report(document, template_dirs=template_dirs, generated_at=generated_at),
+        lambda: render_report(
+            document, template_dirs=template_dirs, generated_at=generated_at, screening=screening
+        ),
         "the provenance report",
         progress,
     )

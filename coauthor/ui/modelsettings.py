@@ -2,6 +2,8 @@
 
 The key field never shows a stored key: it shows a masked hint, and typing a new key replaces
 it in the system keyring. Test Connection gives a plain-language verdict, off the GUI thread.
+Settings that would send a key over plain ``http://`` to another computer are not saved (the
+client refuses them at request time too).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
 from coauthor.ai import keys
 from coauthor.ai.client import ModelClient, Verdict
 from coauthor.ai.embedded import EmbeddedServer, default_model_path
-from coauthor.ai.errors import ProviderError
+from coauthor.ai.errors import ProviderError, insecure_url, redact
 from coauthor.ai.service import (
     OPENAI_URL,
     PROVIDER_LABELS,
@@ -181,7 +183,21 @@ class ModelSettingsDialog(QDialog):
         self.key.clear()
         return True
 
+    def refusal(self) -> str | None:
+        """Why these settings must not be used: a key (typed, stored or from the environment)
+        would go over plain ``http://`` to another computer; None when they may."""
+        config = self.config()
+        if config.kind is ProviderKind.EMBEDDED:
+            return None
+        key = self.key.text().strip() or keys.get_key(config.key_account)[0]
+        base = config.base_url or (OPENAI_URL if config.kind is ProviderKind.OPENAI else "")
+        return insecure_url(base, key) if base else None
+
     def _save(self) -> None:
+        refusal = self.refusal()
+        if refusal is not None:
+            self.verdict.setText(f"✗ {refusal}")
+            return
         if self._store_key():
             self.accept()
 
@@ -197,15 +213,19 @@ class ModelSettingsDialog(QDialog):
 
         self._job = Job(job, self)
         self._job.finished.connect(done)
-        self._job.failed.connect(lambda message: self.verdict.setText(f"✗ {message}"))
+        key = self.key.text().strip()
+        self._job.failed.connect(lambda message: self.verdict.setText(f"✗ {redact(message, key)}"))
         self._job.start()
 
     def _check(self) -> Callable[[], Verdict]:
         """A connection check with the settings as typed (including an unsaved key)."""
         config = self.config()
         typed_key = self.key.text().strip()
+        refusal = self.refusal()
 
         def work() -> Verdict:
+            if refusal is not None:
+                return Verdict(False, refusal)
             try:
                 if typed_key and config.kind is not ProviderKind.EMBEDDED:
                     base = config.base_url or OPENAI_URL

@@ -8,6 +8,8 @@ OpenAI does, and it plays one scripted behaviour per completion request, in orde
 
 ``ok``          the reply text in several chunks, the last with ``finish_reason`` "stop"
 ``401``         an OpenAI-style ``invalid_api_key`` error
+``echo-key``    HTTP 400 whose message repeats the request's key (whole, in two halves, and
+                its ``Authorization`` header)
 ``429``         a rate-limit error with ``Retry-After`` (``Behaviour.retry_after``)
 ``500``/``503`` a server error
 ``timeout``     sleeps ``Behaviour.delay`` seconds (longer than the client waits), then ``ok``

@@ -8,7 +8,8 @@ outlives the test.
 
 ``JSONHandler`` is the base of its request handler: it stays quiet, reads a JSON body, writes
 JSON answers and OpenAI-style errors (``_fault`` answers the faults both servers play:
-``401``, ``429`` and server errors), and its ``do_POST`` plays the next behaviour of the
+``401``, ``429``, server errors and ``echo-key``, a 400 whose body repeats the request's key),
+and its ``do_POST`` plays the next behaviour of the
 script on ``route`` and answers 404 elsewhere. A server says what a behaviour does in
 ``_play`` and what it records of a request in ``_recorded``.
 """
@@ -115,9 +116,21 @@ class JSONHandler(BaseHTTPRequestHandler, Generic[B]):
         server_errors: tuple[str, ...] = ("500",),
     ) -> bool:
         """Answer OpenAI's error for ``kind`` and say True if it is ``401`` (a wrong key),
-        ``429`` (a rate limit, with ``Retry-After: retry_after`` unless that is None) or one
-        of ``server_errors`` (its status); else answer nothing and say False."""
-        if kind == "401":
+        ``429`` (a rate limit, with ``Retry-After: retry_after`` unless that is None),
+        ``echo-key`` (HTTP 400 whose message repeats the request's key, whole, cut short and
+        as its ``Authorization`` header, as careless servers do) or one of ``server_errors``
+        (its status); else answer nothing and say False."""
+        if kind == "echo-key":
+            auth = self.headers.get("Authorization") or ""
+            key = auth.removeprefix("Bearer ")
+            self._error(
+                400,
+                f"Invalid value for 'model'. Request made with API key {key} (prefix "
+                f"{key[:12]}, the rest {key[12:]}); headers: Authorization: {auth}",
+                "invalid_request_error",
+                "invalid_value",
+            )
+        elif kind == "401":
             self._error(
                 401,
                 "Incorrect API key provided: sk-te**********1234. You can find your API key at "

@@ -9,6 +9,8 @@ per request, in order, then ``"ok"`` once the script is used up:
 ``ok``         one result per input; an input is flagged for the OpenAI categories of every
                ``verdicts`` entry whose marker it contains (case-insensitive)
 ``401``        an OpenAI-style ``invalid_api_key`` error
+``echo-key``   HTTP 400 whose message repeats the request's key (whole, in two halves, and
+               its ``Authorization`` header)
 ``429``        a rate-limit error with ``Retry-After: 0``
 ``500``        a server error
 ``timeout``    sleeps ``delay`` seconds (longer than the client waits), then answers ``ok``

@@ -166,8 +166,12 @@ def test_401_is_not_retried_and_falls_back(
     assert "The key was refused" in result.error
     assert "HTTP 401" in result.error
     assert "offline phrase checker screened 2 passages instead" in result.error
-    assert "Screened offline" in result.source_note
-    assert "failed" in result.source_note
+    assert result.statement == (
+        f"OpenAI moderation failed ({moderator.host} refused the key, HTTP 401); the offline "
+        "checker screened the text instead."
+    )
+    assert result.source_note == f"{result.statement} 2 passages checked."
+    assert result.fell_back
     assert result.by_openai == 0
     assert [(f.categories, f.source) for f in result.flags] == [(("violence",), "offline")]
 
@@ -200,7 +204,11 @@ def test_500_three_times_falls_back_with_a_note(
     assert result.error is not None
     assert "failed with HTTP 500 after 3 tries" in result.error
     assert "offline phrase checker screened 2 passages instead" in result.error
-    assert "Screened offline by Coauthor's phrase checker only" in result.source_note
+    assert result.statement == (
+        f"OpenAI moderation failed ({moderator.host} answered HTTP 500 after 3 tries); the "
+        "offline checker screened the text instead."
+    )
+    assert result.source_note.startswith(result.statement)
     assert [(f.start, f.categories, f.source) for f in result.flags] == [
         (0, ("violence",), "offline")
     ]
@@ -229,10 +237,14 @@ def test_failure_midway_keeps_what_openai_screened(
         (("self-harm",), "openai"),
         (("violence",), "offline"),
     ]
-    assert result.source_note.startswith(
-        "32 of 40 passages screened by OpenAI's moderation endpoint"
+    assert (
+        result.source_note
+        == result.statement
+        == (
+            f"OpenAI moderation failed ({moderator.host} answered HTTP 500 after 3 tries) after "
+            "screening 32 of 40 passages; the offline checker screened the other 8 instead."
+        )
     )
-    assert "the other 8 by Coauthor's offline phrase checker only" in result.source_note
     assert result.error is not None
     assert "screened 8 passages instead" in result.error
 

@@ -26,7 +26,9 @@ from coauthor.importers import ImportFailed, apply, parse_source
 from coauthor.importers.textfiles import export_title_author
 from coauthor.review_cli import NoTerminal, review_session
 from coauthor.store import ProjectFile, ProjectFileError
+from coauthor.store.lock import ProjectLock
 from coauthor.store.verify import ChainMismatch, checked_project, verify
+from coauthor.terminal import escape_controls, escape_json_controls, is_terminal
 
 if TYPE_CHECKING:
     from coauthor.publish.signing import AuthorKey
@@ -38,7 +40,12 @@ class CommandFailed(Exception):
     """A command cannot do what was asked; the message is the one line printed."""
 
 
-def _write(text: str) -> None:
+def _write(text: str, *, exact: bool = False) -> None:
+    """Print ``text``. Control characters (ESC...) are shown as ``\\xHH``, so nothing from a
+    book acts on the terminal; with ``exact`` they are kept when the output is not a
+    terminal (``coauthor cat`` into a file or a pipe gives the text byte for byte)."""
+    if not (exact and not is_terminal(sys.stdout)):
+        text = escape_controls(text)
     sys.stdout.buffer.write(text.encode("utf-8", "surrogatepass"))
     sys.stdout.buffer.flush()
 
@@ -50,7 +57,8 @@ def _opened(path: str, *, readonly: bool) -> Iterator[tuple[ProjectFile, Project
         project = project_file.load()
         yield project_file, project
     except BaseException:
-        project_file.close()
+        with contextlib.suppress(ProjectFileError):  # the first error is the one to tell
+            project_file.close()
         raise
     else:
         project_file.close(None if readonly else project)
@@ -86,25 +94,15 @@ def cmd_import(args: argparse.Namespace) -> int:
             project_file.close()
     else:
         # A new project is built beside the target and renamed into place when complete,
-        # so an interrupted import leaves no project rather than half of one.
-        partial = target.with_name(target.name + ".importing")
-        partial.unlink(missing_ok=True)
-        title = args.title or _title_from(parsed) or target.stem
-        meta = BookMeta(title=title, author=args.author or _author_from(parsed) or "")
-        project_file = ProjectFile.create(partial, meta)
+        # so an interrupted import leaves no project rather than half of one. The target's
+        # lock is taken first: a second import of the same new project is told who is
+        # making it, and an `.importing` file found while holding the lock is a dead one's.
+        lock = ProjectLock(target)
+        lock.acquire(creating=True)
         try:
-            project = Project(meta)
-            summaries = [apply(project, p, own_writing=args.own_writing) for p in parsed]
-            project_file.flush(project)
-            project_file.close(project)
-        except BaseException:
-            project_file.close()
-            partial.unlink(missing_ok=True)
-            raise
-        if target.exists():
-            partial.unlink(missing_ok=True)
-            raise CommandFailed(f"{target} appeared while importing; nothing was changed")
-        partial.replace(target)
+            summaries = _import_new(target, parsed, args)
+        finally:
+            lock.release()
     for summary in summaries:
         extra = f", {summary.generations} generations pending review" if summary.generations else ""
         print(
@@ -113,6 +111,32 @@ def cmd_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _import_new(target: Path, parsed: list, args: argparse.Namespace) -> list:
+    partial = target.with_name(target.name + ".importing")
+    for sidecar in ("", "-wal", "-shm", "-journal", ".lock"):
+        Path(f"{partial}{sidecar}").unlink(missing_ok=True)  # left by a killed import
+    if target.exists():
+        raise CommandFailed(f"{target} appeared while importing; nothing was changed")
+    title = args.title or _title_from(parsed) or target.stem
+    meta = BookMeta(title=title, author=args.author or _author_from(parsed) or "")
+    project_file = ProjectFile.create(partial, meta)
+    try:
+        project = Project(meta)
+        summaries = [apply(project, p, own_writing=args.own_writing) for p in parsed]
+        project_file.flush(project)
+        project_file.close(project)
+    except BaseException:
+        with contextlib.suppress(ProjectFileError):  # the first error is the one to tell
+            project_file.close()
+        partial.unlink(missing_ok=True)
+        raise
+    if target.exists():
+        partial.unlink(missing_ok=True)
+        raise CommandFailed(f"{target} appeared while importing; nothing was changed")
+    partial.replace(target)
+    return summaries
 
 
 def _title_from(parsed: list) -> str:
@@ -132,7 +156,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     with _opened(args.project, readonly=True) as (_, project):
         stats = book_stats(project.chapters, project.generations)
     if args.json:
-        _write(json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+        # JSON escapes C0 itself; DEL and C1 become \u escapes: the same JSON, never raw.
+        text = json.dumps(stats, indent=2, ensure_ascii=False)
+        _write(escape_json_controls(text) + "\n", exact=True)
         return 0
     _write(_stats_table(project, stats))
     return 0
@@ -187,7 +213,7 @@ def _stats_table(project: Project, stats: dict) -> str:
 def cmd_cat(args: argparse.Namespace) -> int:
     with _opened(args.project, readonly=True) as (_, project):
         chapter = project.find_chapter(args.chapter)
-        _write(chapter.text.text)
+        _write(chapter.text.text, exact=True)
     return 0
 
 
@@ -257,7 +283,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             apply_event(text, event)
     finally:
         project_file.close()
-    _write(text.text)
+    _write(text.text, exact=True)
     return 0
 
 
@@ -284,15 +310,31 @@ def _moderator(args: argparse.Namespace) -> object | None:
         raise CommandFailed(
             f"--moderation openai needs an OpenAI key: set {keys.ENV_VARIABLE} or store one in the app"
         )
-    return OpenAIModerator(args.moderation_url, key)
+    moderator = OpenAIModerator(args.moderation_url, key)
+    refusal = moderator.refusal()
+    if refusal is not None:  # plain http:// to another computer: the key would be readable
+        moderator.close()
+        raise CommandFailed(f"--moderation-url: {refusal.rstrip('.')}")
+    return moderator
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     # Loaded here: the exporters and the SDK are not needed by the other commands.
     from coauthor.exporting import ExportFormat, ExportOptions, export_project
-    from coauthor.publish.document import ExportRefused
+    from coauthor.publish.document import ExportRefused, ExportWriteError, check_target
+    from coauthor.publish.markdown_export import check_folder
 
     fmt = ExportFormat(args.format)
+    if args.folder and fmt is not ExportFormat.MARKDOWN:
+        raise CommandFailed("--folder applies to the Markdown export only")
+    # A target that cannot take the export is refused before anything is done.
+    try:
+        if args.folder:
+            check_folder(Path(args.out), force=args.force)
+        else:
+            check_target(Path(args.out))
+    except ExportWriteError as exc:
+        raise CommandFailed(str(exc)) from None
     # The chain is checked first, and the export is made from the project it describes:
     # nothing beside the chain (snapshots, tables) can change what leaves Coauthor.
     project_file = ProjectFile.open(args.project, readonly=True)
@@ -325,8 +367,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     except ExportRefused as exc:
         for line in exc.lines:
-            print(f"coauthor: not exported: {line}", file=sys.stderr)
+            print(f"coauthor: not exported: {escape_controls(line)}", file=sys.stderr)
         return 3
+    except ExportWriteError as exc:
+        raise CommandFailed(str(exc)) from None
     for note in notes:
         print(f"coauthor: {note}", file=sys.stderr)
     if key is not None:
@@ -550,6 +594,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--folder", action="store_true", help="Markdown: one file per chapter in a folder"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="Markdown --folder: export into a folder that is not empty",
+    )
     p.add_argument("--annotate", action="store_true", help="Markdown: mark AI text inline")
     p.add_argument(
         "--provenance-styling", action="store_true", help="EPUB/HTML: subtly mark AI passages"
@@ -616,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (ProjectFileError, ProjectError, ImportFailed, CommandFailed) as exc:
         # One line, even when the message quotes text from a damaged file.
-        print("coauthor: " + " ".join(str(exc).splitlines()), file=sys.stderr)
+        print("coauthor: " + escape_controls(" ".join(str(exc).splitlines())), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("coauthor: interrupted", file=sys.stderr)
@@ -631,7 +680,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("COAUTHOR_DEBUG"):
             raise
         print(
-            f"coauthor: unexpected error ({type(exc).__name__}: {exc}); the failed step changed "
+            f"coauthor: unexpected error ({type(exc).__name__}: "
+            f"{escape_controls(' '.join(str(exc).splitlines()))}); the failed step changed "
             "nothing. Set COAUTHOR_DEBUG=1 to see the details.",
             file=sys.stderr,
         )

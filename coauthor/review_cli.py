@@ -21,6 +21,7 @@ from coauthor.core.models import model_identity
 from coauthor.core.policy import generation_ranges, pending_passages
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
+from coauthor.terminal import escape_controls
 
 __all__ = ["NoTerminal", "review_session"]
 
@@ -54,15 +55,20 @@ def _show(
     generation = project.generations[ref]
     first, last = stretches[0][0], stretches[-1][1]
     text = chapter.text
-    before = text.text_in(max(0, first - _CONTEXT), first)
-    passage = text.text_in(first, last)
-    after = text.text_in(last, last + _CONTEXT)
+    # The book's text is shown with its control characters escaped (``\\x1b``...): only the
+    # marks below act on the terminal.
+    before = escape_controls(text.text_in(max(0, first - _CONTEXT), first))
+    passage = escape_controls(text.text_in(first, last))
+    after = escape_controls(text.text_in(last, last + _CONTEXT))
     on, off = (_MARK_ON, _MARK_OFF) if color else ("⟦", "⟧")
     width = min(100, shutil.get_terminal_size((100, 24)).columns)
     out.write("\n" + "─" * width + "\n")
     out.write(
-        f"{chapter.title} · generation {ref} · "
-        f"{model_identity(generation.model, generation.provider)} via {generation.provider}\n"
+        escape_controls(
+            f"{chapter.title} · generation {ref} · "
+            f"{model_identity(generation.model, generation.provider)} via {generation.provider}"
+        )
+        + "\n"
     )
     prompt = next(
         (
@@ -73,7 +79,8 @@ def _show(
         "",
     )
     if prompt:
-        out.write("Asked: " + textwrap.shorten(prompt, width=width - 7, placeholder="…") + "\n")
+        prompt = escape_controls(textwrap.shorten(prompt, width=width - 7, placeholder="…"))
+        out.write("Asked: " + prompt + "\n")
     out.write("\n" + ("…" if first > _CONTEXT else "") + before + on + passage + off + after)
     out.write(("…" if last + _CONTEXT < len(text) else "") + "\n\n")
     out.flush()
@@ -141,7 +148,7 @@ def review_session(
                 shown_ms = max(1, int((time.monotonic() - shown_at) * 1000))
                 problem = project.review_refusal(ref, ReviewState.APPROVED, shown_ms)
                 if problem:
-                    stdout.write(f"Not approved: {problem}.\n")
+                    stdout.write(f"Not approved: {escape_controls(problem)}.\n")
                     skipped += 1
                     continue
                 project.review(ref, ReviewState.APPROVED, name, shown_ms=shown_ms)

@@ -82,6 +82,24 @@ class EditEvent:
             bytes(digest),
         )
 
+    def to_row(self) -> tuple:
+        """The row of the store's ``events`` table that holds this event (``from_row``'s
+        inverse)."""
+        return (
+            self.seq,
+            self.chapter,
+            self.kind,
+            self.pos,
+            self.deleted,
+            self.inserted,
+            self.origin.code if self.origin is not None else None,
+            self.ref,
+            runs_to_json(self.runs) if self.runs else None,
+            self.payload,
+            self.time,
+            self.hash,
+        )
+
     @property
     def meta(self) -> dict[str, object]:
         return json.loads(self.payload) if self.payload else {}
@@ -102,19 +120,9 @@ def event_hash(prev: bytes, event: EditEvent) -> bytes:
     origin code, ref, runs (JSON) and payload as ``length:bytes`` (UTF-8). Built as one byte
     string: ``verify`` hashes every event of the history.
     """
+    seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, time, _ = event.to_row()
     return row_hash(
-        prev,
-        event.seq,
-        event.chapter,
-        event.kind,
-        event.pos,
-        event.time,
-        event.deleted,
-        event.inserted,
-        event.origin.code if event.origin is not None else None,
-        event.ref,
-        runs_to_json(event.runs) if event.runs else None,
-        event.payload,
+        prev, seq, chapter, kind, pos, time, deleted, inserted, origin, ref, runs, payload
     )
 
 

@@ -17,7 +17,7 @@ from coauthor.core.generation import Generation, ReviewState, generation_record
 from coauthor.core.history import EDIT, META, RESTORE, EditEvent, History
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import EMPTY_FRAGMENT, Fragment
-from coauthor.core.text import valid_unicode, valid_value
+from coauthor.core.text import clean_field, valid_unicode, valid_value
 
 __all__ = [
     "Override",
@@ -29,6 +29,17 @@ __all__ = [
     "now_ms",
     "source_to_json",
 ]
+
+
+_MULTILINE_META = frozenset({"description", "synopsis", "notes", "foreword", "rights"})
+
+
+def _clean_meta(meta: BookMeta) -> BookMeta:
+    """The book's details without NUL or control characters (line breaks kept where a detail
+    may have several lines)."""
+    return BookMeta.from_dict(
+        {k: clean_field(v, multiline=k in _MULTILINE_META) for k, v in meta.to_dict().items()}
+    )
 
 
 def now_ms() -> int:
@@ -93,11 +104,7 @@ class Project:
         clock: Callable[[], int] = now_ms,
         history: History | None = None,
     ) -> None:
-        self.meta = (
-            BookMeta.from_dict({k: valid_unicode(v) for k, v in meta.to_dict().items()})
-            if meta is not None
-            else BookMeta()
-        )
+        self.meta = _clean_meta(meta) if meta is not None else BookMeta()
         self.chapters: list[Chapter] = []
         self.removed_chapters: list[Chapter] = []
         self.generations: dict[str, Generation] = {}
@@ -153,7 +160,7 @@ class Project:
         )
 
     def add_chapter(self, title: str, position: int | None = None) -> Chapter:
-        title = valid_unicode(title)
+        title = clean_field(title)
         chapter = Chapter(self._next_chapter_id, title)
         self._next_chapter_id += 1
         index = (
@@ -165,7 +172,7 @@ class Project:
         return chapter
 
     def rename_chapter(self, chapter: Chapter, title: str) -> None:
-        title = valid_unicode(title)
+        title = clean_field(title)
         if title == chapter.title:
             return
         chapter.title = title
@@ -540,7 +547,7 @@ class Project:
         return key
 
     def set_meta(self, meta: BookMeta) -> None:
-        meta = BookMeta.from_dict({k: valid_unicode(v) for k, v in meta.to_dict().items()})
+        meta = _clean_meta(meta)
         self.meta = meta
         self.dirty_meta = True
         self._meta_event(0, {"op": "book", **meta.to_dict()})

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["valid_unicode", "valid_value"]
+__all__ = ["clean_field", "valid_unicode", "valid_value"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def valid_unicode(text: str) -> str:
@@ -31,3 +33,13 @@ def valid_value(value: object) -> object:
     if isinstance(value, list | tuple):
         return [valid_value(v) for v in value]
     return value
+
+
+def clean_field(text: str, *, multiline: bool = False) -> str:
+    """A title or a detail of the book: valid Unicode without NUL or other control characters
+    (a terminal escape in a chapter title must not reach a terminal or an export). Line
+    breaks and tabs stay in a ``multiline`` field; in a one-line field they become spaces."""
+    text = valid_unicode(text)
+    if multiline:
+        return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _LINE_CONTROLS.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)

@@ -8,6 +8,9 @@ foreword that still states the measured facts.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
 import re
 import tempfile
@@ -33,11 +36,18 @@ __all__ = [
     "BookDocument",
     "ChapterDoc",
     "ExportRefused",
+    "ExportWriteError",
     "Paragraph",
     "Span",
     "atomic_write",
+    "atomic_write_all",
+    "check_target",
     "build_document",
+    "clean_markdown_text",
     "clean_xml_text",
+    "is_export_part",
+    "remove_stale_parts",
+    "write_error_sentence",
     "prepare_export",
 ]
 
@@ -51,6 +61,13 @@ Progress = Callable[[int, int, str], None]
 
 def clean_xml_text(text: str) -> str:
     """Text safe for XML 1.0: characters XML forbids become U+FFFD (never silently dropped)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def clean_markdown_text(text: str) -> str:
+    """Text a Markdown file carries: NUL, the other C0 controls but tab, line feed and
+    carriage return, U+FFFE, U+FFFF and lone surrogates (which Markdown readers, XML and UTF-8
+    cannot carry) become U+FFFD, one for one, never dropped."""
     return _NOT_XML.sub("\ufffd", text)
 
 
@@ -245,29 +262,192 @@ def prepare_export(
     return document
 
 
-def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
-    """Write through ``write(temp_path)`` beside ``target``, fsync, then rename over it."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.parent
-    )
-    os.close(handle)
-    temp = Path(temp_name)
-    umask = os.umask(0)
-    os.umask(umask)
+class ExportWriteError(OSError):
+    """An export could not be written (a folder in the way, a read-only or full disk...);
+    ``str(error)`` is one sentence, and nothing at the target was changed. An ``OSError``,
+    as the failure it reports, so callers catching those still catch it."""
+
+
+_WRITE_PROBLEMS = {
+    errno.EROFS: "the disk is read-only",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EIO: "the disk reported an input/output error",
+}
+
+
+def write_error_sentence(target: Path, exc: OSError) -> str:
+    """One sentence for an export that could not be written to ``target``."""
+    if isinstance(exc, IsADirectoryError) or (exc.errno == errno.EISDIR):
+        return (
+            f"{target} is a folder, not a file: choose a file name for the export; "
+            "nothing was changed."
+        )
+    if isinstance(exc, NotADirectoryError | FileExistsError) or exc.errno == errno.ENOTDIR:
+        return f"Cannot write {target}: a file is in the way of its folder; nothing was changed."
+    reason = _WRITE_PROBLEMS.get(exc.errno or 0) or (exc.strerror or str(exc)).rstrip(".")
+    return f"Cannot write {target}: {reason}; nothing was changed."
+
+
+_PART_SUFFIX = ".part"
+_PART_RANDOM = re.compile(r"[A-Za-z0-9_]{6,16}")
+
+
+def _part_of(name: str, target_name: str | None, suffix: str) -> bool:
+    """Whether ``name`` is a temporary file ``atomic_write`` makes, ``.{target}.{random}.part``,
+    for ``target_name`` (or, when it is None, for any target whose name ends with ``suffix``)."""
+    if not (name.startswith(".") and name.endswith(_PART_SUFFIX)):
+        return False
+    target, dot, random = name[1 : -len(_PART_SUFFIX)].rpartition(".")
+    if not dot or not target or not _PART_RANDOM.fullmatch(random):
+        return False
+    return target == target_name if target_name is not None else target.endswith(suffix)
+
+
+def remove_stale_parts(
+    directory: Path, target_name: str | None = None, *, suffix: str = ""
+) -> list[Path]:
+    """Remove the temporary files a killed export left in ``directory`` for ``target_name``
+    (or, when it is None, for every target whose name ends with ``suffix``); return them.
+    A writer holds a lock on its temporary file while it writes, so a file another export is
+    still writing is left alone."""
+    removed: list[Path] = []
     try:
-        temp.chmod(0o666 & ~umask)  # mkstemp makes it private; an export is an ordinary file
-        write(temp)
-        with temp.open("rb+") as stream:
-            os.fsync(stream.fileno())
-        temp.replace(target)
-        directory = os.open(target.parent, os.O_RDONLY)
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _part_of(entry.name, target_name, suffix):
+            continue
         try:
-            os.fsync(directory)
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass  # another export is writing it, or it is gone already
         finally:
-            os.close(directory)
+            os.close(fd)
+    return removed
+
+
+def is_export_part(name: str, suffix: str = "") -> bool:
+    """Whether ``name`` is a temporary file of an export (of a target ending with ``suffix``)."""
+    return _part_of(name, None, suffix)
+
+
+def check_target(target: Path) -> None:
+    """Raise ``ExportWriteError`` if ``target`` cannot take a one-file export (it is a
+    folder, or a file is in the way of its folder), before any work is done."""
+    target = Path(target)
+    if target.is_dir():
+        raise ExportWriteError(write_error_sentence(target, IsADirectoryError(errno.EISDIR, "")))
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ExportWriteError(
+                    write_error_sentence(target, NotADirectoryError(errno.ENOTDIR, ""))
+                )
+            break
+
+
+class _Staged:
+    """A temporary file beside its target, locked while it is written."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=_PART_SUFFIX, dir=target.parent
+        )
+        self.fd = handle
+        self.path = Path(name)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(handle, 0o666 & ~umask)  # mkstemp makes it private; an export is not
+        except BaseException:
+            self.discard()
+            raise
+
+    def finish(self, write: Callable[[Path], None]) -> None:
+        write(self.path)
+        with self.path.open("rb+") as stream:
+            os.fsync(stream.fileno())
+
+    def commit(self) -> None:
+        os.replace(self.path, self.target)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
+        self.release()
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_all(files: list[tuple[Path, Callable[[Path], None]]]) -> list[Path]:
+    """Write every file through ``write(temp_path)`` beside its target and fsync it, then
+    rename them all over their targets: a failure before the renames changes nothing.
+
+    Temporary files are ``.{name}.{random}.part``; ones a killed export left for the same
+    targets are removed first. An ``OSError`` becomes ``ExportWriteError`` (one sentence).
+    """
+    staged: list[_Staged] = []
+    current = Path(files[0][0]) if files else Path()
+    try:
+        for target, _ in files:
+            current = Path(target)
+            if current.is_dir():
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(current))
+            current.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_parts(current.parent, current.name)
+        for target, write in files:
+            current = Path(target)
+            item = _Staged(current)
+            staged.append(item)
+            item.finish(write)
+        for item in staged:
+            current = item.target
+            item.commit()
+        for directory in dict.fromkeys(item.target.parent for item in staged):
+            current = directory
+            _fsync_directory(directory)
+    except OSError as exc:
+        for item in staged:
+            item.discard()
+        if isinstance(exc, ExportWriteError):
+            raise
+        raise ExportWriteError(write_error_sentence(current, exc)) from exc
     except BaseException:
-        temp.unlink(missing_ok=True)
+        for item in staged:
+            item.discard()
         raise
-    return target
+    for item in staged:
+        item.release()
+    return [Path(target) for target, _ in files]
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
+    """Write through ``write(temp_path)`` beside ``target``, fsync, then rename over it (see
+    ``atomic_write_all``)."""
+    return atomic_write_all([(Path(target), write)])[0]

@@ -17,8 +17,8 @@ unsigned.
 
 "Text as this export carries it" (``text_form``):
 
-- ``exact`` (Markdown): the chapter's exact text (lone surrogates, which UTF-8 cannot hold,
-  as U+FFFD); ``annotated`` for an annotated Markdown export (the text with its spans);
+- ``exact`` (Markdown): the chapter's exact text (NUL, the other C0 controls but tab, line
+  feed and carriage return, and lone surrogates, which Markdown or UTF-8 cannot hold, as U+FFFD); ``annotated`` for an annotated Markdown export (the text with its spans);
 - ``paragraphs`` (EPUB, HTML book, report): the paragraphs a reader sees, each stripped of
   the whitespace around it, separated by one blank line; characters XML or HTML forbid are
   U+FFFD, as the writers put them.
@@ -46,7 +46,12 @@ from typing import Any
 
 from coauthor import __version__
 from coauthor.core.origin import Origin
-from coauthor.publish.document import BookDocument, ChapterDoc, clean_xml_text
+from coauthor.publish.document import (
+    BookDocument,
+    ChapterDoc,
+    clean_markdown_text,
+    clean_xml_text,
+)
 from coauthor.publish.foreword import template_context
 
 __all__ = [
@@ -88,7 +93,6 @@ STATEMENT = (
 )
 
 _NOT_HTML = re.compile("[\x7f-\x9f\ufdd0-\ufdef]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _MARKUP_FORMATS = ("epub", "html", "report")
 _JSON_INERT = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -136,7 +140,9 @@ def markup_text(text: str, *, newlines: bool = False) -> str:
 
 
 def _utf8(text: str) -> str:
-    return _SURROGATES.sub("\ufffd", text)
+    """Text as the Markdown writer puts it (``clean_markdown_text``): NUL, other controls and
+    lone surrogates as U+FFFD."""
+    return clean_markdown_text(text)
 
 
 def chapter_export_text(chapter: ChapterDoc, fmt: str, *, annotate: bool = False) -> str:

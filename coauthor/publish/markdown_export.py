@@ -56,8 +56,11 @@ escape is always reversible: ``coauthor import book.md`` recognises the export b
 matter, keeps the front matter and the foreword in the import record, and removes exactly
 that backslash (``coauthor.importers.textfiles.escape_export_line`` and
 ``unescape_export_line``). Nothing else is changed: trailing spaces, blank lines at the start
-or end of a chapter and every other character come back as they were. (Lone surrogates, which
-UTF-8 cannot hold, are written as U+FFFD.)
+or end of a chapter and every other character come back as they were, except the characters a
+Markdown file cannot carry: NUL, the other C0 controls but tab, line feed and carriage return,
+U+FFFE, U+FFFF and lone surrogates (which UTF-8 cannot hold) are written as U+FFFD, one for
+one, so the export never holds a NUL and nothing is dropped silently
+(``coauthor.publish.document.clean_markdown_text``).
 
 Annotations (``annotate=True``, off by default)
 -----------------------------------------------
@@ -80,7 +83,10 @@ and ``01-<slug>.md``, ``02-<slug>.md``... (numbers widen past 99 chapters), each
 front matter of its own (the marker, the book, the chapter number and its exact title) so it
 can be imported on its own: ``coauthor import folder/*.md --into book.coauthor`` gives back
 the chapters in order. Markdown files left in the folder by an earlier Coauthor export that
-this export did not write again are removed; no other file is touched.
+this export did not write again are removed; no other file is touched. Every file is written
+to a temporary file first and all are renamed into place once all are written, so a failed
+export (disk full...) leaves the folder as it was. ``coauthor export --folder`` refuses a
+folder that is not empty unless ``--force`` is given (``check_folder``).
 """
 
 from __future__ import annotations
@@ -96,7 +102,18 @@ from coauthor.importers.textfiles import (
     escape_export_line,
     export_heading_title,
 )
-from coauthor.publish.document import BookDocument, ChapterDoc, Progress, atomic_write
+from coauthor.publish.document import (
+    BookDocument,
+    ChapterDoc,
+    ExportWriteError,
+    Progress,
+    atomic_write,
+    atomic_write_all,
+    clean_markdown_text,
+    is_export_part,
+    remove_stale_parts,
+    write_error_sentence,
+)
 from coauthor.publish.manifest import build_manifest, embed_markdown, page_sha256
 from coauthor.publish.roles import ROLE_CAPTION, ROLE_HEADERS, Roles, role_cells
 
@@ -105,6 +122,7 @@ __all__ = [
     "ROLE_HEADERS",
     "export_markdown",
     "annotated_text",
+    "check_folder",
     "markdown_chapter",
     "render_markdown",
     "roles_table",
@@ -114,7 +132,6 @@ __all__ = [
 
 EXPORT_VERSION = 1
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _YAML_ESCAPES: dict[int, str] = {
     **{code: f"\\u{code:04x}" for code in range(0x20)},
     **{code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)},
@@ -134,8 +151,8 @@ def yaml_string(value: str) -> str:
 
 
 def _clean(text: str) -> str:
-    """Text UTF-8 can encode: lone surrogates become U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text)
+    """Text a Markdown file can carry: NUL, other controls and lone surrogates as U+FFFD."""
+    return clean_markdown_text(text)
 
 
 def slug(title: str, fallback: str = "chapter") -> str:
@@ -339,12 +356,37 @@ def _is_coauthor_export(path: Path) -> bool:
     return re.search(rf"^{EXPORT_MARKER}:", front, re.MULTILINE) is not None
 
 
+def check_folder(folder: Path, *, force: bool) -> None:
+    """Raise ``ExportWriteError`` if ``folder`` cannot take a folder export: it is a file, or
+    it holds anything (but what a killed export left) and ``force`` is not given."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ExportWriteError(
+            f"{folder} is a file; a folder export needs a folder; nothing was changed."
+        )
+    if force or not folder.is_dir():
+        return
+    try:
+        names = [entry.name for entry in folder.iterdir()]
+    except OSError as exc:
+        raise ExportWriteError(write_error_sentence(folder, exc)) from exc
+    if any(not is_export_part(name) for name in names):
+        raise ExportWriteError(
+            f"{folder} is not empty; add --force to export into it (files of an earlier "
+            "Coauthor export there are replaced or removed, other files are left alone); "
+            "nothing was changed."
+        )
+
+
 def _export_folder(
     document: BookDocument, folder: Path, annotate: bool, progress: Progress | None
 ) -> Path:
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is a file; a folder export needs a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    check_folder(folder, force=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportWriteError(write_error_sentence(folder, exc)) from exc
+    remove_stale_parts(folder, suffix=".md")
     width = max(2, len(str(len(document.chapters))))
     total = len(document.chapters) + 1
     files: dict[str, str] = {}
@@ -374,13 +416,30 @@ def _export_folder(
     files[foreword_name] = embed_markdown(
         front, _clean("\n" + _foreword_section(document)), manifest
     )
-    for done, (name, text) in enumerate(files.items(), 1):
-        _write(folder / name, text)
-        if progress:
-            progress(done, total, name)
+
+    def writer(name: str, text: str, done: int):
+        def write(temp: Path) -> None:
+            _write_text(temp, text)
+            if progress:
+                progress(done, total, name)
+
+        return write
+
+    atomic_write_all(
+        [
+            (folder / name, writer(name, text, done))
+            for done, (name, text) in enumerate(files.items(), 1)
+        ]
+    )
     for stale in folder.glob("*.md"):
         if stale.name not in files and _is_coauthor_export(stale):
-            stale.unlink()
+            try:
+                stale.unlink()
+            except OSError as exc:
+                raise ExportWriteError(
+                    f"The export was written to {folder}, but {stale.name} of an earlier export "
+                    f"could not be removed ({exc.strerror or exc})."
+                ) from exc
     return folder
 
 

@@ -23,8 +23,9 @@ class ProjectLock:
         self.path = project_path.with_name(project_path.name + ".lock")
         self._fd: int | None = None
 
-    def acquire(self) -> None:
-        """Take the lock or raise ``ProjectFileError`` naming the process that holds it."""
+    def acquire(self, *, creating: bool = False) -> None:
+        """Take the lock or raise ``ProjectFileError`` naming the process that holds it
+        (``creating``: the project is being made, so the holder is another import)."""
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -38,6 +39,11 @@ class ProjectLock:
             holder = self._holder(fd)
             os.close(fd)
             project = self.path.name.removesuffix(".lock")
+            if creating:
+                raise ProjectFileError(
+                    f"{project} is already being created by another import{holder}; wait for "
+                    "it to finish, then import into it."
+                ) from None
             raise ProjectFileError(
                 f"{project} is already open in another Coauthor window or command{holder}; "
                 "close it there first."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import stat
 import time
@@ -34,7 +35,7 @@ from coauthor.core.history import (
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.core.provenance import ProvenanceText
-from coauthor.store.errors import ProjectFileError
+from coauthor.store.errors import LogLeftBeside, ProjectFileError
 from coauthor.store.lock import ProjectLock
 from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, foreign_objects, migrate
 
@@ -46,6 +47,12 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SNAPSHOT_EVERY_EVENTS = 2000
 _SNAPSHOT_EVERY_MS = 10_000
 _BACKUPS_KEPT = 5
+_BACKUPS_MAX_BYTES = 2 * 1024**3
+"""Backups beside a project: at most five, and at most 2 GiB together (the newest is kept)."""
+_BACKUP_SPARE_BYTES = 16 * 1024**2
+_CLOSE_ATTEMPTS = 3
+_CLOSE_WAIT_MS = 2000
+"""How long closing waits for another program reading the project, per attempt."""
 
 _EVENT_COLUMNS = (
     "seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, time, hash"
@@ -57,20 +64,7 @@ def row_to_event(row: tuple) -> EditEvent:
 
 
 def _event_row(event: EditEvent) -> tuple:
-    return (
-        event.seq,
-        event.chapter,
-        event.kind,
-        event.pos,
-        event.deleted,
-        event.inserted,
-        event.origin.code if event.origin is not None else None,
-        event.ref,
-        runs_to_json(event.runs) if event.runs else None,
-        event.payload,
-        event.time,
-        event.hash,
-    )
+    return event.to_row()
 
 
 _GENERATION_COLUMNS = (
@@ -105,8 +99,12 @@ def _process_to_json(process: dict[Origin, int]) -> str:
 
 
 def _process_from_json(data: str | None) -> dict[Origin, int]:
+    """The stored process counts; ``ValueError`` if they are not the expected JSON object."""
     counts = dict.fromkeys(Origin, 0)
-    for key, value in json.loads(data or "{}").items():
+    stored = json.loads(data or "{}")
+    if not isinstance(stored, dict):
+        raise ValueError("the process counts are not a JSON object")
+    for key, value in stored.items():
         counts[Origin(key)] = int(value)
     return counts
 
@@ -400,7 +398,7 @@ class ProjectFile:
             if events:
                 conn.executemany(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [_event_row(e) for e in events],
+                    (_event_row(e) for e in events),  # not a list: one row at a time
                 )
                 reviews = [
                     (e.seq, m["generation"], m["state"], m["reviewer"], e.time)
@@ -543,17 +541,46 @@ class ProjectFile:
         """
         if project is not None and not self.readonly:
             self.flush(project, snapshot=True)
+        problem = None
         try:
             if not self.readonly:
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                self.conn.execute("PRAGMA journal_mode = DELETE")
-        except sqlite3.Error as exc:
-            logger.warning("Could not checkpoint %s: %s", self.path, exc)
+                problem = self._fold_in_log()
         finally:
             self.conn.close()
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+        if problem:
+            raise LogLeftBeside(
+                f"{self.path} is saved, but its latest changes are still in "
+                f"{self.path.name}-wal beside it ({problem}); keep that file beside the project "
+                "(copy both), or open the project again to fold them in."
+            )
+
+    def _fold_in_log(self) -> str | None:
+        """Write the write-ahead log into the file and leave WAL mode, so the closed project is
+        one self-contained file; None, or why it could not be done (after waiting for readers
+        and retrying)."""
+        conn = self.conn
+        problem = None
+        for attempt in range(_CLOSE_ATTEMPTS):
+            if attempt:
+                time.sleep(0.2 * attempt)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {_CLOSE_WAIT_MS}")
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if busy:
+                    problem = "another program was reading the project"
+                    continue
+                mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+                if str(mode).lower() != "delete":
+                    problem = "another program has the project open"
+                    continue
+                return None
+            except sqlite3.Error as exc:
+                problem = _write_error_sentence(self.path, exc).split(": ", 1)[-1].split(";")[0]
+                logger.warning("Could not checkpoint %s: %s", self.path, exc)
+        return problem
 
     # -- reading the history ----------------------------------------------------------------
 
@@ -616,28 +643,63 @@ class ProjectFile:
     # -- backups ----------------------------------------------------------------------------
 
     def backup_to(self, target: Path | str) -> Path:
-        """A consistent copy through SQLite's online backup API, written atomically."""
+        """A consistent copy through SQLite's online backup API, written atomically.
+
+        Refused before anything is written when the disk lacks room for it; on any failure the
+        partial copy is removed and ``ProjectFileError`` says why.
+        """
         target = Path(target)
         partial = target.with_name(target.name + ".part")
         partial.unlink(missing_ok=True)
-        dest = sqlite3.connect(partial)
+        size = self.path.stat().st_size
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists():
+            size += wal.stat().st_size
+        free = shutil.disk_usage(target.parent).free
+        if free < size + _BACKUP_SPARE_BYTES:
+            raise ProjectFileError(
+                f"Could not back up {self.path.name}: the disk has {free / 1e6:,.0f} MB free and "
+                f"the backup needs {size / 1e6:,.0f} MB; nothing was changed (free some space "
+                "and try again)."
+            )
         try:
-            self.conn.backup(dest)
-            dest.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            dest.close()
-        with partial.open("rb") as handle:
-            os.fsync(handle.fileno())
-        partial.replace(target)
+            dest = sqlite3.connect(partial)
+            try:
+                self.conn.backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
+            with partial.open("rb") as handle:
+                os.fsync(handle.fileno())
+            partial.replace(target)
+        except (sqlite3.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            reason = _write_error_sentence(target, exc).split(": ", 1)[-1].split(";")[0]
+            raise ProjectFileError(
+                f"Could not back up {self.path.name} to {target.parent}: {reason}; nothing was "
+                "changed."
+            ) from exc
         return target
 
     def backup_dir(self) -> Path:
         return self.path.with_name(self.path.name + ".backups")
 
     def backup_rolling(self, reason: str = "auto") -> Path:
-        """Add a timestamped backup beside the project and keep the newest few."""
+        """Add a timestamped backup beside the project and keep the newest few.
+
+        Bounded: at most ``_BACKUPS_KEPT`` backups and ``_BACKUPS_MAX_BYTES`` in all (the newest
+        is always kept); stale partial copies of a killed backup are removed.
+        """
         folder = self.backup_dir()
-        folder.mkdir(exist_ok=True)
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise ProjectFileError(
+                f"Could not make the backup folder {folder}: {exc.strerror or exc}; nothing was "
+                "changed."
+            ) from exc
+        for stale in folder.glob("*.coauthor.part"):
+            stale.unlink(missing_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = folder / f"{self.path.stem}-{stamp}-{reason}.coauthor"
         counter = 1
@@ -645,9 +707,16 @@ class ProjectFile:
             counter += 1
             target = folder / f"{self.path.stem}-{stamp}-{reason}-{counter}.coauthor"
         self.backup_to(target)
-        backups = sorted(folder.glob("*.coauthor"), key=lambda p: p.stat().st_mtime)
-        for old in backups[:-_BACKUPS_KEPT]:
-            old.unlink(missing_ok=True)
+        others = sorted(
+            (p for p in folder.glob("*.coauthor") if p != target),
+            key=lambda p: (p.stat().st_mtime_ns, p.name),
+            reverse=True,
+        )
+        total = 0
+        for index, old in enumerate([target, *others]):
+            total += old.stat().st_size
+            if index and (index >= _BACKUPS_KEPT or total > _BACKUPS_MAX_BYTES):
+                old.unlink(missing_ok=True)
         return target
 
 

@@ -92,12 +92,23 @@ def _compare_snapshot(
             f"chapter {cid}: the stored text differs from the replayed history at "
             f"character {at} (after event {after})"
         )
-    if list(text.runs()) != runs_from_json(runs):
+    try:
+        stored_runs = runs_from_json(runs)
+    except (ValueError, KeyError, TypeError):
+        return f"chapter {cid}: the stored origins cannot be read (they are not the expected JSON)"
+    if list(text.runs()) != stored_runs:
         return (
             f"chapter {cid}: the stored origins differ from the replayed history "
             f"(after event {after})"
         )
-    if process != _process_from_json(stored_process):
+    try:
+        stored_counts = _process_from_json(stored_process)
+    except (ValueError, KeyError, TypeError):
+        return (
+            f"chapter {cid}: the stored process figures cannot be read "
+            "(they are not the expected JSON)"
+        )
+    if process != stored_counts:
         return f"chapter {cid}: the stored process figures differ from the replayed history"
     return None
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QProgressDialog,
     QPushButton,
@@ -288,8 +289,9 @@ class ScreeningDialog(QDialog):
         self.summary = summary
         self.chosen: tuple[str, Flag] | None = None
         blocking = [f for f in summary.flags if not f.override]
+        count = len(blocking)
         intro = QLabel(
-            f"{summary.note}. {len(blocking)} passage{'s' if len(blocking) != 1 else ''} "
+            f"{summary.note.rstrip('.')}. {count} passage{'s' if count != 1 else ''} "
             "block export until you edit them or record why they may be published as they are."
             + (f"\n{summary.error}" if summary.error else "")
         )
@@ -332,6 +334,7 @@ class PublishController(QObject):
         self.job: Job | None = None
         self.progress: QProgressDialog | None = None
         self._signed_note = ""
+        self._screening: ScreeningSummary | None = None
         menu = window.menuBar().addMenu("&Book")
         for text, slot, shortcut in (
             ("Book &Details…", self.edit_details, "Ctrl+Shift+D"),
@@ -398,7 +401,10 @@ class PublishController(QObject):
         if project is None:
             return
         if not summary.flags:
-            self.window.statusBar().showMessage(f"{summary.note}: nothing was flagged.", 8000)
+            if summary.fell_back:
+                self.warn_fallback(summary, "Nothing was flagged by the offline checker.")
+                return
+            self.window.statusBar().showMessage(f"{summary.note} Nothing was flagged.", 8000)
             return
         dialog = ScreeningDialog(summary, {c.id: c.title for c in project.chapters}, self.window)
         if not dialog.exec() or dialog.chosen is None:
@@ -417,6 +423,16 @@ class PublishController(QObject):
         if reviewer:
             project.record_override(flag.text_hash, flag.categories, reason, reviewer)
             self.window.session.mark_dirty()  # type: ignore[union-attr]
+
+    def warn_fallback(self, summary: ScreeningSummary, outcome: str) -> None:
+        """Say that the chosen moderation service failed and the offline checker screened the
+        text instead: never silently."""
+        self.window.statusBar().showMessage(summary.statement, 15000)
+        QMessageBox.warning(
+            self.window,
+            "Screened Offline",
+            f"{summary.statement}\n\n{summary.error}\n\n{outcome}",
+        )
 
     # -- export -----------------------------------------------------------------------------
 
@@ -451,6 +467,7 @@ class PublishController(QObject):
         if project is None:
             return False
         summary = screen_project(project, self._moderator())
+        self._screening = summary
         reviews = [(r.time, r.generation, str(r.state), r.reviewer) for r in project.review_log]
         try:
             document = prepare_export(
@@ -486,6 +503,7 @@ class PublishController(QObject):
                 options,
                 lambda done, total, what: report((done, total, what)),
                 template_dirs,
+                screening=summary,
             )
 
         self._signed_note = (
@@ -493,6 +511,12 @@ class PublishController(QObject):
             if key is not None
             else f"; not signed: {unsigned}"
         )
+        if summary.fell_back:
+            self.warn_fallback(
+                summary,
+                f"The export to {target.name} goes on with the offline result"
+                + (", and its provenance report says so." if fmt is ExportFormat.REPORT else "."),
+            )
         self.job = Job(work, self)
         self.job.progress.connect(self._on_progress)
         self.job.finished.connect(self._on_done)
@@ -539,14 +563,20 @@ class PublishController(QObject):
         if self.progress is not None:
             self.progress.close()
         signed = self._signed_note
-        self.window.statusBar().showMessage(f"Exported to {path}{signed}", 10000)
+        screening = self._screening
+        fallback = (
+            f". {screening.statement}" if screening is not None and screening.fell_back else ""
+        )
+        self.window.statusBar().showMessage(f"Exported to {path}{signed}{fallback}", 10000)
 
     def _on_failed(self, message: str) -> None:
         if self.progress is not None:
             self.progress.close()
-        self.window.show_error(
-            "Export failed", f"{message} The previous file, if any, is untouched."
-        )
+        # An ExportWriteError (a folder in the way, a read-only or full disk) is already the
+        # sentence `coauthor export` prints, saying that nothing was changed.
+        if not message.rstrip().endswith("nothing was changed."):
+            message = f"{message.rstrip()} The previous file, if any, is untouched."
+        self.window.show_error("Export failed", message)
 
     def wait(self) -> None:
         if self.job is not None:

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from coauthor.core.book import BookMeta
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile, ProjectFileError
+from coauthor.store.errors import LogLeftBeside
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,9 @@ class ProjectSession(QObject):
         self._backup_timer.stop()
         try:
             self.file.close(self.project)
+        except LogLeftBeside as exc:
+            # Everything is written (in the log beside the file); the next open folds it in.
+            logger.warning("%s", exc)
         except ProjectFileError as exc:
             self.save_failed.emit(str(exc))
             return False

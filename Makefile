@@ -6,16 +6,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: run test lint bench system-deps app-deps clean
 
 $(STAMP): pyproject.toml scripts/setup-venv.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup-venv.sh
 	touch $(STAMP)
 
+# Debian packages, only those missing: Qt's runtime libraries (app-deps), and for the tests
+# also Xvfb, epubcheck and pandoc (system-deps).
 system-deps:
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh test
 
-run: $(STAMP)
+app-deps:
+	bash scripts/system-deps.sh app
+
+run: app-deps $(STAMP)
 	$(BIN)/coauthor
 
 lint: $(STAMP)

@@ -1,12 +1,43 @@
 #!/usr/bin/env bash
-# Install the Debian packages the app and the test suite need, only when one is missing:
-# Qt's runtime libraries (offscreen GUI tests), epubcheck (EPUB validation, with Java) and
-# pandoc (the peer in bench/export.py).
+# Install the Debian packages Coauthor needs, only when one is missing (one dpkg-query when
+# nothing is: `make run` stays quick).
+#
+#   scripts/system-deps.sh app    the runtime libraries of Qt's xcb (X11) and wayland platform
+#                                 plugins, which PySide6's wheels do not carry (`make run`)
+#   scripts/system-deps.sh        those, and what the tests use: Xvfb (the real app on a virtual
+#                                 display), epubcheck with Java (EPUB validation) and pandoc
+#                                 (the peer in bench/export.py) (`make test`)
 set -euo pipefail
-needed=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 epubcheck pandoc)
+what=${1:-test}
+
+# From `ldd` of PySide6/Qt/plugins/platforms/libqxcb.so and libqwayland.so, lib/libQt6XcbQpa,
+# lib/libQt6WaylandClient and the xcb-gl / wayland shell plugins; xcb-cursor is loaded at run
+# time ("xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin").
+app=(
+  libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
+  libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0
+  libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0
+  libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1
+  libxkbcommon0 libxkbcommon-x11-0
+  libwayland-client0 libwayland-cursor0 libwayland-egl1
+)
+tests=(xvfb xauth x11-utils epubcheck pandoc)
+
+case "$what" in
+  app) needed=("${app[@]}") ;;
+  test) needed=("${app[@]}" "${tests[@]}") ;;
+  *) echo "usage: $0 [app|test]" >&2; exit 2 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null; then
+  echo "Not a Debian system: install the packages matching these Debian names yourself: ${needed[*]}" >&2
+  exit 0
+fi
+
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${needed[@]}" 2>/dev/null | awk '/ install ok installed$/ {print $1}' || true)
 missing=()
 for pkg in "${needed[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  grep -qx -- "$pkg" <<<"$installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${missing[*]}"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -17,9 +19,25 @@ from coauthor.ui.settings import AppSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["create_window", "run", "sample_path"]
+__all__ = ["NO_DISPLAY", "create_window", "display_missing", "run", "sample_path"]
 
 SAMPLE_NAME = "Sample - The Tide Clock.coauthor"
+
+NO_DISPLAY = (
+    "Coauthor needs a graphical display: neither DISPLAY (X11) nor WAYLAND_DISPLAY is set, so "
+    "its window cannot open; the `coauthor` command works without one, see README.md."
+)
+_DISPLAY_PLATFORMS = ("xcb", "wayland")  # Qt's platform plugins that talk to a display server
+
+
+def display_missing(environ: Mapping[str, str] = os.environ) -> bool:
+    """True when Qt would abort for want of a display: the platform is X11 or Wayland (the
+    default on Linux) and no display server is named. ``QT_QPA_PLATFORM=offscreen`` needs none."""
+    requested = environ.get("QT_QPA_PLATFORM", "")
+    platforms = [p.split(":", 1)[0].strip() for p in requested.split(";") if p.strip()]
+    if not all(p.startswith(_DISPLAY_PLATFORMS) for p in platforms):
+        return False
+    return not any(environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET"))
 
 
 def sample_path(settings: AppSettings) -> Path:
@@ -49,6 +67,9 @@ def create_window(settings: AppSettings, argv: list[str]) -> MainWindow:
 def run(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     existing = QApplication.instance()
+    if existing is None and display_missing():
+        print(NO_DISPLAY, file=sys.stderr)  # instead of Qt's abort (SIGABRT and a core dump)
+        return 1
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
     app.setApplicationName("Coauthor")
     app.setOrganizationName("Coauthor")

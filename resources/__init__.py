@@ -1,0 +1,1 @@
+"""Coauthor's resources (templates, the sample book, icons), installed as ``coauthor.resources``."""

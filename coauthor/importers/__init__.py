@@ -1,7 +1,8 @@
 """Bring outside text into a project: Markdown, plain text and CoAuthor session logs.
 
 Every source is read and checked completely before the project is touched, so a bad file
-changes nothing; then ``apply`` adds its chapters to the project in memory, and the caller
+changes nothing (a CoAuthor log is streamed, and its edits kept compactly, so memory follows the
+session rather than the file); then ``apply`` adds its chapters to the project in memory, and the caller
 writes them in one transaction.
 """
 
@@ -26,6 +27,10 @@ from coauthor.importers.textfiles import ParsedText, parse_text_file
 __all__ = ["ImportFailed", "ImportSummary", "apply", "is_session_log", "parse_source"]
 
 Parsed = ParsedText | ParsedSession
+
+SESSION_PROMPT_CHARS = 8192
+"""The most text before a CoAuthor suggestion kept as its generation's prompt: GPT-3's context
+of 2,048 tokens at four characters a token."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,12 @@ def apply(project: Project, parsed: Parsed, *, own_writing: bool = False) -> Imp
     return ImportSummary(parsed.source, chapters, 0)
 
 
+def _prompt(chapter: Chapter, pos: int) -> str:
+    """What the study's model was given: the text before the suggestion, at most as much as
+    its context held, so that a long session's generations do not each hold the whole text."""
+    return chapter.text.text_in(max(0, pos - SESSION_PROMPT_CHARS), pos)
+
+
 def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
     record = project.add_import(
         ImportRecord(
@@ -124,7 +135,7 @@ def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
                             COAUTHOR_PROVIDER,
                             COAUTHOR_MODEL,
                             dict(edit.parameters),
-                            [{"role": "user", "content": chapter.text.text_in(0, edit.pos)}],
+                            [{"role": "user", "content": _prompt(chapter, edit.pos)}],
                             outputs[edit.event_num],
                             Outcome.COMPLETE,
                             edit.time,

@@ -3,8 +3,10 @@
 Markdown splits on its highest heading level (``#`` or, failing that, ``##`` and so on; setext
 ``===`` underlines count as level 1), ignoring fenced code. Plain text splits on lines such as
 ``Chapter 12`` or ``PART TWO`` that stand alone after a blank line. Text before the first
-heading becomes a chapter of its own. In a Project Gutenberg file, the licence header and
-footer and the title page before the first chapter are kept in the import record instead.
+heading becomes a chapter of its own. A file that would make more than ``MAX_CHAPTERS``
+(10,000) chapters is refused in one sentence, as soon as that is known. In a Project Gutenberg
+file, the licence header and footer and the title page before the first chapter are kept in the
+import record instead.
 
 A Markdown file written by Coauthor's own export (``coauthor.publish.markdown_export``) starts
 with YAML front matter holding ``coauthor_export: 1``. Importing it gives back the exported
@@ -28,8 +30,10 @@ from coauthor.importers.errors import ImportFailed
 
 __all__ = [
     "EXPORT_MARKER",
+    "MAX_CHAPTERS",
     "ParsedChapter",
     "ParsedText",
+    "TooManyChapters",
     "decode",
     "escape_export_line",
     "export_heading_title",
@@ -94,6 +98,21 @@ def unescape_export_line(line: str) -> str:
     return line
 
 
+MAX_CHAPTERS = 10_000
+"""The most chapters one imported file may make (a book has tens, a long one hundreds); a file
+that would make more is refused, in one sentence, before anything is built."""
+
+_MD_STARTS = frozenset("#= `~")  # the first character of any line split_markdown looks at
+
+
+class TooManyChapters(Exception):
+    """A split would make more than ``limit`` chapters."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit:,} chapters")
+        self.limit = limit
+
+
 @dataclass
 class ParsedChapter:
     title: str
@@ -131,11 +150,17 @@ def decode(data: bytes, source: Path, encoding: str | None) -> tuple[str, str]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), name
 
 
-def split_markdown(text: str, fallback_title: str) -> list[ParsedChapter]:
+def split_markdown(
+    text: str, fallback_title: str, *, limit: int | None = None
+) -> list[ParsedChapter]:
+    """Chapters at the highest heading level; more than ``limit`` raises ``TooManyChapters``."""
     lines = text.split("\n")
     headings: list[tuple[int, int, str, int]] = []  # (line index, level, title, lines used)
     in_fence = False
+    top_level_count = 0  # level-1 headings: always chapters, so enough of them is too many
     for i, line in enumerate(lines):
+        if not line or line[0] not in _MD_STARTS:
+            continue  # neither a heading, a setext underline nor a fence: most lines
         if _MD_FENCE.match(line):
             in_fence = not in_fence
             continue
@@ -143,19 +168,27 @@ def split_markdown(text: str, fallback_title: str) -> list[ParsedChapter]:
             continue
         match = _MD_ATX.match(line)
         if match:
-            headings.append((i, len(match.group(1)), match.group(2), 1))
+            level = len(match.group(1))
+            headings.append((i, level, match.group(2), 1))
         elif (
             i > 0
             and _MD_SETEXT.match(line)
             and lines[i - 1].strip()
             and (i < 2 or not lines[i - 2].strip())
         ):
+            level = 1
             headings.append((i - 1, 1, lines[i - 1].strip(), 2))
+        else:
+            continue
+        if level == 1:
+            top_level_count += 1
+            if limit is not None and top_level_count > limit:
+                raise TooManyChapters(limit)
     if not headings:
         return [ParsedChapter(fallback_title, text.strip("\n"))] if text.strip() else []
     top = min(level for _, level, _, _ in headings)
     cuts = [(i, title, used) for i, level, title, used in headings if level == top]
-    return _cut(lines, cuts, fallback_title)
+    return _cut(lines, cuts, fallback_title, limit)
 
 
 def _front_string(front: str, key: str) -> str | None:
@@ -205,9 +238,11 @@ def export_title_author(details: dict[str, object]) -> tuple[str, str]:
 
 
 def split_coauthor_export(
-    text: str, fallback_title: str
+    text: str, fallback_title: str, *, limit: int | None = None
 ) -> tuple[list[ParsedChapter], dict[str, object]] | None:
-    """Chapters of a Markdown file written by Coauthor's export, or None if it is not one."""
+    """Chapters of a Markdown file written by Coauthor's export, or None if it is not one.
+
+    More than ``limit`` chapters (the foreword aside) raises ``TooManyChapters``."""
     front_match = _EXPORT_FRONT.match(text)
     if front_match is None:
         return None
@@ -222,6 +257,8 @@ def split_coauthor_export(
     heads = [i for i, line in enumerate(lines) if _EXPORT_HEADING.match(line)]
     chapters: list[ParsedChapter] = []
     preamble = "\n".join(lines[: heads[0] if heads else len(lines)]).strip("\n")
+    if limit is not None and len(heads) + (1 if preamble.strip() else 0) > limit + 1:
+        raise TooManyChapters(limit)  # (one heading may be the foreword's)
     if preamble.strip():
         chapters.append(ParsedChapter(fallback_title, preamble))
     for n, start in enumerate(heads):
@@ -243,7 +280,7 @@ def split_coauthor_export(
     return chapters, details
 
 
-def split_plain(text: str, fallback_title: str) -> list[ParsedChapter]:
+def split_plain(text: str, fallback_title: str, *, limit: int | None = None) -> list[ParsedChapter]:
     lines = text.split("\n")
     cuts = [
         (i, line.strip(), 1)
@@ -252,12 +289,16 @@ def split_plain(text: str, fallback_title: str) -> list[ParsedChapter]:
     ]
     if not cuts:
         return [ParsedChapter(fallback_title, text.strip("\n"))] if text.strip() else []
-    return _cut(lines, cuts, fallback_title)
+    return _cut(lines, cuts, fallback_title, limit)
 
 
-def _cut(lines: list[str], cuts: list[tuple[int, str, int]], fallback: str) -> list[ParsedChapter]:
+def _cut(
+    lines: list[str], cuts: list[tuple[int, str, int]], fallback: str, limit: int | None
+) -> list[ParsedChapter]:
     chapters: list[ParsedChapter] = []
     preamble = "\n".join(lines[: cuts[0][0]]).strip("\n")
+    if limit is not None and len(cuts) + (1 if preamble.strip() else 0) > limit:
+        raise TooManyChapters(limit)
     if preamble.strip():
         chapters.append(ParsedChapter(fallback, preamble))
     for n, (start, title, used) in enumerate(cuts):
@@ -318,14 +359,27 @@ def parse_text_file(
     text, used = decode(data, path, encoding)
     digest = hashlib.sha256(data).hexdigest()
     is_markdown = path.suffix.lower() in (".md", ".markdown", ".mdown", ".mkd")
+    try:
+        return _split(path, text, used, digest, is_markdown, keep_line_breaks)
+    except TooManyChapters as exc:
+        raise ImportFailed(
+            f"{path} would make more than {exc.limit:,} chapters (one per top-level heading), "
+            "more than one import may make; split it into several files or use fewer headings"
+        ) from None
+
+
+def _split(
+    path: Path, text: str, used: str, digest: str, is_markdown: bool, keep_line_breaks: bool
+) -> ParsedText:
     details: dict[str, object] = {}
     title = path.stem
-    exported = split_coauthor_export(text, title)  # whatever its file name says
+    limit = MAX_CHAPTERS
+    exported = split_coauthor_export(text, title, limit=limit)  # whatever its file name says
     if exported is not None:
         chapters, details = exported  # an export of only the foreword has no chapters
         is_markdown = True
     elif is_markdown:
-        chapters = split_markdown(text, title)
+        chapters = split_markdown(text, title, limit=limit)
     else:
         gutenberg = _gutenberg(text)
         if gutenberg is not None:
@@ -334,7 +388,7 @@ def parse_text_file(
         if unwrapped is not None:
             text = unwrapped
             details["joined_wrapped_lines"] = True
-        chapters = split_plain(text, title)
+        chapters = split_plain(text, title, limit=limit)
         if gutenberg is not None and len(chapters) > 1 and chapters[0].title == title:
             details["title_page"] = chapters.pop(0).text
     if not chapters and exported is None:  # an empty file still arrives, as one empty chapter

@@ -117,6 +117,7 @@ def test_generation_records_hold_the_accepted_text(imported) -> None:
         assert refs <= set(project.generations), chapter.title
         imports = {ref for _, origin, ref in chapter.text.runs() if origin is Origin.IMPORTED}
         for ref in imports:
+            assert ref is not None
             record = project.imports[ref]
             assert record.kind == "coauthor-session"
             assert Path(record.source).name == f"{chapter.title}.jsonl.gz"

@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,6 +157,10 @@ class ProjectFile:
         self._snapshot_time: dict[int, float] = {}
         self._chapter_rows: dict[int, tuple[int, str, int]] = {}
         self._lock: ProjectLock | None = None
+        # The file read: ``path`` itself, or a private copy of a project whose write-ahead log
+        # could not be read where it is (read-only media); removed on close.
+        self.data_path = path
+        self._private_copy: Path | None = None
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -198,7 +203,12 @@ class ProjectFile:
         check_file(path)
         if readonly:
             _roll_back_hot_journal(path)
-            return cls._open(path, readonly=True, lock=None)
+            try:
+                return cls._open(path, readonly=True, lock=None)
+            except ProjectFileError:
+                if not _wal_unreadable_here(path):
+                    raise
+                return cls._open_private_copy(path)
         if _is_read_only(path):
             raise ProjectFileError(
                 f"{path} is read-only; Coauthor needs to write to it (make it writable or "
@@ -268,6 +278,34 @@ class ProjectFile:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise ProjectFileError(f"{path} is damaged and cannot be opened ({exc}).") from exc
+        return project_file
+
+    @classmethod
+    def _open_private_copy(cls, path: Path) -> ProjectFile:
+        """Read a project whose changes are still in its ``-wal`` on media Coauthor cannot
+        write (SQLite must create a ``-shm`` file beside it to read the log): the file and its
+        log are copied to a private folder, the log folded in there, and the copy read."""
+        folder = Path(tempfile.mkdtemp(prefix="coauthor-readonly-"))
+        copy = folder / path.name
+        try:
+            shutil.copyfile(path, copy)
+            shutil.copyfile(path.with_name(path.name + "-wal"), folder / (path.name + "-wal"))
+            conn = sqlite3.connect(copy, isolation_level=None)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                conn.close()
+            project_file = cls._open(copy, readonly=True, lock=None)
+        except (OSError, sqlite3.Error, ProjectFileError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ProjectFileError(
+                f"{path} is on media Coauthor cannot write and its latest changes are in "
+                f"{path.name}-wal, which could not be read ({exc})."
+            ) from exc
+        project_file.path = path
+        project_file.data_path = copy
+        project_file._private_copy = folder
         return project_file
 
     def _configure(self) -> None:
@@ -550,6 +588,9 @@ class ProjectFile:
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+            if self._private_copy is not None:
+                shutil.rmtree(self._private_copy, ignore_errors=True)
+                self._private_copy = None
         if problem:
             raise LogLeftBeside(
                 f"{self.path} is saved, but its latest changes are still in "
@@ -723,6 +764,19 @@ class ProjectFile:
 def _is_read_only(path: Path) -> bool:
     mode = path.stat().st_mode
     return not (mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
+
+
+def _wal_unreadable_here(path: Path) -> bool:
+    """Whether ``path`` has a write-ahead log that SQLite cannot read in place: its folder
+    cannot be written (read-only media), so the ``-shm`` index it needs cannot be made."""
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    return (
+        wal.exists()
+        and wal.stat().st_size > 0
+        and not shm.exists()
+        and not os.access(path.parent, os.W_OK)
+    )
 
 
 def _roll_back_hot_journal(path: Path) -> None:

@@ -345,7 +345,7 @@ def verify(project_file: ProjectFile) -> VerifyResult:
     own: frozenset[int] | None = None
     if count >= PARALLEL_FROM_EVENTS:
         own, theirs = _split(conn)
-        other = _SecondProcess(str(project_file.path), theirs)
+        other = _SecondProcess(str(project_file.data_path), theirs)
     try:
         try:
             mine, replayer = _replay_part(conn, snapshots, own)

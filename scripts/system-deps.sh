@@ -6,7 +6,8 @@
 #                                 plugins, which PySide6's wheels do not carry (`make run`)
 #   scripts/system-deps.sh        those, and what the tests use: Xvfb (the real app on a virtual
 #                                 display), epubcheck with Java (EPUB validation) and pandoc
-#                                 (the peer in bench/export.py) (`make test`)
+#                                 (the peer in bench/export.py), and the desktop's tools
+#                                 that check `coauthor install-desktop` (`make test`)
 set -euo pipefail
 what=${1:-test}
 
@@ -21,7 +22,10 @@ app=(
   libxkbcommon0 libxkbcommon-x11-0
   libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
-tests=(xvfb xauth x11-utils epubcheck pandoc)
+# desktop-file-utils, appstream, shared-mime-info, libglib2.0-bin (gio) and xdg-utils: the
+# desktop's own tools, which tests/test_desktop.py runs on what `coauthor install-desktop` writes.
+tests=(xvfb xauth x11-utils epubcheck pandoc
+  desktop-file-utils appstream shared-mime-info libglib2.0-bin xdg-utils)
 
 case "$what" in
   app) needed=("${app[@]}") ;;

@@ -18,7 +18,7 @@ at most 0.3 s.
 Timed, best of N with ``time.perf_counter`` (``gc.collect()`` before each run, the collector left
 on), each step on its own and the first run (imports included) printed apart:
 
-* the offline content screening, ``coauthor.exporting.screen_project`` (for information: not part
+* the offline content screening, ``coauthor.app.export.screen_project`` (for information: not part
   of the targets);
 * ``prepare_export``: the review gate, the document (chapters, paragraphs, spans, roles) and the
   foreword;
@@ -71,12 +71,12 @@ except ImportError:  # not installed in this interpreter: use the checkout this 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchlib import print_targets, table, targets_json
 
+from coauthor.app.export import screen_project
 from coauthor.core.book import BookMeta, Chapter
 from coauthor.core.chain import first_difference
 from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
-from coauthor.exporting import screen_project
 from coauthor.importers import apply, parse_source
 from coauthor.publish.document import BookDocument, ExportRefused, prepare_export
 from coauthor.store import ProjectFile
@@ -223,7 +223,7 @@ def timed(name: str, call: Callable[[], object], repeats: int, note: str = "") -
     return Timing(name, samples, note)
 
 
-# The formats are imported on use, as the app does (``coauthor.exporting.render``): the first run
+# The formats are imported on use, as the app does (``coauthor.app.export.render``): the first run
 # of each includes its imports (ebooklib, Jinja2 and the templates).
 
 

@@ -7,31 +7,26 @@ one line on stderr, 2 usage error (from argparse).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coauthor import __version__
+from coauthor.app.projects import create_project, import_sources, opened, parse_sources
+from coauthor.app.terminal import escape_controls, escape_json_controls, is_terminal
 from coauthor.core.book import BookMeta
 from coauthor.core.history import apply_event
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project, ProjectError
 from coauthor.core.provenance import ProvenanceText
 from coauthor.core.roles import book_stats
-from coauthor.importers import ImportFailed, apply, parse_source
-from coauthor.importers.textfiles import export_title_author
-from coauthor.review_cli import NoTerminal, review_session
 from coauthor.store import ProjectFile, ProjectFileError
-from coauthor.store.lock import ProjectLock
-from coauthor.store.verify import ChainMismatch, checked_project, verify
-from coauthor.terminal import escape_controls, escape_json_controls, is_terminal
 
 if TYPE_CHECKING:
-    from coauthor.publish.signing import AuthorKey
+    from coauthor.ai.moderation import OpenAIModerator
 
 __all__ = ["main"]
 
@@ -50,20 +45,6 @@ def _write(text: str, *, exact: bool = False) -> None:
     sys.stdout.buffer.flush()
 
 
-@contextlib.contextmanager
-def _opened(path: str, *, readonly: bool) -> Iterator[tuple[ProjectFile, Project]]:
-    project_file = ProjectFile.open(path, readonly=readonly)
-    try:
-        project = project_file.load()
-        yield project_file, project
-    except BaseException:
-        with contextlib.suppress(ProjectFileError):  # the first error is the one to tell
-            project_file.close()
-        raise
-    else:
-        project_file.close(None if readonly else project)
-
-
 def cmd_new(args: argparse.Namespace) -> int:
     meta = BookMeta(
         title=args.title,
@@ -71,38 +52,16 @@ def cmd_new(args: argparse.Namespace) -> int:
         company=args.company or "",
         language=args.language,
     )
-    project_file = ProjectFile.create(args.project, meta)
-    project_file.close(Project(meta))
+    create_project(args.project, meta)
     print(f"Created {args.project}", file=sys.stderr)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    target = Path(args.into)
-    parsed = [
-        parse_source(Path(source), args.encoding, keep_line_breaks=args.keep_line_breaks)
-        for source in args.sources
-    ]
-    if target.exists():
-        project_file = ProjectFile.open(target)
-        try:
-            project = project_file.load()
-            project_file.backup_rolling(reason="before-import")
-            summaries = [apply(project, p, own_writing=args.own_writing) for p in parsed]
-            project_file.flush(project)
-        finally:
-            project_file.close()
-    else:
-        # A new project is built beside the target and renamed into place when complete,
-        # so an interrupted import leaves no project rather than half of one. The target's
-        # lock is taken first: a second import of the same new project is told who is
-        # making it, and an `.importing` file found while holding the lock is a dead one's.
-        lock = ProjectLock(target)
-        lock.acquire(creating=True)
-        try:
-            summaries = _import_new(target, parsed, args)
-        finally:
-            lock.release()
+    parsed = parse_sources(args.sources, args.encoding, keep_line_breaks=args.keep_line_breaks)
+    summaries = import_sources(
+        args.into, parsed, own_writing=args.own_writing, title=args.title, author=args.author
+    )
     for summary in summaries:
         extra = f", {summary.generations} generations pending review" if summary.generations else ""
         print(
@@ -113,47 +72,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_new(target: Path, parsed: list, args: argparse.Namespace) -> list:
-    partial = target.with_name(target.name + ".importing")
-    for sidecar in ("", "-wal", "-shm", "-journal", ".lock"):
-        Path(f"{partial}{sidecar}").unlink(missing_ok=True)  # left by a killed import
-    if target.exists():
-        raise CommandFailed(f"{target} appeared while importing; nothing was changed")
-    title = args.title or _title_from(parsed) or target.stem
-    meta = BookMeta(title=title, author=args.author or _author_from(parsed) or "")
-    project_file = ProjectFile.create(partial, meta)
-    try:
-        project = Project(meta)
-        summaries = [apply(project, p, own_writing=args.own_writing) for p in parsed]
-        project_file.flush(project)
-        project_file.close(project)
-    except BaseException:
-        with contextlib.suppress(ProjectFileError):  # the first error is the one to tell
-            project_file.close()
-        partial.unlink(missing_ok=True)
-        raise
-    if target.exists():
-        partial.unlink(missing_ok=True)
-        raise CommandFailed(f"{target} appeared while importing; nothing was changed")
-    partial.replace(target)
-    return summaries
-
-
-def _title_from(parsed: list) -> str:
-    """The title a source names for itself: a Coauthor export's front matter, or Gutenberg's."""
-    details = getattr(parsed[0], "details", {}) if parsed else {}
-    fields = details.get("gutenberg_fields", {})
-    return export_title_author(details)[0] or str(fields.get("title", ""))
-
-
-def _author_from(parsed: list) -> str:
-    details = getattr(parsed[0], "details", {}) if parsed else {}
-    fields = details.get("gutenberg_fields", {})
-    return export_title_author(details)[1] or str(fields.get("author", ""))
-
-
 def cmd_stats(args: argparse.Namespace) -> int:
-    with _opened(args.project, readonly=True) as (_, project):
+    with opened(args.project, readonly=True) as (_, project):
         stats = book_stats(project.chapters, project.generations)
     if args.json:
         # JSON escapes C0 itself; DEL and C1 become \u escapes: the same JSON, never raw.
@@ -211,13 +131,15 @@ def _stats_table(project: Project, stats: dict) -> str:
 
 
 def cmd_cat(args: argparse.Namespace) -> int:
-    with _opened(args.project, readonly=True) as (_, project):
+    with opened(args.project, readonly=True) as (_, project):
         chapter = project.find_chapter(args.chapter)
         _write(chapter.text.text, exact=True)
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from coauthor.store.verify import verify
+
     if Path(args.project).suffix.lower() in (".epub", ".md", ".markdown", ".html", ".htm"):
         return _verify_export(args)
     if args.against or args.key:
@@ -288,6 +210,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from coauthor.app.review import NoTerminal, review_session
+
     try:
         review_session(args.project, reviewer=args.reviewer)
     except NoTerminal as exc:
@@ -299,7 +223,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
-def _moderator(args: argparse.Namespace) -> object | None:
+def _moderator(args: argparse.Namespace) -> OpenAIModerator | None:
     if args.moderation != "openai":
         return None
     from coauthor.ai import keys
@@ -319,57 +243,58 @@ def _moderator(args: argparse.Namespace) -> object | None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    # Loaded here: the exporters and the SDK are not needed by the other commands.
-    from coauthor.exporting import ExportFormat, ExportOptions, export_project
-    from coauthor.publish.document import ExportRefused, ExportWriteError, check_target
-    from coauthor.publish.markdown_export import check_folder
+    # Loaded here: the exporters are not needed by the other commands.
+    from coauthor.app.export import (
+        ExportDiffers,
+        ExportFormat,
+        ExportOptions,
+        check_export_target,
+        export_book,
+        read_checked,
+        record_signing_key,
+        signing_key,
+    )
+    from coauthor.publish.document import ExportRefused, ExportWriteError
+    from coauthor.store.verify import ChainMismatch
 
     fmt = ExportFormat(args.format)
     if args.folder and fmt is not ExportFormat.MARKDOWN:
         raise CommandFailed("--folder applies to the Markdown export only")
-    # A target that cannot take the export is refused before anything is done.
-    try:
-        if args.folder:
-            check_folder(Path(args.out), force=args.force)
-        else:
-            check_target(Path(args.out))
-    except ExportWriteError as exc:
-        raise CommandFailed(str(exc)) from None
-    # The chain is checked first, and the export is made from the project it describes:
-    # nothing beside the chain (snapshots, tables) can change what leaves Coauthor.
-    project_file = ProjectFile.open(args.project, readonly=True)
-    try:
-        project = checked_project(project_file)
-    except ChainMismatch as exc:
-        raise CommandFailed(str(exc)) from None
-    finally:
-        project_file.close()
-    project, key, unsigned = _signing_key(args.project, project)
-    reviews = [(r.time, r.generation, str(r.state), r.reviewer) for r in project.review_log]
     options = ExportOptions(
         provenance_styling=args.provenance_styling,
         markdown_folder=args.folder,
         annotate=args.annotate,
     )
-    notes: list[str] = []
+    target = Path(args.out)
     try:
-        path = export_project(
-            project,
+        # A target that cannot take the export is refused before anything is done.
+        check_export_target(fmt, target, options, force=args.force)
+        # The author's key signs the manifest; its public half goes into the chain first, so
+        # the chain head the manifest names holds it.
+        with opened(args.project, readonly=True) as (_, project):
+            author, known = project.meta.author, set(project.signing_keys)
+        key, unsigned = signing_key(author)
+        if key is not None and key.fingerprint not in known:
+            read_checked(args.project)  # nothing is written into a record that does not check out
+            record_signing_key(args.project, key)
+        notes: list[str] = []
+        result = export_book(
+            args.project,
             fmt,
-            Path(args.out),
+            target,
             options=options,
             moderator=_moderator(args),
             template_dirs=[Path(d) for d in args.templates],
-            reviews=reviews,
-            on_screening=lambda s: notes.extend(x for x in (s.error, s.note) if x),
             key=key,
             unsigned_reason=unsigned,
+            force=args.force,
+            on_screening=lambda s: notes.extend(x for x in (s.error, s.note) if x),
         )
     except ExportRefused as exc:
         for line in exc.lines:
             print(f"coauthor: not exported: {escape_controls(line)}", file=sys.stderr)
         return 3
-    except ExportWriteError as exc:
+    except (ExportWriteError, ChainMismatch, ExportDiffers) as exc:
         raise CommandFailed(str(exc)) from None
     for note in notes:
         print(f"coauthor: {note}", file=sys.stderr)
@@ -379,34 +304,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(
             f"coauthor: not signed: {unsigned}; the manifest is hash-checked only", file=sys.stderr
         )
-    print(f"Exported {fmt.value} to {path}", file=sys.stderr)
+    print(f"Exported {fmt.value} to {result.path}", file=sys.stderr)
     return 0
 
 
-def _signing_key(path: str, project: Project) -> tuple[Project, AuthorKey | None, str]:
-    """The author's signing key (or why there is none), recorded in the project's chain first
-    if it is not there yet: the export's manifest names the chain's head, so the key event must
-    be in the file. That one write opens the project for writing; the project is then read
-    again through the same checked path."""
-    from coauthor.exporting import signing_key
-
-    key, unsigned = signing_key(project.meta.author)
-    if key is None or key.fingerprint in project.signing_keys:
-        return project, key, unsigned
-    with _opened(path, readonly=False) as (project_file, writable):
-        writable.record_signing_key(key.fingerprint, key.public_key_b64, key.name)
-        project_file.flush(writable)
-    project_file = ProjectFile.open(path, readonly=True)
-    try:
-        return checked_project(project_file), key, unsigned
-    finally:
-        project_file.close()
-
-
 def cmd_screen(args: argparse.Namespace) -> int:
-    from coauthor.exporting import screen_project
+    from coauthor.app.export import screen_project
 
-    with _opened(args.project, readonly=True) as (_, project):
+    with opened(args.project, readonly=True) as (_, project):
         summary = screen_project(project, _moderator(args))
     titles = {c.id: (n, c.title) for n, c in enumerate(project.chapters, 1)}
     if summary.error:
@@ -427,9 +332,9 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    from coauthor.exporting import screen_project
+    from coauthor.app.export import screen_project
 
-    with _opened(args.project, readonly=False) as (_, project):
+    with opened(args.project, readonly=False) as (_, project):
         summary = screen_project(project, None)
         matching = [f for f in summary.flags if f.text_hash == args.passage]
         if not matching:
@@ -516,6 +421,28 @@ def _event_number(value: str) -> int:
     if number < 0:
         raise argparse.ArgumentTypeError("the event number must be 0 or more")
     return number
+
+
+def cmd_install_desktop(_args: argparse.Namespace) -> int:
+    from coauthor.app import desktop
+
+    try:
+        report = desktop.install()
+    except OSError as exc:
+        raise CommandFailed(f"the desktop files could not be installed: {exc}") from exc
+    print("\n".join(report.lines("Installed")), file=sys.stderr)
+    return 0
+
+
+def cmd_uninstall_desktop(_args: argparse.Namespace) -> int:
+    from coauthor.app import desktop
+
+    try:
+        report = desktop.uninstall()
+    except OSError as exc:
+        raise CommandFailed(f"the desktop files could not be removed: {exc}") from exc
+    print("\n".join(report.lines("Removed") or ["Nothing to remove"]), file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -631,6 +558,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project")
     p.add_argument("--chapter", metavar="TITLE_OR_NUMBER")
     p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser(
+        "install-desktop",
+        help="add Coauthor to this user's applications menu and open .coauthor files with it",
+    )
+    p.set_defaults(func=cmd_install_desktop)
+    p = sub.add_parser("uninstall-desktop", help="remove what install-desktop added")
+    p.set_defaults(func=cmd_uninstall_desktop)
     return parser
 
 
@@ -653,17 +588,30 @@ def _start_gui(argv: Sequence[str]) -> int:
     return run(list(argv))
 
 
+def _is_book_argument(arg: str) -> bool:
+    """A book to open in the editor: ``NAME.coauthor``, or any existing file named by its
+    absolute path (a launcher's ``coauthor %f`` for a project recognised by its content)."""
+    return arg.endswith(".coauthor") or (os.path.isabs(arg) and os.path.isfile(arg))
+
+
+def _loaded_errors() -> tuple[type[Exception], ...]:
+    """The importers' ``ImportFailed`` if they were loaded (only ``import`` loads them, and an
+    exception of theirs cannot come from a module that was never imported)."""
+    errors = sys.modules.get("coauthor.importers.errors")
+    return (errors.ImportFailed,) if errors is not None else ()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not args_list or (args_list[0].endswith(".coauthor") and len(args_list) == 1):
+    if not args_list or (len(args_list) == 1 and _is_book_argument(args_list[0])):
         return _start_gui(args_list)
     args = parser.parse_args(args_list)
     if args.command is None:
         return _start_gui(args_list)
     try:
         return args.func(args)
-    except (ProjectFileError, ProjectError, ImportFailed, CommandFailed) as exc:
+    except (ProjectFileError, ProjectError, CommandFailed, *_loaded_errors()) as exc:
         # One line, even when the message quotes text from a damaged file.
         print("coauthor: " + escape_controls(" ".join(str(exc).splitlines())), file=sys.stderr)
         return 1

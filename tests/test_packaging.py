@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from coauthor.sample import RESOURCES_PACKAGE, resources_dir
+from coauthor.core.resources import RESOURCES_PACKAGE, resources_dir
 
 _REPO = Path(__file__).resolve().parents[1]
 _PYPROJECT = tomllib.loads((_REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -145,7 +145,7 @@ def test_wheel_installed_outside_the_checkout_exports(wheel: Path, tmp_path: Pat
 
     where = run(
         "-c",
-        "import coauthor, coauthor.sample as s; print(coauthor.__file__); print(s.resources_dir())",
+        "import coauthor, coauthor.core.resources as s; print(coauthor.__file__); print(s.resources_dir())",
     ).splitlines()
     package, resources = Path(where[0]), Path(where[1])
     assert env_dir in package.parents, f"coauthor was imported from {package}, not the wheel"
@@ -174,6 +174,6 @@ def test_wheel_installed_outside_the_checkout_exports(wheel: Path, tmp_path: Pat
     # The first-run sample book is built from the wheel's resources too.
     run(
         "-c",
-        "from pathlib import Path; from coauthor.sample import build_sample as b; b(Path('s.coauthor'))",
+        "from pathlib import Path; from coauthor.app.sample import build_sample as b; b(Path('s.coauthor'))",
     )
     run("-m", "coauthor.cli", "verify", "s.coauthor")

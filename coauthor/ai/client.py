@@ -13,7 +13,6 @@ computer (``insecure_url``).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -26,10 +25,11 @@ import openai
 from coauthor.ai.errors import (
     FailureKind,
     ProviderError,
+    SdkWording,
     insecure_url,
     retry_wait,
     root_cause,
-    service_message,
+    translate,
 )
 from coauthor.core.generation import Outcome
 from coauthor.core.text import valid_unicode
@@ -68,11 +68,25 @@ class Verdict:
     models: tuple[str, ...] = ()
 
 
-def _is_context_overflow(exc: openai.APIStatusError) -> bool:
-    text = str(exc).lower()
-    return exc.status_code in (400, 413) and (
-        "context" in text or "too long" in text or ("maximum" in text and "token" in text)
-    )
+_WORDING = SdkWording(
+    auth="The key was refused by {host} (HTTP {status}); check it in the model settings.",
+    rate_limit="{host} is limiting requests (HTTP 429) and still refused after {tries}; wait a "
+    "minute and try again.",
+    timeout="{host} did not answer within {timeout} seconds; try again, or raise the timeout in "
+    "the model settings.",
+    connection="Cannot connect to {base_url}: {cause}. Is the server running, and is the address "
+    "right?",
+    server="{host} failed with HTTP {status} after {tries}; the service may be down, try again "
+    "later.",
+    context_overflow="The request is longer than the model's context ({host} said: {message}).",
+    bad_request="{host} refused the request (HTTP {status}): {message}.",
+    malformed="{host} sent a reply Coauthor cannot read (a malformed stream); nothing was "
+    "inserted.",
+    stream_error="{host} sent an error in the stream: {message}.",
+    disconnected="The connection to {host} broke: {exc}.",
+    unexpected="Unexpected reply from {host}: {exc}.",
+)
+"""What the model client says for each failure of the SDK (``errors.translate``)."""
 
 
 class ModelClient:
@@ -118,73 +132,15 @@ class ModelClient:
             raise self._error(FailureKind.INSECURE, refusal)
 
     def _translate(self, exc: Exception) -> ProviderError:
-        host = self.host
-        if isinstance(exc, ProviderError):
-            return exc
-        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-            return self._error(
-                FailureKind.AUTH,
-                f"The key was refused by {host} (HTTP {exc.status_code}); check it in the "
-                "model settings.",
-                status=exc.status_code,
-            )
-        if isinstance(exc, openai.RateLimitError):
-            return self._error(
-                FailureKind.RATE_LIMIT,
-                f"{host} is limiting requests (HTTP 429) and still refused after "
-                f"{self.max_attempts} tries; wait a minute and try again.",
-                status=429,
-            )
-        if isinstance(exc, openai.APITimeoutError):
-            return self._error(
-                FailureKind.TIMEOUT,
-                f"{host} did not answer within {self.timeout:g} seconds; try again, or raise the "
-                "timeout in the model settings.",
-            )
-        if isinstance(exc, openai.APIConnectionError):
-            return self._error(
-                FailureKind.CONNECTION,
-                f"Cannot connect to {self.base_url}: {root_cause(exc)}. Is the server running, "
-                "and is the address right?",
-            )
-        if isinstance(exc, openai.APIStatusError):
-            if exc.status_code >= 500:
-                return self._error(
-                    FailureKind.SERVER,
-                    f"{host} failed with HTTP {exc.status_code} after {self.max_attempts} tries; "
-                    "the service may be down, try again later.",
-                    status=exc.status_code,
-                )
-            if _is_context_overflow(exc):
-                return self._error(
-                    FailureKind.CONTEXT_OVERFLOW,
-                    f"The request is longer than the model's context ({host} said: "
-                    f"{service_message(exc, self._key)}).",
-                    status=exc.status_code,
-                )
-            return self._error(
-                FailureKind.BAD_REQUEST,
-                f"{host} refused the request (HTTP {exc.status_code}): "
-                f"{service_message(exc, self._key)}.",
-                status=exc.status_code,
-            )
-        if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | KeyError):
-            return self._error(
-                FailureKind.MALFORMED,
-                f"{host} sent a reply Coauthor cannot read (a malformed stream); nothing was "
-                "inserted.",
-            )
-        if isinstance(exc, openai.APIError):
-            return self._error(
-                FailureKind.MALFORMED,
-                f"{host} sent an error in the stream: {service_message(exc, self._key)}.",
-            )
-        if _is_transport_error(exc):
-            return self._error(
-                FailureKind.DISCONNECTED,
-                f"The connection to {host} broke: {exc}.",
-            )
-        return self._error(FailureKind.MALFORMED, f"Unexpected reply from {host}: {exc}.")
+        return translate(
+            exc,
+            _WORDING,
+            host=self.host,
+            base_url=self.base_url,
+            tries=f"{self.max_attempts} tries",
+            timeout=self.timeout,
+            key=self._key,
+        )
 
     def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
         return retry_wait(exc, attempt, max_attempts=self.max_attempts, backoff=self.backoff)
@@ -319,8 +275,3 @@ class ModelClient:
 
     def close(self) -> None:
         self._client.close()
-
-
-def _is_transport_error(exc: BaseException) -> bool:
-    """A network error raised by the SDK's HTTP library (httpx, or httpx2 with openai 3)."""
-    return type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "httpcore2")

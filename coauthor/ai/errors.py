@@ -4,28 +4,35 @@ Secrets never leave the keyring: every sentence here passes through ``redact`` b
 raised, shown or logged, so a server that echoes the API key in its error body (or a
 ``Bearer`` header, or anything that looks like an ``sk-`` key) shows only the masked form.
 ``insecure_url`` refuses to send a key over plain ``http://`` to anything but this computer.
+
+``translate`` is the one place that turns the ``openai`` SDK's exceptions into ``ProviderError``
+sentences, for the model client and the moderation client alike (each with its own wording,
+``SdkWording``). The SDK is imported only when there is an SDK exception to look at, so
+importing this module does not load it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlparse
-
-import openai
 
 from coauthor.ai.keys import mask
 
 __all__ = [
     "FailureKind",
     "ProviderError",
+    "SdkWording",
     "insecure_url",
     "is_loopback",
     "redact",
     "retry_wait",
     "root_cause",
     "service_message",
+    "status_of",
+    "translate",
 ]
 
 _SK_TOKEN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}")
@@ -172,6 +179,8 @@ def retry_wait(
     5xx: backoff), or None when it must not be retried or the attempts are used up."""
     if attempt >= max_attempts:
         return None
+    import openai  # an SDK exception is in hand, so the SDK is loaded already
+
     doubling = min(max_wait, backoff * 2 ** (attempt - 1))
     if isinstance(exc, openai.RateLimitError):
         header = exc.response.headers.get("retry-after") if exc.response is not None else None
@@ -182,3 +191,101 @@ def retry_wait(
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return doubling
     return None
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status of an SDK status error, else None."""
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """A network error raised by the SDK's HTTP library (httpx, or httpx2 with openai 3)."""
+    return type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "httpcore2")
+
+
+def _is_context_overflow(exc: BaseException, status: int) -> bool:
+    text = str(exc).lower()
+    return status in (400, 413) and (
+        "context" in text or "too long" in text or ("maximum" in text and "token" in text)
+    )
+
+
+@dataclass(frozen=True)
+class SdkWording:
+    """The sentences one client says for each kind of SDK failure.
+
+    Each is a ``str.format`` template over ``host``, ``base_url``, ``status``, ``tries`` (such
+    as "3 tries"), ``timeout``, ``cause`` (``root_cause``), ``message`` (``service_message``)
+    and ``exc``. A failure whose template is None falls to the next that applies."""
+
+    auth: str
+    rate_limit: str
+    timeout: str
+    connection: str
+    server: str
+    bad_request: str
+    malformed: str
+    unexpected: str
+    not_found: str | None = None
+    context_overflow: str | None = None
+    stream_error: str | None = None
+    disconnected: str | None = None
+
+
+def translate(
+    exc: Exception,
+    wording: SdkWording,
+    *,
+    host: str,
+    base_url: str,
+    tries: str,
+    timeout: float,
+    key: str | None,
+) -> ProviderError:
+    """``exc`` (raised by the ``openai`` SDK or while reading its reply) as a ``ProviderError``
+    whose sentence is ``wording``'s for its kind, redacted of ``key``."""
+    if isinstance(exc, ProviderError):
+        return exc
+    import openai  # an SDK call raised, so the SDK is loaded already
+
+    fields: dict[str, object] = {
+        "host": host,
+        "base_url": base_url,
+        "tries": tries,
+        "timeout": f"{timeout:g}",
+        "status": status_of(exc),
+        "exc": exc,
+    }
+
+    def error(kind: FailureKind, template: str, *, status: int | None = None) -> ProviderError:
+        if "{cause}" in template:
+            fields["cause"] = root_cause(exc)
+        if "{message}" in template:
+            fields["message"] = service_message(exc, key)
+        return ProviderError(kind, template.format(**fields), status=status, secrets=(key,))
+
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return error(FailureKind.AUTH, wording.auth, status=exc.status_code)
+    if isinstance(exc, openai.RateLimitError):
+        return error(FailureKind.RATE_LIMIT, wording.rate_limit, status=429)
+    if isinstance(exc, openai.APITimeoutError):
+        return error(FailureKind.TIMEOUT, wording.timeout)
+    if isinstance(exc, openai.APIConnectionError):
+        return error(FailureKind.CONNECTION, wording.connection)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status >= 500:
+            return error(FailureKind.SERVER, wording.server, status=status)
+        if wording.not_found is not None and status == 404:
+            return error(FailureKind.BAD_REQUEST, wording.not_found, status=status)
+        if wording.context_overflow is not None and _is_context_overflow(exc, status):
+            return error(FailureKind.CONTEXT_OVERFLOW, wording.context_overflow, status=status)
+        return error(FailureKind.BAD_REQUEST, wording.bad_request, status=status)
+    if isinstance(exc, ValueError | KeyError | openai.APIResponseValidationError):
+        return error(FailureKind.MALFORMED, wording.malformed)  # JSON, Unicode, a missing field
+    if wording.stream_error is not None and isinstance(exc, openai.APIError):
+        return error(FailureKind.MALFORMED, wording.stream_error)
+    if wording.disconnected is not None and _is_transport_error(exc):
+        return error(FailureKind.DISCONNECTED, wording.disconnected)
+    return error(FailureKind.MALFORMED, wording.unexpected)

@@ -46,8 +46,10 @@ __all__ = [
     "ChainReplayer",
     "Piece",
     "check_restore",
+    "ShownState",
     "first_difference",
     "restore_source",
+    "shown_state",
     "unknown_ai_text",
 ]
 
@@ -453,28 +455,49 @@ def _index(payload: dict[str, Any], size: int) -> int:
     return max(0, min(index, size))
 
 
-def first_difference(chained: Project, shown: Project) -> str | None:
+@dataclass(frozen=True)
+class ShownState:
+    """What ``first_difference`` compares of a book, copied: the app takes it on the GUI thread
+    and the export's worker compares it with the replayed chain while the author writes on."""
+
+    meta: BookMeta
+    chapters: tuple[tuple[int, str, str, tuple[tuple[int, Origin, str | None], ...]], ...]
+    """(id, title, text, runs) of each chapter, in order."""
+    reviews: dict[str, ReviewState]
+
+
+def shown_state(project: Project) -> ShownState:
+    return ShownState(
+        project.meta,
+        tuple((c.id, c.title, c.text.text, tuple(c.text.runs())) for c in project.chapters),
+        {gid: g.review_state for gid, g in project.generations.items()},
+    )
+
+
+def first_difference(chained: Project | ShownState, shown: Project | ShownState) -> str | None:
     """Where the project on screen differs from the one the chain describes (None: nowhere).
 
     Compared: the book's details, the chapters (order, titles, text and origins), and each
     generation's review state.
     """
-    if chained.meta != shown.meta:
+    a_state = chained if isinstance(chained, ShownState) else shown_state(chained)
+    b_state = shown if isinstance(shown, ShownState) else shown_state(shown)
+    if a_state.meta != b_state.meta:
         return "the book's details"
-    if [c.id for c in chained.chapters] != [c.id for c in shown.chapters]:
+    if [c[0] for c in a_state.chapters] != [c[0] for c in b_state.chapters]:
         return "the chapters or their order"
-    for number, (a, b) in enumerate(zip(chained.chapters, shown.chapters, strict=True), 1):
-        if a.title != b.title:
+    for number, (a, b) in enumerate(zip(a_state.chapters, b_state.chapters, strict=True), 1):
+        if a[1] != b[1]:
             return f"the title of chapter {number}"
-        if a.text.text != b.text.text:
-            return f"the text of chapter {number} ({b.title})"
-        if list(a.text.runs()) != list(b.text.runs()):
-            return f"the origins of chapter {number} ({b.title})"
-    for gid, generation in chained.generations.items():
-        other = shown.generations.get(gid)
-        if other is None or other.review_state is not generation.review_state:
+        if a[2] != b[2]:
+            return f"the text of chapter {number} ({b[1]})"
+        if a[3] != b[3]:
+            return f"the origins of chapter {number} ({b[1]})"
+    for gid, state in a_state.reviews.items():
+        other = b_state.reviews.get(gid)
+        if other is None or other is not state:
             return f"the review state of generation {gid}"
-    extra = set(shown.generations) - set(chained.generations)
+    extra = set(b_state.reviews) - set(a_state.reviews)
     if extra:
         return f"generation {min(extra)}, which the record does not hold"
     return None

@@ -15,12 +15,16 @@ from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 
 __all__ = [
+    "CATEGORIES",
     "Flag",
+    "Hit",
     "GateResult",
     "Passage",
+    "PendingGeneration",
     "Scope",
     "check_gate",
     "generation_ranges",
+    "pending_generations",
     "pending_passages",
 ]
 
@@ -53,6 +57,34 @@ class Scope:
         lo = 0 if self.start is None else self.start
         hi = end if self.end is None else self.end
         return start < hi and end > lo
+
+
+CATEGORIES: dict[str, str] = {
+    "political-campaigning": "Political campaigning",
+    "sexual": "Sexual content",
+    "spam": "Spam",
+    "hate": "Hate",
+    "harassment": "Harassment",
+    "violence": "Violence or incitement",
+    "self-harm": "Self-harm",
+    "other-harm": "Other social harm",
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Why a passage is flagged: the category and what matched, or what the service said."""
+
+    category: str
+    phrase: str
+    source: str = "offline"
+
+    @property
+    def reason(self) -> str:
+        label = CATEGORIES.get(self.category, self.category)
+        if self.source == "offline":
+            return f"{label}: “{self.phrase}” (offline phrase list)"
+        return f"{label}: {self.phrase}"
 
 
 @dataclass(frozen=True)
@@ -150,6 +182,41 @@ def pending_passages(
                     found.append((number, chapter, pos, pos + length, ref))
             pos += length
     return found
+
+
+@dataclass(frozen=True)
+class PendingGeneration:
+    """A generation pending review whose text is in the book: the stretches of its text in
+    the first chapter that holds any (in reading order)."""
+
+    generation_id: str
+    chapter_number: int
+    chapter: Chapter
+    stretches: tuple[tuple[int, int], ...]
+
+    @property
+    def start(self) -> int:
+        return self.stretches[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.stretches[-1][1]
+
+
+def pending_generations(
+    chapters: Iterable[Chapter], generations: dict[str, Generation]
+) -> list[PendingGeneration]:
+    """``pending_passages`` grouped by generation, in reading order: what the review queue
+    and ``coauthor review`` list, one entry per generation."""
+    grouped: dict[str, tuple[int, Chapter, list[tuple[int, int]]]] = {}
+    for number, chapter, start, end, ref in pending_passages(chapters, generations):
+        entry = grouped.setdefault(ref, (number, chapter, []))
+        if entry[1] is chapter:
+            entry[2].append((start, end))
+    return [
+        PendingGeneration(ref, number, chapter, tuple(stretches))
+        for ref, (number, chapter, stretches) in grouped.items()
+    ]
 
 
 def check_gate(

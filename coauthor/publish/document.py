@@ -27,12 +27,15 @@ from coauthor.core.project import Project
 from coauthor.core.provenance import Run
 from coauthor.publish.foreword import check_foreword, foreword_facts, paragraphs, render_foreword
 from coauthor.publish.foreword_source import foreword_template_sha256
-from coauthor.publish.roles import Roles, measure_roles
+from coauthor.publish.roles import ROLE_HEADERS, Roles, measure_roles, role_cells
 
 if TYPE_CHECKING:
     from coauthor.publish.signing import AuthorKey
 
 __all__ = [
+    "annotated_text",
+    "chapter_label",
+    "roles_table",
     "BookDocument",
     "ChapterDoc",
     "ExportRefused",
@@ -451,3 +454,58 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """Write through ``write(temp_path)`` beside ``target``, fsync, then rename over it (see
     ``atomic_write_all``)."""
     return atomic_write_all([(Path(target), write)])[0]
+
+
+# -- shared by the formats ------------------------------------------------------------------
+
+
+def chapter_label(chapter: ChapterDoc) -> str:
+    title = " ".join(chapter.title.split())
+    return f"{chapter.number}. {title or f'Chapter {chapter.number}'}"
+
+
+def roles_table(document: BookDocument) -> tuple[list[str], list[list[str]], list[str]]:
+    """The foreword's table of roles per chapter: headers, one row per chapter, the book row.
+
+    The same columns as the EPUB's table: the author's and the model's shares of the
+    characters, the pasted and imported share, and the model's passages that remain.
+    """
+    rows = [[chapter_label(c), *role_cells(c.roles)] for c in document.chapters]
+    return list(ROLE_HEADERS), rows, ["Whole book", *role_cells(document.roles)]
+
+
+def _attribute(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _open_tag(origin: Origin, ref: str | None) -> str:
+    if origin is Origin.AI:
+        extra = f' data-generation="{_attribute(ref)}"' if ref else ""
+    elif origin is Origin.IMPORTED:
+        extra = f' data-import="{_attribute(ref)}"' if ref else ""
+    else:
+        extra = ""
+    return f'<span data-origin="{origin.value}"{extra}>'
+
+
+def annotated_text(chapter: ChapterDoc) -> str:
+    """The chapter's text with every stretch not typed by the author wrapped in a span."""
+    text = chapter.text
+    out: list[str] = []
+    pos = 0
+    for paragraph in chapter.paragraphs:
+        out.append(text[pos : paragraph.start])
+        pos = paragraph.start
+        for span in paragraph.spans:
+            pos += len(span.text)
+            if span.origin is Origin.HUMAN:
+                out.append(span.text)
+                continue
+            tag = _open_tag(span.origin, span.ref)
+            out.append(
+                "\n".join(
+                    f"{tag}{piece}</span>" if piece else "" for piece in span.text.split("\n")
+                )
+            )
+    out.append(text[pos:])
+    return "".join(out)

@@ -60,6 +60,7 @@ from ebooklib import epub
 from coauthor.core.generation import Generation
 from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
+from coauthor.core.resources import resources_dir
 from coauthor.publish.document import (
     BookDocument,
     ChapterDoc,
@@ -68,9 +69,9 @@ from coauthor.publish.document import (
     atomic_write,
     clean_xml_text,
 )
+from coauthor.publish.labels import AI_DRAFTED
 from coauthor.publish.manifest import EPUB_ENTRY, build_manifest, manifest_text, sha256_bytes
 from coauthor.publish.roles import ROLE_HEADERS, Category, Roles, role_cells
-from coauthor.sample import resources_dir
 
 __all__ = [
     "DIGITAL_SOURCE_TYPES",
@@ -250,7 +251,7 @@ def _runs(paragraph: Paragraph) -> list[tuple[Origin, str | None, str]]:
 def _ai_title(ctx: _Context, ref: str | None) -> str:
     generation = ctx.generations.get(ref or "")
     if generation is None:
-        return "Drafted by a language model"
+        return AI_DRAFTED
     return f"Drafted by {model_identity(generation.model)} (generation {generation.id})"
 
 

@@ -22,9 +22,10 @@ import jinja2
 
 from coauthor.core.book import BookMeta
 from coauthor.core.origin import Origin
+from coauthor.core.resources import resources_dir
 from coauthor.core.roles import CHARACTERS
+from coauthor.publish.labels import PROVIDER_NAMES
 from coauthor.publish.roles import Roles
-from coauthor.sample import resources_dir
 
 __all__ = [
     "PROVIDER_NAMES",
@@ -36,13 +37,6 @@ __all__ = [
 ]
 
 TEMPLATE = "foreword.txt.j2"
-
-PROVIDER_NAMES = {
-    "embedded": "Coauthor's built-in local model",
-    "openai": "OpenAI",
-    "compatible": "a self-hosted server",
-    "coauthor-study": "the CoAuthor study's interface",
-}
 
 _FORBIDDEN = [
     (
@@ -81,7 +75,6 @@ _FORBIDDEN = [
         "it presents the work as wholly machine-written",
     ),
 ]
-_PROVIDER_NAMES = PROVIDER_NAMES  # the name the report imported it under
 _RESPONSIBILITY = re.compile(r"\bresponsib", re.IGNORECASE)
 _PERCENT = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s?(?:%|per ?cent\b)", re.IGNORECASE)
 _NUMBER_WORDS = {

@@ -35,16 +35,17 @@ from markupsafe import Markup, escape
 from coauthor.core.generation import Generation
 from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
+from coauthor.core.resources import resources_dir
 from coauthor.publish.document import (
     BookDocument,
     Paragraph,
     Progress,
     atomic_write,
     clean_xml_text,
+    roles_table,
 )
+from coauthor.publish.labels import AI_DRAFTED
 from coauthor.publish.manifest import build_manifest, embed_html
-from coauthor.publish.markdown_export import roles_table
-from coauthor.sample import resources_dir
 
 __all__ = [
     "BOOK_TEMPLATE",
@@ -159,7 +160,7 @@ def origin_marking(generations: dict[str, Generation], sources: dict[str, str]) 
         if origin is Origin.AI:
             generation = generations.get(ref or "")
             if generation is None:
-                return "o-ai", "Drafted by a language model"
+                return "o-ai", AI_DRAFTED
             name = model_identity(generation.model)
             return "o-ai", f"Drafted by {name} (generation {generation.id})"
         if origin is Origin.PASTED:

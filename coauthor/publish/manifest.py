@@ -49,6 +49,7 @@ from coauthor.core.origin import Origin
 from coauthor.publish.document import (
     BookDocument,
     ChapterDoc,
+    annotated_text,
     clean_markdown_text,
     clean_xml_text,
 )
@@ -153,8 +154,6 @@ def chapter_export_text(chapter: ChapterDoc, fmt: str, *, annotate: bool = False
             markup_text(p.text.strip(), newlines=newlines) for p in chapter.paragraphs
         )
     if annotate:
-        from coauthor.publish.markdown_export import annotated_text
-
         return _utf8(annotated_text(chapter))
     return _utf8(chapter.text)
 

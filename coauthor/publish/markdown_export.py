@@ -54,7 +54,7 @@ its indentation (``# Not a title`` becomes ``\# Not a title``, which Markdown al
 text). A line that already starts with backslashes before such a line gets one more, so the
 escape is always reversible: ``coauthor import book.md`` recognises the export by its front
 matter, keeps the front matter and the foreword in the import record, and removes exactly
-that backslash (``coauthor.importers.textfiles.escape_export_line`` and
+that backslash (``coauthor.core.exportformat.escape_export_line`` and
 ``unescape_export_line``). Nothing else is changed: trailing spaces, blank lines at the start
 or end of a chapter and every other character come back as they were, except the characters a
 Markdown file cannot carry: NUL, the other C0 controls but tab, line feed and carriage return,
@@ -96,26 +96,28 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from coauthor.core.origin import Origin
-from coauthor.importers.textfiles import (
+from coauthor.core.exportformat import (
     EXPORT_MARKER,
     escape_export_line,
     export_heading_title,
 )
+from coauthor.core.origin import Origin
 from coauthor.publish.document import (
     BookDocument,
     ChapterDoc,
     ExportWriteError,
     Progress,
+    annotated_text,
     atomic_write,
     atomic_write_all,
     clean_markdown_text,
     is_export_part,
     remove_stale_parts,
+    roles_table,
     write_error_sentence,
 )
 from coauthor.publish.manifest import build_manifest, embed_markdown, page_sha256
-from coauthor.publish.roles import ROLE_CAPTION, ROLE_HEADERS, Roles, role_cells
+from coauthor.publish.roles import ROLE_CAPTION, ROLE_HEADERS
 
 __all__ = [
     "EXPORT_VERSION",
@@ -160,25 +162,6 @@ def slug(title: str, fallback: str = "chapter") -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     result = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:48].rstrip("-")
     return result or fallback
-
-
-def _role_cells(roles: Roles) -> list[str]:
-    return role_cells(roles)
-
-
-def chapter_label(chapter: ChapterDoc) -> str:
-    title = " ".join(chapter.title.split())
-    return f"{chapter.number}. {title or f'Chapter {chapter.number}'}"
-
-
-def roles_table(document: BookDocument) -> tuple[list[str], list[list[str]], list[str]]:
-    """The foreword's table of roles per chapter: headers, one row per chapter, the book row.
-
-    The same columns as the EPUB's table: the author's and the model's shares of the
-    characters, the pasted and imported share, and the model's passages that remain.
-    """
-    rows = [[chapter_label(c), *_role_cells(c.roles)] for c in document.chapters]
-    return list(ROLE_HEADERS), rows, ["Whole book", *_role_cells(document.roles)]
 
 
 def _table_cell(text: str) -> str:
@@ -256,43 +239,6 @@ def _book_fields(
     if chapters:
         fields.append(("chapter_titles", [c.title for c in document.chapters]))
     return fields
-
-
-def _attribute(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-
-
-def _open_tag(origin: Origin, ref: str | None) -> str:
-    if origin is Origin.AI:
-        extra = f' data-generation="{_attribute(ref)}"' if ref else ""
-    elif origin is Origin.IMPORTED:
-        extra = f' data-import="{_attribute(ref)}"' if ref else ""
-    else:
-        extra = ""
-    return f'<span data-origin="{origin.value}"{extra}>'
-
-
-def annotated_text(chapter: ChapterDoc) -> str:
-    """The chapter's text with every stretch not typed by the author wrapped in a span."""
-    text = chapter.text
-    out: list[str] = []
-    pos = 0
-    for paragraph in chapter.paragraphs:
-        out.append(text[pos : paragraph.start])
-        pos = paragraph.start
-        for span in paragraph.spans:
-            pos += len(span.text)
-            if span.origin is Origin.HUMAN:
-                out.append(span.text)
-                continue
-            tag = _open_tag(span.origin, span.ref)
-            out.append(
-                "\n".join(
-                    f"{tag}{piece}</span>" if piece else "" for piece in span.text.split("\n")
-                )
-            )
-    out.append(text[pos:])
-    return "".join(out)
 
 
 def _escaped(text: str) -> str:

@@ -51,8 +51,13 @@ from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import ProvenanceText
 from coauthor.core.roles import generation_status, percent, shares, words_by_origin
-from coauthor.publish.document import BookDocument, ChapterDoc, Progress
-from coauthor.publish.foreword import _PROVIDER_NAMES
+from coauthor.publish.document import (
+    BookDocument,
+    ChapterDoc,
+    Progress,
+    chapter_label,
+    roles_table,
+)
 from coauthor.publish.html_export import (
     CONTENT_SECURITY_POLICY,
     environment,
@@ -61,8 +66,8 @@ from coauthor.publish.html_export import (
     paragraph_html,
     write_page,
 )
+from coauthor.publish.labels import COLOURS, LABELS, PROVIDER_NAMES
 from coauthor.publish.manifest import build_manifest, embed_html
-from coauthor.publish.markdown_export import chapter_label, roles_table
 from coauthor.publish.roles import ENTIRE_CHAPTERS, ENTIRE_SHARE, EXTENSIVE_EDIT
 
 __all__ = [
@@ -78,21 +83,6 @@ __all__ = [
 REPORT_TEMPLATE = "report.html.j2"
 HEATMAP_SEGMENTS = 20
 
-# Okabe-Ito, safe for the common colour-vision deficiencies; grey for the author's own typing.
-COLOURS = {
-    "human": "#999999",
-    "ai": "#0072B2",
-    "pasted": "#E69F00",
-    "imported": "#009E73",
-    "pending": "#D55E00",
-}
-LABELS = {
-    "human": "Written by the author",
-    "ai": "Drafted by a language model",
-    "pasted": "Pasted from elsewhere",
-    "imported": "Imported from files",
-    "pending": "Drafted by a language model, pending review",
-}
 _ORDER: tuple[str, ...] = ("human", "ai", "pending", "pasted", "imported")
 _EMPTY_CELL = "#ffffff"
 _LOW = (0xF2, 0xF2, 0xF2)  # a segment without model text
@@ -341,7 +331,7 @@ def _generation(
         "duration": _duration(generation),
         "inserted": iso_time(generation.inserted_at),
         "provider": generation.provider,
-        "provider_label": _PROVIDER_NAMES.get(generation.provider, ""),
+        "provider_label": PROVIDER_NAMES.get(generation.provider, ""),
         "model": model_identity(generation.model, generation.provider),
         "recorded_model": generation.model,
         "parameters": json.dumps(
@@ -525,7 +515,7 @@ def report_context(
             {
                 "name": name,
                 "provider": provider,
-                "provider_label": _PROVIDER_NAMES.get(provider, ""),
+                "provider_label": PROVIDER_NAMES.get(provider, ""),
             }
             for name, provider in roles.models
         ],

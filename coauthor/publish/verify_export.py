@@ -23,37 +23,28 @@ What a valid signature proves, and what it does not, is ``manifest.STATEMENT``.
 from __future__ import annotations
 
 import base64
-import html
 import json
-import re
-import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from coauthor.core.chain import ChainReplayer
 from coauthor.core.history import EditEvent
 from coauthor.core.origin import Origin
-from coauthor.importers.textfiles import split_coauthor_export, unescape_export_line
 from coauthor.publish.foreword import ForewordFacts, check_foreword, template_context
 from coauthor.publish.foreword_source import foreword_from_figures, foreword_template_sha256
 from coauthor.publish.manifest import (
-    EPUB_ENTRY,
-    HTML_ID,
     MANIFEST_VERSION,
-    MARKDOWN_FIELD,
     canonical,
     display_title,
     foreword_export_paragraphs,
     json_value,
-    page_sha256,
     sha256_bytes,
     sha256_text,
     signed_bytes,
 )
+from coauthor.publish.read_export import EXPORT_SUFFIXES, VerifyFailed, _Read, read_export
 from coauthor.publish.roles import measure_roles
 from coauthor.publish.signing import fingerprint, normal_fingerprint, verify_signature
 
@@ -66,34 +57,6 @@ __all__ = [
     "read_export",
     "verify_export",
 ]
-
-EXPORT_SUFFIXES = (".epub", ".md", ".markdown", ".html", ".htm")
-
-_XHTML = "{http://www.w3.org/1999/xhtml}"
-_EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
-_HTML_LINE = re.compile(rf'^<pre id="{HTML_ID}"[^>]*>(.*)</pre>\n', re.MULTILINE)
-_MD_LINE = re.compile(rf'^{MARKDOWN_FIELD}:[ \t]*(".*")[ \t]*\n', re.MULTILINE)
-_VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-)
-
-
-class VerifyFailed(Exception):
-    """The export does not match its manifest; the message is the first mismatch, one line."""
-
-
-@dataclass
-class _Read:
-    """What an export holds: its manifest, its chapters and foreword as read back, and the
-    hashes of its files as they are now."""
-
-    fmt: str
-    manifest_json: str
-    chapters: list[tuple[str, str]]  # (title as shown, text)
-    foreword_title: str
-    foreword: list[str]
-    files: dict[str, str] = field(default_factory=dict)  # EPUB entries / folder files
-    file_sha256: str = ""
 
 
 @dataclass
@@ -112,260 +75,6 @@ class ExportCheck:
     def head(self) -> tuple[int, str]:
         chain = self.manifest["chain"]
         return int(chain["head_seq"]), str(chain["head_hash"])
-
-
-# -- reading an export back ---------------------------------------------------------------------
-
-
-def _xhtml_text(element: ET.Element) -> str:
-    """The text of an element: ``<br/>`` is a line break, and the newline the writer puts
-    after it is layout, not text."""
-    out: list[str] = []
-    after_break = False
-
-    def add(text: str | None) -> None:
-        nonlocal after_break
-        if not text:
-            return
-        if after_break and text.startswith("\n"):
-            text = text[1:]
-        after_break = False
-        out.append(text)
-
-    def walk(node: ET.Element) -> None:
-        nonlocal after_break
-        add(node.text)
-        for child in node:
-            if child.tag == f"{_XHTML}br":
-                out.append("\n")
-                after_break = True
-            else:
-                walk(child)
-            add(child.tail)
-
-    walk(element)
-    return "".join(out)
-
-
-def _xhtml_section(data: bytes, what: str, epub_type: str) -> tuple[str, list[str]]:
-    try:
-        root = ET.fromstring(data)  # noqa: S314 - our own XHTML; no DTD, no entities
-    except ET.ParseError as exc:
-        raise VerifyFailed(f"{what} is not well-formed XHTML ({exc})") from None
-    for section in root.iter(f"{_XHTML}section"):
-        if section.get(_EPUB_TYPE) == epub_type:
-            heading = section.find(f"{_XHTML}h1")
-            paragraphs = [
-                _xhtml_text(p) for p in section.findall(f"{_XHTML}p") if p.get("class") is None
-            ]
-            return (_xhtml_text(heading) if heading is not None else ""), paragraphs
-    raise VerifyFailed(f"{what} has no {epub_type} section")
-
-
-def _read_epub(path: Path) -> _Read:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise VerifyFailed(f"it is not a readable EPUB ({exc})") from None
-    with archive:
-        entries = {info.filename: info for info in archive.infolist()}
-        if EPUB_ENTRY not in entries:
-            raise VerifyFailed(f"it carries no provenance manifest ({EPUB_ENTRY} is missing)")
-        try:
-            data = {name: archive.read(info) for name, info in entries.items()}
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise VerifyFailed(f"the EPUB cannot be read ({exc})") from None
-    manifest_json = data.pop(EPUB_ENTRY).decode("utf-8", "replace")
-    files = {name: sha256_bytes(content) for name, content in data.items()}
-    pages = {name.rsplit("/", 1)[-1]: content for name, content in data.items()}
-    foreword = pages.get("foreword.xhtml")
-    if foreword is None:
-        raise VerifyFailed("the EPUB has no foreword page")
-    foreword_title, foreword_paragraphs = _xhtml_section(foreword, "the foreword", "foreword")
-    chapters = []
-    number = 1
-    while (page := pages.get(f"chapter-{number:03d}.xhtml")) is not None:
-        title, paragraphs = _xhtml_section(page, f"chapter {number}'s page", "chapter")
-        chapters.append((title, "\n\n".join(paragraphs)))
-        number += 1
-    return _Read("epub", manifest_json, chapters, foreword_title, foreword_paragraphs, files)
-
-
-class _HtmlSections(HTMLParser):
-    """The paragraphs (``<p>`` without a class) and heading of the elements with the ids
-    ``foreword`` and ``chapter-N``."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sections: dict[str, tuple[list[str], list[str]]] = {}  # id -> (headings, paras)
-        self._section: str | None = None
-        self._section_depth = 0
-        self._depth = 0
-        self._target: list[str] | None = None  # where the current <p> or heading goes
-        self._target_depth = 0
-        self._text: list[str] = []
-        self._after_break = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID:
-            if tag == "br" and self._target is not None:
-                self._text.append("\n")
-                self._after_break = True
-            return
-        self._depth += 1
-        values = dict(attrs)
-        ident = values.get("id") or ""
-        if self._section is None and (ident == "foreword" or re.fullmatch(r"chapter-\d+", ident)):
-            self._section = ident
-            self._section_depth = self._depth
-            self.sections.setdefault(ident, ([], []))
-            return
-        if self._section is None or self._target is not None:
-            return
-        headings, paragraphs = self.sections[self._section]
-        if self._depth == self._section_depth + 1:
-            if tag == "p" and "class" not in values:
-                self._target, self._text, self._after_break = paragraphs, [], False
-                self._target_depth = self._depth
-            elif tag in ("h1", "h2", "h3"):
-                self._target, self._text, self._after_break = headings, [], False
-                self._target_depth = self._depth
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID:
-            self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID:
-            return
-        if self._target is not None and self._depth == self._target_depth:
-            self._target.append("".join(self._text))
-            self._target = None
-        if self._section is not None and self._depth == self._section_depth:
-            self._section = None
-        self._depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._target is None:
-            return
-        if self._after_break and data.startswith("\n"):
-            data = data[1:]
-        self._after_break = False
-        self._text.append(data)
-
-
-def _decode(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise VerifyFailed(f"{what} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
-
-
-def _read_html(path: Path) -> _Read:
-    page = _decode(path.read_bytes(), "the file")
-    match = _HTML_LINE.search(page)
-    if match is None:
-        raise VerifyFailed("it carries no provenance manifest (no coauthor-manifest element)")
-    manifest_json = html.unescape(match.group(1))
-    rest = page[: match.start()] + page[match.end() :]
-    parser = _HtmlSections()
-    parser.feed(rest)
-    parser.close()
-    headings, foreword = parser.sections.get("foreword", ([], []))
-    chapters = []
-    number = 1
-    while (section := parser.sections.get(f"chapter-{number}")) is not None:
-        titles, paragraphs = section
-        chapters.append((titles[0] if titles else "", "\n\n".join(paragraphs)))
-        number += 1
-    fmt = "report" if '"format":"report"' in manifest_json else "html"
-    return _Read(
-        fmt,
-        manifest_json,
-        chapters,
-        headings[0] if headings else "",
-        foreword,
-        file_sha256=page_sha256(rest),
-    )
-
-
-def _markdown_manifest(page: str) -> tuple[str, str] | None:
-    """(manifest JSON, the page without its line), when the front matter holds one."""
-    if not page.startswith("---\n"):
-        return None
-    end = page.find("\n---\n", 3)
-    match = _MD_LINE.search(page, 0, end + 1 if end >= 0 else len(page))
-    if match is None:
-        return None
-    try:
-        manifest_json = json.loads(match.group(1))
-    except ValueError:
-        raise VerifyFailed("the manifest line of the front matter is not a string") from None
-    return str(manifest_json), page[: match.start()] + page[match.end() :]
-
-
-def _markdown_chapters(page: str, what: str) -> tuple[list, dict[str, object]]:
-    parsed = split_coauthor_export(page, "")
-    if parsed is None:
-        raise VerifyFailed(f"{what} is not a Coauthor Markdown export")
-    return parsed
-
-
-def _read_markdown(path: Path) -> _Read:
-    page = _decode(path.read_bytes(), "the file")
-    found = _markdown_manifest(page)
-    if found is None:
-        raise VerifyFailed(f"it carries no provenance manifest (no {MARKDOWN_FIELD} line)")
-    manifest_json, rest = found
-    chapters, details = _markdown_chapters(rest, "the file")
-    foreword_text = details.get("foreword")
-    foreword = (
-        [unescape_export_line(b) for b in str(foreword_text).split("\n\n")]
-        if foreword_text is not None
-        else []
-    )
-    read = _Read(
-        "markdown",
-        manifest_json,
-        [(c.title, c.text) for c in chapters],
-        "",
-        foreword,
-        file_sha256=page_sha256(rest),
-    )
-    try:
-        manifest = json.loads(manifest_json)
-        folder_files = manifest.get("export", {}).get("files")
-    except (ValueError, AttributeError):
-        return read  # reported when the manifest is checked
-    if isinstance(folder_files, dict):  # a folder export: the chapters are the other files
-        read.files = {path.name: read.file_sha256}
-        read.chapters = []
-        for name in sorted(str(n) for n in folder_files):
-            if name == path.name:
-                continue
-            other = path.parent / name
-            if not other.is_file():
-                raise VerifyFailed(f"{name}, a file of this export, is missing beside it")
-            text = _decode(other.read_bytes(), name)
-            read.files[name] = page_sha256(text)
-            parsed, _ = _markdown_chapters(text, name)
-            read.chapters.extend((c.title, c.text) for c in parsed)
-    return read
-
-
-def read_export(path: Path) -> _Read:
-    """The manifest and the texts of an export, read back from its own markup."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise VerifyFailed("there is no such file")
-    if suffix == ".epub":
-        return _read_epub(path)
-    if suffix in (".md", ".markdown"):
-        return _read_markdown(path)
-    if suffix in (".html", ".htm"):
-        return _read_html(path)
-    raise VerifyFailed(f"{suffix or 'a file without a suffix'} is not an export Coauthor reads")
 
 
 # -- checking -----------------------------------------------------------------------------------

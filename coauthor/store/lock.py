@@ -10,7 +10,6 @@ import contextlib
 import fcntl
 import json
 import os
-import socket
 from pathlib import Path
 
 from coauthor.store.errors import ProjectFileError
@@ -49,7 +48,7 @@ class ProjectLock:
                 "close it there first."
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": os.uname().nodename}).encode())
         self._fd = fd
 
     @staticmethod

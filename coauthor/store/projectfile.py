@@ -8,22 +8,20 @@ their text and runs; events after the snapshot are replayed on open.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import os
 import shutil
 import sqlite3
-import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from coauthor.core.book import BookMeta, ImportRecord
 from coauthor.core.chain import ChainReplayer
-from coauthor.core.generation import Generation, Outcome, ReviewState
+from coauthor.core.generation import Generation
 from coauthor.core.history import (
     GENESIS,
     EditEvent,
@@ -33,12 +31,32 @@ from coauthor.core.history import (
     runs_from_json,
     runs_to_json,
 )
-from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.core.provenance import ProvenanceText
+from coauthor.store import backups
 from coauthor.store.errors import LogLeftBeside, ProjectFileError
+from coauthor.store.files import (
+    _is_read_only,
+    _remove_sidecars,
+    _roll_back_hot_journal,
+    _wal_unreadable_here,
+    _write_error_sentence,
+)
 from coauthor.store.lock import ProjectLock
+from coauthor.store.rows import (
+    _EVENT_COLUMNS,
+    _GENERATION_COLUMNS,
+    _event_row,
+    _generation_from_row,
+    _generation_row,
+    _process_from_json,
+    _process_to_json,
+    row_to_event,
+)
 from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, foreign_objects, migrate
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
@@ -47,67 +65,9 @@ __all__ = ["ProjectFile", "row_to_event"]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SNAPSHOT_EVERY_EVENTS = 2000
 _SNAPSHOT_EVERY_MS = 10_000
-_BACKUPS_KEPT = 5
-_BACKUPS_MAX_BYTES = 2 * 1024**3
-"""Backups beside a project: at most five, and at most 2 GiB together (the newest is kept)."""
-_BACKUP_SPARE_BYTES = 16 * 1024**2
 _CLOSE_ATTEMPTS = 3
 _CLOSE_WAIT_MS = 2000
 """How long closing waits for another program reading the project, per attempt."""
-
-_EVENT_COLUMNS = (
-    "seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, time, hash"
-)
-
-
-def row_to_event(row: tuple) -> EditEvent:
-    return EditEvent.from_row(row)
-
-
-def _event_row(event: EditEvent) -> tuple:
-    return event.to_row()
-
-
-_GENERATION_COLUMNS = (
-    "id", "chapter", "provider", "model", "parameters", "messages", "output", "outcome",
-    "created", "finished", "review_state", "reviewer", "reviewed_at", "note", "inserted_at",
-    "timing", "error",
-)  # fmt: skip
-
-
-def _generation_row(g: Generation) -> tuple:
-    return (
-        g.id, g.chapter_id, g.provider, g.model, json.dumps(g.parameters),
-        json.dumps(g.messages, ensure_ascii=False), g.output, str(g.outcome), g.created,
-        g.finished, str(g.review_state), g.reviewer, g.reviewed_at, g.note, g.inserted_at,
-        json.dumps(g.timing), g.error,
-    )  # fmt: skip
-
-
-def _generation_from_row(row: tuple) -> Generation:
-    (gid, chapter_id, provider, model, params, messages, output, outcome, created, finished,
-     state, reviewer, reviewed_at, note, inserted_at, timing, error) = row  # fmt: skip
-    return Generation(
-        gid, provider, model, json.loads(params or "{}"), json.loads(messages or "[]"),
-        output or "", Outcome(outcome), created or 0, finished, chapter_id, ReviewState(state),
-        reviewer or "", reviewed_at, note or "", inserted_at, json.loads(timing or "{}"),
-        error or "",
-    )  # fmt: skip
-
-
-def _process_to_json(process: dict[Origin, int]) -> str:
-    return json.dumps({origin.value: n for origin, n in process.items()})
-
-
-def _process_from_json(data: str | None) -> dict[Origin, int]:
-    """The stored process counts; ``ValueError`` if they are not the expected JSON object."""
-    counts = dict.fromkeys(Origin, 0)
-    stored = json.loads(data or "{}")
-    if not isinstance(stored, dict):
-        raise ValueError("the process counts are not a JSON object")
-    for key, value in stored.items():
-        counts[Origin(key)] = int(value)
-    return counts
 
 
 def check_file(path: Path) -> None:
@@ -149,7 +109,6 @@ class ProjectFile:
     def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool) -> None:
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self.readonly = readonly
         self._snapshot_seq: dict[int, int] = {}
         # Chapters whose stored snapshot is older than their last text event.
@@ -161,6 +120,14 @@ class ProjectFile:
         # could not be read where it is (read-only media); removed on close.
         self.data_path = path
         self._private_copy: Path | None = None
+
+    @functools.cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The file through ``sqlite-utils``, for code that reads its tables (research, SQL).
+        Made on first use: opening a project does not load the library."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -183,9 +150,10 @@ class ProjectFile:
             # Identity first, in rollback-journal mode, so the header always says what it is.
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute("BEGIN")
-            db = sqlite_utils.Database(conn)
-            migrate(db, 0)
-            db["meta"].insert({"key": "book", "value": json.dumps(meta.to_dict())})  # type: ignore[union-attr]
+            migrate(conn, 0)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)", ("book", json.dumps(meta.to_dict()))
+            )
             conn.execute("COMMIT")
         except (sqlite3.Error, OSError) as exc:
             conn.close()
@@ -273,7 +241,7 @@ class ProjectFile:
                     )
                 project_file.backup_rolling(reason=f"before-upgrade-from-{version}")
                 conn.execute("BEGIN IMMEDIATE")
-                migrate(project_file.db, version)
+                migrate(project_file.conn, version)
                 conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -683,133 +651,15 @@ class ProjectFile:
 
     # -- backups ----------------------------------------------------------------------------
 
-    def backup_to(self, target: Path | str) -> Path:
-        """A consistent copy through SQLite's online backup API, written atomically.
+    # -- backups (``store/backups.py``) ------------------------------------------------------
 
-        Refused before anything is written when the disk lacks room for it; on any failure the
-        partial copy is removed and ``ProjectFileError`` says why.
-        """
-        target = Path(target)
-        partial = target.with_name(target.name + ".part")
-        partial.unlink(missing_ok=True)
-        size = self.path.stat().st_size
-        wal = self.path.with_name(self.path.name + "-wal")
-        if wal.exists():
-            size += wal.stat().st_size
-        free = shutil.disk_usage(target.parent).free
-        if free < size + _BACKUP_SPARE_BYTES:
-            raise ProjectFileError(
-                f"Could not back up {self.path.name}: the disk has {free / 1e6:,.0f} MB free and "
-                f"the backup needs {size / 1e6:,.0f} MB; nothing was changed (free some space "
-                "and try again)."
-            )
-        try:
-            dest = sqlite3.connect(partial)
-            try:
-                self.conn.backup(dest)
-                dest.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                dest.close()
-            with partial.open("rb") as handle:
-                os.fsync(handle.fileno())
-            partial.replace(target)
-        except (sqlite3.Error, OSError) as exc:
-            partial.unlink(missing_ok=True)
-            reason = _write_error_sentence(target, exc).split(": ", 1)[-1].split(";")[0]
-            raise ProjectFileError(
-                f"Could not back up {self.path.name} to {target.parent}: {reason}; nothing was "
-                "changed."
-            ) from exc
-        return target
+    def backup_to(self, target: Path | str) -> Path:
+        """A consistent copy through SQLite's online backup API (``backups.backup_to``)."""
+        return backups.backup_to(self.conn, self.path, Path(target))
 
     def backup_dir(self) -> Path:
-        return self.path.with_name(self.path.name + ".backups")
+        return backups.backup_dir(self.path)
 
     def backup_rolling(self, reason: str = "auto") -> Path:
-        """Add a timestamped backup beside the project and keep the newest few.
-
-        Bounded: at most ``_BACKUPS_KEPT`` backups and ``_BACKUPS_MAX_BYTES`` in all (the newest
-        is always kept); stale partial copies of a killed backup are removed.
-        """
-        folder = self.backup_dir()
-        try:
-            folder.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise ProjectFileError(
-                f"Could not make the backup folder {folder}: {exc.strerror or exc}; nothing was "
-                "changed."
-            ) from exc
-        for stale in folder.glob("*.coauthor.part"):
-            stale.unlink(missing_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = folder / f"{self.path.stem}-{stamp}-{reason}.coauthor"
-        counter = 1
-        while target.exists():
-            counter += 1
-            target = folder / f"{self.path.stem}-{stamp}-{reason}-{counter}.coauthor"
-        self.backup_to(target)
-        others = sorted(
-            (p for p in folder.glob("*.coauthor") if p != target),
-            key=lambda p: (p.stat().st_mtime_ns, p.name),
-            reverse=True,
-        )
-        total = 0
-        for index, old in enumerate([target, *others]):
-            total += old.stat().st_size
-            if index and (index >= _BACKUPS_KEPT or total > _BACKUPS_MAX_BYTES):
-                old.unlink(missing_ok=True)
-        return target
-
-
-def _is_read_only(path: Path) -> bool:
-    mode = path.stat().st_mode
-    return not (mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(path, os.W_OK)
-
-
-def _wal_unreadable_here(path: Path) -> bool:
-    """Whether ``path`` has a write-ahead log that SQLite cannot read in place: its folder
-    cannot be written (read-only media), so the ``-shm`` index it needs cannot be made."""
-    wal = path.with_name(path.name + "-wal")
-    shm = path.with_name(path.name + "-shm")
-    return (
-        wal.exists()
-        and wal.stat().st_size > 0
-        and not shm.exists()
-        and not os.access(path.parent, os.W_OK)
-    )
-
-
-def _roll_back_hot_journal(path: Path) -> None:
-    """Undo a write interrupted in rollback-journal mode, which a read-only reader cannot do.
-
-    A process killed while leaving WAL mode at close leaves a hot ``-journal``; SQLite restores
-    the last committed state from it on the next read by a connection that may write.
-    """
-    journal = path.with_name(path.name + "-journal")
-    if not journal.exists() or not journal.stat().st_size or _is_read_only(path):
-        return
-    try:
-        conn = sqlite3.connect(path, isolation_level=None)
-        try:
-            conn.execute("PRAGMA user_version").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        logger.warning("Could not recover %s from its journal: %s", path, exc)
-
-
-def _remove_sidecars(path: Path) -> None:
-    for suffix in ("-wal", "-shm", "-journal"):
-        sidecar = path.with_name(path.name + suffix)
-        if sidecar.exists():
-            sidecar.unlink()
-
-
-def _write_error_sentence(path: Path, exc: BaseException) -> str:
-    text = str(exc).lower()
-    kept = "your work is kept until it can be written"
-    if "full" in text or getattr(exc, "errno", None) == 28:
-        return f"Could not save to {path}: the disk is full; {kept}."
-    if "readonly" in text or "read-only" in text or "permission" in text:
-        return f"Could not save to {path}: the file is read-only; {kept}."
-    return f"Could not save to {path} ({exc}); {kept}."
+        """A timestamped backup beside the project, the newest few kept (``backups``)."""
+        return backups.backup_rolling(self.conn, self.path, reason)

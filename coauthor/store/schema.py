@@ -10,102 +10,37 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import sqlite_utils
 
 APPLICATION_ID = 0x436F4175  # "CoAu"
 SCHEMA_VERSION = 2
 
 
-def _migrate_to_1(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
-    db["chapters"].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "position": int,
-            "title": str,
-            "removed": int,
-            "text": str,
-            "runs": str,
-            "process": str,
-            "snapshot_seq": int,
-        },
-        pk="id",
-    )
-    db["events"].create(  # type: ignore[union-attr]
-        {
-            "seq": int,
-            "chapter": int,
-            "kind": str,
-            "pos": int,
-            "deleted": str,
-            "inserted": str,
-            "origin": str,
-            "ref": str,
-            "runs": str,
-            "payload": str,
-            "time": int,
-            "hash": bytes,
-        },
-        pk="seq",
-        not_null={"chapter", "kind", "pos", "time", "hash"},
-    )
-    db["events"].create_index(["chapter", "seq"], index_name="events_by_chapter")  # type: ignore[union-attr]
-    db["generations"].create(  # type: ignore[union-attr]
-        {
-            "id": str,
-            "chapter": int,
-            "provider": str,
-            "model": str,
-            "parameters": str,
-            "messages": str,
-            "output": str,
-            "outcome": str,
-            "created": int,
-            "finished": int,
-            "review_state": str,
-            "reviewer": str,
-            "reviewed_at": int,
-            "note": str,
-            "inserted_at": int,
-            "timing": str,
-            "error": str,
-        },
-        pk="id",
-    )
-    db["reviews"].create(  # type: ignore[union-attr]
-        {"seq": int, "generation": str, "state": str, "reviewer": str, "time": int},
-        pk="seq",
-    )
-    db["overrides"].create(  # type: ignore[union-attr]
-        {"text_hash": str, "categories": str, "reason": str, "reviewer": str, "time": int},
-        pk="text_hash",
-    )
-    db["imports"].create(  # type: ignore[union-attr]
-        {
-            "id": str,
-            "source": str,
-            "kind": str,
-            "own_writing": int,
-            "encoding": str,
-            "sha256": str,
-            "time": int,
-            "details": str,
-        },
-        pk="id",
-    )
+_SCHEMA_1 = (
+    'CREATE TABLE "meta" (\n   "key" TEXT PRIMARY KEY,\n   "value" TEXT\n)',
+    'CREATE TABLE "chapters" (\n   "id" INTEGER PRIMARY KEY,\n   "position" INTEGER,\n   "title" TEXT,\n   "removed" INTEGER,\n   "text" TEXT,\n   "runs" TEXT,\n   "process" TEXT,\n   "snapshot_seq" INTEGER\n)',
+    'CREATE TABLE "events" (\n   "seq" INTEGER PRIMARY KEY,\n   "chapter" INTEGER NOT NULL,\n   "kind" TEXT NOT NULL,\n   "pos" INTEGER NOT NULL,\n   "deleted" TEXT,\n   "inserted" TEXT,\n   "origin" TEXT,\n   "ref" TEXT,\n   "runs" TEXT,\n   "payload" TEXT,\n   "time" INTEGER NOT NULL,\n   "hash" BLOB NOT NULL\n)',
+    'CREATE INDEX "events_by_chapter"\n    ON "events" ("chapter", "seq")',
+    'CREATE TABLE "generations" (\n   "id" TEXT PRIMARY KEY,\n   "chapter" INTEGER,\n   "provider" TEXT,\n   "model" TEXT,\n   "parameters" TEXT,\n   "messages" TEXT,\n   "output" TEXT,\n   "outcome" TEXT,\n   "created" INTEGER,\n   "finished" INTEGER,\n   "review_state" TEXT,\n   "reviewer" TEXT,\n   "reviewed_at" INTEGER,\n   "note" TEXT,\n   "inserted_at" INTEGER,\n   "timing" TEXT,\n   "error" TEXT\n)',
+    'CREATE TABLE "reviews" (\n   "seq" INTEGER PRIMARY KEY,\n   "generation" TEXT,\n   "state" TEXT,\n   "reviewer" TEXT,\n   "time" INTEGER\n)',
+    'CREATE TABLE "overrides" (\n   "text_hash" TEXT PRIMARY KEY,\n   "categories" TEXT,\n   "reason" TEXT,\n   "reviewer" TEXT,\n   "time" INTEGER\n)',
+    'CREATE TABLE "imports" (\n   "id" TEXT PRIMARY KEY,\n   "source" TEXT,\n   "kind" TEXT,\n   "own_writing" INTEGER,\n   "encoding" TEXT,\n   "sha256" TEXT,\n   "time" INTEGER,\n   "details" TEXT\n)',
+)
+"""Version 1, as sqlite-utils first wrote it (the same SQL, so every file's schema reads alike)."""
 
 
-def _migrate_to_2(db: sqlite_utils.Database) -> None:
+def _migrate_to_1(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_1:
+        conn.execute(statement)
+
+
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
     # Loading reads every fact from the chain: its meta events, and each generation's first
     # insertion, found through these partial indexes without reading the text events.
-    db.execute("CREATE INDEX events_meta ON events (seq) WHERE kind = 'm'")
-    db.execute("CREATE INDEX events_ai ON events (ref, time) WHERE kind = 'e' AND origin = 'a'")
+    conn.execute("CREATE INDEX events_meta ON events (seq) WHERE kind = 'm'")
+    conn.execute("CREATE INDEX events_ai ON events (ref, time) WHERE kind = 'e' AND origin = 'a'")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_to_1,
     2: _migrate_to_2,
 }
@@ -145,13 +80,10 @@ def _partial_clause(conn: sqlite3.Connection, name: str) -> str:
 
 @functools.cache
 def _expected_shape(version: int) -> dict[tuple[str, str], object]:
-    import sqlite_utils
-
     conn = sqlite3.connect(":memory:")
     try:
-        db = sqlite_utils.Database(conn)
         for step in range(1, version + 1):
-            MIGRATIONS[step](db)
+            MIGRATIONS[step](conn)
         return _shape(conn)
     finally:
         conn.close()
@@ -176,8 +108,8 @@ def foreign_objects(conn: sqlite3.Connection, version: int) -> list[str]:
     return problems
 
 
-def migrate(db: sqlite_utils.Database, from_version: int) -> None:
+def migrate(conn: sqlite3.Connection, from_version: int) -> None:
     """Bring a file from ``from_version`` to ``SCHEMA_VERSION`` in the caller's transaction."""
     for version in range(from_version + 1, SCHEMA_VERSION + 1):
-        MIGRATIONS[version](db)
-        db.execute(f"PRAGMA user_version = {version}")
+        MIGRATIONS[version](conn)
+        conn.execute(f"PRAGMA user_version = {version}")

@@ -35,10 +35,10 @@ from coauthor.core.history import GENESIS, EditEvent, row_hash, runs_from_json, 
 from coauthor.core.project import Project
 from coauthor.core.provenance import Fragment, ProvenanceText
 from coauthor.store.errors import ProjectFileError
-from coauthor.store.projectfile import (
+from coauthor.store.projectfile import ProjectFile
+from coauthor.store.rows import (
     _EVENT_COLUMNS,
     _GENERATION_COLUMNS,
-    ProjectFile,
     _generation_from_row,
     _process_from_json,
     _process_to_json,

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coauthor.app.projects import import_into, parse_sources
 from coauthor.core.book import BookMeta, Chapter
 from coauthor.core.generation import ReviewState
 from coauthor.core.maps import segment_profile
@@ -47,7 +48,7 @@ from coauthor.core.roles import (
     surviving_chars,
     words_by_origin,
 )
-from coauthor.importers import ImportFailed, apply, parse_source
+from coauthor.importers import ImportFailed
 from coauthor.store import ProjectFileError
 from coauthor.ui.aicontroller import AiController
 from coauthor.ui.chapters import (
@@ -869,14 +870,17 @@ class MainWindow(QMainWindow):
         if session is None:
             return False
         try:
-            parsed = [parse_source(path) for path in paths]
-        except ImportFailed as exc:
+            parsed = parse_sources(paths)
+            # The backup before an import (``app.projects.import_into``) holds what is open.
+            if not session.flush():
+                raise ProjectFileError(
+                    f"{session.failing}; nothing was imported until the work is saved"
+                )
+            summaries = import_into(session.file, session.project, parsed, own_writing=own_writing)
+        except (ImportFailed, ProjectFileError, OSError) as exc:
             self.show_error("Cannot import", str(exc))
             return False
-        first = None
-        for item in parsed:
-            summary = apply(session.project, item, own_writing=own_writing)
-            first = first or (summary.chapters[0] if summary.chapters else None)
+        first = next((s.chapters[0] for s in summaries if s.chapters), None)
         if self.chapter_model is not None:
             self.chapter_model.refresh()
         session.flush()

@@ -1,19 +1,22 @@
 """Publishing in the app: book details, the foreword, content screening and exports.
 
-Exports take the same path as ``coauthor export`` (``coauthor.exporting``): the text is
-screened, the review gate and the foreword check run, then the file is written off the GUI
-thread with a progress bar. A refusal lists every passage and offers to go to it.
+Exports run the operation ``coauthor export`` runs (``coauthor.app.export.export_book``) in a
+worker ``Job``, with a progress dialog: the chain check on a read-only connection of its own,
+the comparison with the book on screen, screening, the review gate, the foreword check, the
+file and its signed manifest, all off the GUI thread. A refusal comes back to the GUI thread
+and shows its dialog: the gate lists every passage and offers to go to it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,30 +38,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coauthor.ai.moderation import OFFLINE_DESCRIPTION, moderator_for
-from coauthor.core.book import BookMeta
-from coauthor.core.chain import first_difference
-from coauthor.core.policy import Flag
-from coauthor.core.project import Project
-from coauthor.exporting import (
+from coauthor.ai.moderation import moderator_for
+from coauthor.app.export import (
     SUFFIXES,
+    ExportDiffers,
     ExportFormat,
     ExportOptions,
+    ExportResult,
     ScreeningSummary,
-    render,
+    export_book,
     screen_project,
     signing_key,
 )
-from coauthor.publish.document import ExportRefused, prepare_export
+from coauthor.core.book import BookMeta
+from coauthor.core.chain import shown_state
+from coauthor.core.policy import Flag
+from coauthor.publish.document import ExportRefused
 from coauthor.publish.foreword import check_foreword, foreword_facts, render_foreword
 from coauthor.publish.roles import measure_roles
-from coauthor.store.verify import ChainMismatch, checked_project
+from coauthor.screening.rules import OFFLINE_DESCRIPTION
+from coauthor.store.verify import ChainMismatch
 from coauthor.ui.review import GateDialog
 from coauthor.ui.worker import Job
 
 if TYPE_CHECKING:
+    from coauthor.ai.moderation import OpenAIModerator
     from coauthor.ui.mainwindow import MainWindow
-    from coauthor.ui.session import ProjectSession
 
 __all__ = ["BookDetailsDialog", "ForewordDialog", "PublishController"]
 
@@ -327,6 +332,17 @@ class ScreeningDialog(QDialog):
             self.accept()
 
 
+_CHECKED = ("checked",)
+"""Reported by the export's worker once it has read the file: autosave may go on."""
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """The export refused (gate, foreword, record): shown on the GUI thread."""
+
+    error: Exception
+
+
 class PublishController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -335,6 +351,11 @@ class PublishController(QObject):
         self.progress: QProgressDialog | None = None
         self._signed_note = ""
         self._screening: ScreeningSummary | None = None
+        self._holding = False
+        self._fmt = ExportFormat.EPUB
+        self._target = Path()
+        self.outcome: str | None = None
+        """What the last export came to: "exported", "refused", "failed" (None: running)."""
         menu = window.menuBar().addMenu("&Book")
         for text, slot, shortcut in (
             ("Book &Details…", self.edit_details, "Ctrl+Shift+D"),
@@ -384,7 +405,7 @@ class PublishController(QObject):
 
     # -- screening --------------------------------------------------------------------------
 
-    def _moderator(self) -> object | None:
+    def _moderator(self) -> OpenAIModerator | None:
         """The OpenAI moderation endpoint when OpenAI is the configured provider, else None."""
         return moderator_for(self.window.ai.providers.config)
 
@@ -452,10 +473,16 @@ class PublishController(QObject):
             self.export(dialog.chosen_format(), Path(dialog.target.text()), dialog.options())
 
     def export(self, fmt: ExportFormat, target: Path, options: ExportOptions) -> bool:
-        """Screen, gate, check, then write in the background; False if refused."""
+        """Start the export in a worker job; False (after saying why) if it cannot start.
+
+        What happened arrives later on the GUI thread: ``outcome`` becomes "exported",
+        "refused" (the gate, the foreword, the record; its dialog is shown) or "failed"."""
         window = self.window
         session = window.session
         if session is None:
+            return False
+        if self.job is not None and self.job.running:
+            window.statusBar().showMessage("An export is still running.", 5000)
             return False
         # The author's key signs the manifest; its public half goes into the chain first, so
         # the chain head the manifest names holds it.
@@ -463,60 +490,55 @@ class PublishController(QObject):
         if key is not None:
             session.project.record_signing_key(key.fingerprint, key.public_key_b64, key.name)
         session.flush()
-        project = self.chain_checked(session)
-        if project is None:
-            return False
-        summary = screen_project(project, self._moderator())
-        self._screening = summary
-        reviews = [(r.time, r.generation, str(r.state), r.reviewer) for r in project.review_log]
-        try:
-            document = prepare_export(
-                project,
-                flags=summary.flags,
-                template_dirs=self.template_dirs(),
-                reviews=reviews,
+        if session.project.history.pending:
+            window.show_error(
+                "Export refused",
+                "The latest changes could not be saved yet, so the export would not match the "
+                "record; the work is kept, try again once the red banner is gone.",
             )
-            document.signer = key
-            document.unsigned_reason = "" if key is not None else unsigned
-        except ExportRefused as refusal:
-            if refusal.gate is not None:
-                pending = [p for p in refusal.gate.passages if p.reason == "pending"]
-                if pending:
-                    gate_dialog = GateDialog(f"Export to {fmt.value}", refusal.gate, window)
-                    gate_dialog.go_to_requested.connect(window.ai.go_to_range)
-                    gate_dialog.exec()
-                else:
-                    self.show_screening(summary)
-            else:
-                window.show_error("The foreword needs attention", str(refusal))
             return False
-        self.progress = QProgressDialog(f"Exporting {target.name}…", "Hide", 0, 100, window)
-        self.progress.setWindowModality(Qt.WindowModality.NonModal)
-        self.progress.setMinimumDuration(300)
+        # What is on screen now, copied: the worker compares the replayed record with it while
+        # the author goes on writing (those changes stay in memory until the file is read).
+        shown = shown_state(session.project)
+        moderator = self._moderator()
         template_dirs = self.template_dirs()
-
-        def work(report: Callable[[object], None], _cancel: threading.Event) -> Path:
-            return render(
-                document,
-                fmt,
-                target,
-                options,
-                lambda done, total, what: report((done, total, what)),
-                template_dirs,
-                screening=summary,
-            )
-
+        path = session.path
+        self.outcome = None
+        self._screening = None
+        self._fmt, self._target = fmt, target
         self._signed_note = (
             f", signed by {key.name or 'the author'} ({key.fingerprint})"
             if key is not None
             else f"; not signed: {unsigned}"
         )
-        if summary.fell_back:
-            self.warn_fallback(
-                summary,
-                f"The export to {target.name} goes on with the offline result"
-                + (", and its provenance report says so." if fmt is ExportFormat.REPORT else "."),
-            )
+        self.progress = QProgressDialog(f"Exporting {target.name}…", "Hide", 0, 100, window)
+        self.progress.setWindowModality(Qt.WindowModality.NonModal)
+        self.progress.setMinimumDuration(300)
+
+        def work(report: Callable[[object], None], _cancel: threading.Event) -> object:
+            try:
+                return export_book(
+                    path,
+                    fmt,
+                    target,
+                    options=options,
+                    moderator=moderator,
+                    template_dirs=template_dirs,
+                    key=key,
+                    unsigned_reason=unsigned,
+                    shown=shown,
+                    progress=lambda done, total, what: report((done, total, what)),
+                    on_checked=lambda: report(_CHECKED),
+                    on_screening=report,
+                )
+            except (ExportRefused, ChainMismatch, ExportDiffers) as exc:
+                return _Refusal(exc)
+            finally:
+                if moderator is not None:
+                    moderator.close()
+
+        session.hold_writes()
+        self._holding = True
         self.job = Job(work, self)
         self.job.progress.connect(self._on_progress)
         self.job.finished.connect(self._on_done)
@@ -524,52 +546,70 @@ class PublishController(QObject):
         self.job.start()
         return True
 
-    def chain_checked(self, session: ProjectSession) -> Project | None:
-        """The book as its record says it is, checked against what is on screen; None (after
-        saying why) when the record does not check out or the two differ."""
-        window = self.window
-        if session.project.history.pending:
-            window.show_error(
-                "Export refused",
-                "The latest changes could not be saved yet, so the export would not match the "
-                "record; the work is kept, try again once the red banner is gone.",
-            )
-            return None
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            project = checked_project(session.file)
-        except ChainMismatch as exc:
-            window.show_error("Export refused", f"{exc}.")
-            return None
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        difference = first_difference(project, session.project)
-        if difference is not None:
-            window.show_error(
-                "Export refused",
-                f"What is open differs from the book's record in {difference}; nothing was "
-                f"exported. Run `coauthor verify {session.path}` for details.",
-            )
-            return None
-        return project
+    def _release(self) -> None:
+        if self._holding and self.window.session is not None:
+            self.window.session.release_writes()
+        self._holding = False
 
     def _on_progress(self, item: object) -> None:
+        if item is _CHECKED:
+            self._release()
+            return
+        if isinstance(item, ScreeningSummary):
+            self._screening = item
+            if item.fell_back:
+                self.warn_fallback(
+                    item,
+                    f"The export to {self._target.name} goes on with the offline result"
+                    + (
+                        ", and its provenance report says so."
+                        if self._fmt is ExportFormat.REPORT
+                        else "."
+                    ),
+                )
+            return
         done, total, what = item  # type: ignore[misc]
         if self.progress is not None and total:
             self.progress.setValue(round(100 * done / total))
             self.progress.setLabelText(str(what))
 
-    def _on_done(self, path: Path) -> None:
+    def _on_done(self, result: object) -> None:
+        self._release()
         if self.progress is not None:
             self.progress.close()
-        signed = self._signed_note
-        screening = self._screening
-        fallback = (
-            f". {screening.statement}" if screening is not None and screening.fell_back else ""
+        if isinstance(result, _Refusal):
+            self.outcome = "refused"
+            self._refused(result.error)
+            return
+        assert isinstance(result, ExportResult)
+        self.outcome = "exported"
+        screening = result.screening
+        fallback = f". {screening.statement}" if screening.fell_back else ""
+        self.window.statusBar().showMessage(
+            f"Exported to {result.path}{self._signed_note}{fallback}", 10000
         )
-        self.window.statusBar().showMessage(f"Exported to {path}{signed}{fallback}", 10000)
+
+    def _refused(self, error: Exception) -> None:
+        window = self.window
+        if isinstance(error, ExportRefused):
+            if error.gate is not None:
+                pending = [p for p in error.gate.passages if p.reason == "pending"]
+                if pending or self._screening is None:
+                    gate_dialog = GateDialog(f"Export to {self._fmt.value}", error.gate, window)
+                    gate_dialog.go_to_requested.connect(window.ai.go_to_range)
+                    gate_dialog.exec()
+                else:
+                    self.show_screening(self._screening)
+            else:
+                window.show_error("The foreword needs attention", str(error))
+        elif isinstance(error, ChainMismatch):
+            window.show_error("Export refused", f"{error}.")
+        else:
+            window.show_error("Export refused", str(error))
 
     def _on_failed(self, message: str) -> None:
+        self._release()
+        self.outcome = "failed"
         if self.progress is not None:
             self.progress.close()
         # An ExportWriteError (a folder in the way, a read-only or full disk) is already the

@@ -30,8 +30,7 @@ from PySide6.QtWidgets import (
 from coauthor.core.book import Chapter
 from coauthor.core.generation import ReviewState
 from coauthor.core.models import model_identity
-from coauthor.core.origin import Origin
-from coauthor.core.policy import GateResult, Passage
+from coauthor.core.policy import GateResult, Passage, pending_generations
 from coauthor.core.project import Project
 
 __all__ = ["GateDialog", "PendingItem", "ReviewCommand", "ReviewQueue", "pending_items"]
@@ -49,20 +48,16 @@ class PendingItem:
 
 
 def pending_items(project: Project) -> list[PendingItem]:
-    """Pending generations whose text is in the book, in reading order."""
-    spans: dict[str, tuple[Chapter, int, int]] = {}
-    for chapter in project.chapters:
-        pos = 0
-        for length, origin, ref in chapter.text.runs():
-            if origin is Origin.AI and ref and ref not in spans:
-                generation = project.generations.get(ref)
-                if generation is None or generation.review_state is ReviewState.PENDING:
-                    spans[ref] = (chapter, pos, pos + length)
-            elif origin is Origin.AI and ref in spans and spans[ref][0] is chapter:
-                spans[ref] = (chapter, spans[ref][1], pos + length)
-            pos += length
+    """Pending generations whose text is in the book, in reading order
+    (``core.policy.pending_generations``, as the gate and ``coauthor review`` see them)."""
     items = []
-    for ref, (chapter, start, end) in spans.items():
+    for pending in pending_generations(project.chapters, project.generations):
+        ref, chapter, start, end = (
+            pending.generation_id,
+            pending.chapter,
+            pending.start,
+            pending.end,
+        )
         generation = project.generations.get(ref)
         words = " ".join(chapter.text.text_in(start, min(end, start + 200)).split()[:8])
         model, created = (
@@ -71,8 +66,6 @@ def pending_items(project: Project) -> list[PendingItem]:
             else ("not in the record", 0)
         )
         items.append(PendingItem(ref, chapter, start, end, words, model, created))
-    order = {c.id: i for i, c in enumerate(project.chapters)}
-    items.sort(key=lambda item: (order[item.chapter.id], item.start))
     return items
 
 

@@ -39,6 +39,8 @@ class ProjectSession(QObject):
         self.file = project_file
         self.project = project
         self.failing: str | None = None
+        self._held = 0
+        self._dirty_while_held = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(AUTOSAVE_MS)
@@ -69,8 +71,27 @@ class ProjectSession(QObject):
     def path(self) -> Path:
         return self.file.path
 
+    def hold_writes(self) -> None:
+        """Keep changes in memory until ``release_writes``: an export's worker is reading the
+        file as the last flush left it, and compares it with what was on screen then."""
+        self._held += 1
+        if self._timer.isActive():
+            self._timer.stop()
+            self._dirty_while_held = True
+
+    def release_writes(self) -> None:
+        if self._held == 0:
+            return
+        self._held -= 1
+        if self._held == 0 and self._dirty_while_held:
+            self._dirty_while_held = False
+            self.mark_dirty()
+
     def mark_dirty(self) -> None:
         """Called on every change: schedule a write unless one is already scheduled."""
+        if self._held:
+            self._dirty_while_held = True
+            return
         if not self._timer.isActive():
             self._timer.start(RETRY_MS if self.failing else AUTOSAVE_MS)
 
@@ -94,6 +115,8 @@ class ProjectSession(QObject):
         return True
 
     def backup(self) -> Path | None:
+        if self._held:  # an export is reading the file; the next backup comes in ten minutes
+            return None
         if not self.flush():
             return None
         try:

@@ -16,15 +16,10 @@ import pytest
 from moderation_server import OPENAI_CATEGORIES, ModerationServer, free_port
 
 from coauthor.ai.errors import FailureKind, ProviderError
-from coauthor.ai.moderation import (
-    DEFAULT_MODEL,
-    OpenAIModerator,
-    Passage,
-    moderator_for,
-    screen,
-    text_hash,
-)
+from coauthor.ai.moderation import DEFAULT_MODEL, OpenAIModerator, moderator_for
 from coauthor.ai.service import ProviderConfig, ProviderKind
+from coauthor.screening.passages import Passage, text_hash
+from coauthor.screening.screen import screen
 
 KEY = "sk-test-key-1234"
 VERDICTS = {f"<<{name}>>": (name,) for name in (*OPENAI_CATEGORIES, "extremism")}

@@ -26,15 +26,17 @@ from moderation_server import ModerationServer
 from coauthor.ai import keys
 from coauthor.ai.client import ModelClient
 from coauthor.ai.errors import FailureKind, ProviderError, insecure_url, is_loopback, redact
-from coauthor.ai.moderation import OpenAIModerator, Passage, moderator_for, screen
+from coauthor.ai.moderation import OpenAIModerator, moderator_for
 from coauthor.ai.prompts import Mode, build_request
 from coauthor.ai.service import ProviderConfig, ProviderKind, Providers, generate
+from coauthor.app.export import ExportFormat, export_project, screen_project
 from coauthor.core.book import BookMeta
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
-from coauthor.exporting import ExportFormat, export_project, screen_project
 from coauthor.publish.document import prepare_export
 from coauthor.publish.report import ScreeningNote, render_report
+from coauthor.screening.passages import Passage
+from coauthor.screening.screen import screen
 from coauthor.store import ProjectFile
 
 KEY = "sk-proj-Qz7Xw4Rt9Yp2Lm5Nb8Vc3Hd6Jf1Gk0"

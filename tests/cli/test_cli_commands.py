@@ -283,3 +283,24 @@ def test_usage_errors_exit_2(letters, cli, args: list[str]) -> None:
 def test_version_and_help_exit_0(cli) -> None:
     assert _ok(cli("--version")).startswith(b"coauthor ")
     assert b"import" in _ok(cli("--help"))
+
+
+def test_commands_that_talk_to_no_provider_do_not_load_the_sdk(tmp_path: Path) -> None:
+    """``coauthor stats`` (and the import it needs) loads neither the ``openai`` SDK, nor the
+    importers and exporters, nor ``sqlite-utils``: the command starts fast (bench/cli_start.py)."""
+    from coauthor.app.sample import build_sample
+
+    book = build_sample(tmp_path / "sample.coauthor")
+    code = (
+        "import sys\n"
+        "from coauthor.cli import main\n"
+        f"assert main(['stats', {str(book)!r}]) == 0\n"
+        "heavy = ('openai', 'sqlite_utils', 'coauthor.importers', 'coauthor.publish', 'PySide6')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-2:] == ["[]", "[]"]

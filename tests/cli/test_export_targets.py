@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from coauthor import cli as cli_module
-from coauthor import exporting
+from coauthor.app import export as exporting
 from coauthor.core.book import BookMeta
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project

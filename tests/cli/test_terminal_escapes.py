@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.app.terminal import escape_controls
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import Generation, Outcome
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
-from coauthor.terminal import escape_controls
 
 Cli = Callable[..., subprocess.CompletedProcess[bytes]]  # the ``cli`` fixture (tests/conftest.py)
 

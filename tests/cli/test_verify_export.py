@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.app.sample import build_sample
 from coauthor.core.generation import ReviewState
 from coauthor.publish.manifest import EPUB_ENTRY, canonical, signed_bytes
 from coauthor.publish.signing import AuthorKey
-from coauthor.sample import build_sample
 from coauthor.store import ProjectFile
 
 HERE = Path(__file__).resolve().parent

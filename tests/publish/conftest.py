@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.app.sample import build_sample
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import ReviewState
 from coauthor.core.project import Project
 from coauthor.importers import apply, parse_source
 from coauthor.publish.document import BookDocument, prepare_export
-from coauthor.sample import build_sample
 from coauthor.store import ProjectFile
 
 REPO = Path(__file__).resolve().parents[2]

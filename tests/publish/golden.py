@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.app.sample import build_sample
 from coauthor.core.generation import ReviewState
 from coauthor.core.project import Project
-from coauthor.sample import build_sample
 from coauthor.store import ProjectFile
 
 _MANIFEST_LINE = re.compile(r'coauthor_manifest: "|<pre id="coauthor-manifest"')

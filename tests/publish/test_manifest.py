@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.app.sample import build_sample
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.origin import Origin
@@ -31,7 +32,6 @@ from coauthor.publish.markdown_export import export_markdown
 from coauthor.publish.report import export_report
 from coauthor.publish.signing import AuthorKey
 from coauthor.publish.verify_export import VerifyFailed, check_against_chain, verify_export
-from coauthor.sample import build_sample
 from coauthor.store import ProjectFile
 
 ADA = AuthorKey.generate("Ada Marlowe")

@@ -17,6 +17,7 @@ from coauthor.core.book import BookMeta
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile, ProjectFileError
+from coauthor.store import backups as backups_module
 from coauthor.store import projectfile as projectfile_module
 from coauthor.store.errors import LogLeftBeside
 from coauthor.store.lock import ProjectLock
@@ -144,7 +145,7 @@ def test_an_import_stops_with_a_sentence_when_the_backup_does_not_fit(
     class Usage:
         free = 1_000
 
-    monkeypatch.setattr(projectfile_module.shutil, "disk_usage", lambda _: Usage())
+    monkeypatch.setattr(backups_module.shutil, "disk_usage", lambda _: Usage())
     code = cli_module.main(["import", str(_source(tmp_path)), "--into", str(path)])
     err = capsys.readouterr().err
     assert code == 1
@@ -194,10 +195,10 @@ def test_backups_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             made.append(project_file.backup_rolling(reason=f"n{i}"))
             os.utime(made[-1], (time.time() + i, time.time() + i))  # newer each time
         kept = sorted((tmp_path / "book.coauthor.backups").glob("*.coauthor"))
-        assert len(kept) == projectfile_module._BACKUPS_KEPT
+        assert len(kept) == backups_module._BACKUPS_KEPT
         assert made[-1] in kept
         # By size too: with room for one, only the newest stays.
-        monkeypatch.setattr(projectfile_module, "_BACKUPS_MAX_BYTES", 1)
+        monkeypatch.setattr(backups_module, "_BACKUPS_MAX_BYTES", 1)
         newest = project_file.backup_rolling(reason="last")
         assert list((tmp_path / "book.coauthor.backups").glob("*.coauthor")) == [newest]
     finally:

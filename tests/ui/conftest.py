@@ -27,7 +27,7 @@ import pytest
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from coauthor.sample import build_sample
+from coauthor.app.sample import build_sample
 from coauthor.ui.app import create_window
 from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.settings import AppSettings

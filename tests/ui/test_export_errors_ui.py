@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coauthor.exporting import ExportFormat, ExportOptions
+from coauthor.app.export import ExportFormat, ExportOptions
 from coauthor.ui.mainwindow import MainWindow
 
 

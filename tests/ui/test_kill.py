@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.app.sample import build_sample
 from coauthor.core.origin import Origin
-from coauthor.sample import build_sample
 from coauthor.store import ProjectFile
 
 _REPO = Path(__file__).resolve().parents[2]

@@ -15,9 +15,9 @@ import pytest
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QInputDialog, QPushButton
 
+from coauthor.app.export import ExportFormat, ExportOptions
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import ReviewState
-from coauthor.exporting import ExportFormat, ExportOptions
 from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.publishing import BookDetailsDialog, ForewordDialog, ScreeningDialog
 from coauthor.ui.review import GateDialog
@@ -68,6 +68,15 @@ def capture(monkeypatch: pytest.MonkeyPatch, cls: type[QDialog], act=None) -> li
 
     monkeypatch.setattr(cls, "exec", exec_)
     return shown
+
+
+def refused(window: MainWindow, qtbot, fmt: ExportFormat, target: Path) -> bool:
+    """Export, wait for the worker job; whether it was refused (its dialog is shown on the
+    GUI thread once the worker reports)."""
+    assert window.publish.export(fmt, target, ExportOptions())
+    window.publish.wait()
+    qtbot.waitUntil(lambda: window.publish.outcome is not None, timeout=5000)
+    return window.publish.outcome == "refused"
 
 
 def export_now(window: MainWindow, qtbot, fmt: ExportFormat, target: Path) -> Path:
@@ -206,7 +215,7 @@ def test_a_reworded_foreword_without_the_model_is_flagged_and_refused_at_export(
 
     dialogs.expect("critical")
     target = tmp_path / "x.epub"
-    assert not window.publish.export(ExportFormat.EPUB, target, ExportOptions())
+    assert refused(window, qtbot, ExportFormat.EPUB, target)
     [error] = dialogs.of("critical")
     assert error.title == "The foreword needs attention"
     assert f"does not name the model {MODEL}" in error.text
@@ -222,7 +231,7 @@ def test_export_is_refused_while_text_is_pending_then_writes_an_epub(
 ) -> None:
     refusals = capture(monkeypatch, GateDialog)
     target = tmp_path / "x.epub"
-    assert not window.publish.export(ExportFormat.EPUB, target, ExportOptions())
+    assert refused(window, qtbot, ExportFormat.EPUB, target)
     [gate] = refusals
     assert gate.windowTitle() == "Export to epub: review needed"
     assert gate.list.count() == 1
@@ -282,7 +291,7 @@ def test_screening_blocks_export_until_an_override_with_a_reason_is_recorded(
     # Export is refused and shows the screening again; the author records an override.
     target = tmp_path / "x.epub"
     plan.append("override")
-    assert not window.publish.export(ExportFormat.EPUB, target, ExportOptions())
+    assert refused(window, qtbot, ExportFormat.EPUB, target)
     assert len(screenings) == 2
     assert not target.exists()
     [question] = asked
@@ -375,7 +384,7 @@ def test_a_record_changed_behind_the_app_refuses_the_export(
         conn.close()
     dialogs.expect("critical")
     target = tmp_path / "x.epub"
-    assert not window.publish.export(ExportFormat.EPUB, target, ExportOptions())
+    assert refused(window, qtbot, ExportFormat.EPUB, target)
     [refusal] = dialogs.of("critical")
     assert "Export refused" in refusal.title
     assert "coauthor verify" in refusal.text

@@ -14,8 +14,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton
 
 from coauthor.ai.service import ProviderConfig, ProviderKind
+from coauthor.app.export import ExportFormat, ExportOptions
 from coauthor.core.generation import ReviewState
-from coauthor.exporting import ExportFormat, ExportOptions
 from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.modelsettings import ModelSettingsDialog
 from coauthor.ui.settings import AppSettings
@@ -117,6 +117,10 @@ def test_an_export_whose_moderation_failed_says_the_offline_checker_screened_it(
 
     target = tmp_path / "report.html"
     assert window.publish.export(ExportFormat.REPORT, target, ExportOptions())
+    started = time.monotonic()
+    window.publish.wait()  # screening runs in the export's worker; its warning follows
+    assert time.monotonic() - started < 20
+    qtbot.waitUntil(lambda: bool(dialogs.of("warning")), timeout=5000)
     statement = (
         f"OpenAI moderation failed (127.0.0.1:{moderation.port} answered HTTP 500 after 3 "
         "tries); the offline checker screened the text instead."
@@ -126,9 +130,6 @@ def test_an_export_whose_moderation_failed_says_the_offline_checker_screened_it(
     assert warning.text.startswith(statement)
     assert "failed with HTTP 500 after 3 tries" in warning.text
     assert "its provenance report says so" in warning.text
-    started = time.monotonic()
-    window.publish.wait()
-    assert time.monotonic() - started < 20
     qtbot.waitUntil(
         lambda: window.statusBar().currentMessage().startswith(f"Exported to {target}"),
         timeout=2000,

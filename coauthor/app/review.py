@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from coauthor.app.terminal import escape_controls
 from coauthor.core.generation import ReviewState
 from coauthor.core.models import model_identity
-from coauthor.core.policy import generation_ranges, pending_passages
+from coauthor.core.policy import generation_ranges, pending_generations
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
-from coauthor.terminal import escape_controls
 
 __all__ = ["NoTerminal", "review_session"]
 
@@ -36,10 +36,10 @@ class NoTerminal(Exception):
 
 def _group(project: Project) -> list[tuple[str, int, list[tuple[int, int]]]]:
     """(generation id, chapter id, stretches) for each pending generation, in reading order."""
-    grouped: dict[str, tuple[int, list[tuple[int, int]]]] = {}
-    for _, chapter, start, end, ref in pending_passages(project.chapters, project.generations):
-        grouped.setdefault(ref, (chapter.id, []))[1].append((start, end))
-    return [(ref, cid, stretches) for ref, (cid, stretches) in grouped.items()]
+    return [
+        (p.generation_id, p.chapter.id, list(p.stretches))
+        for p in pending_generations(project.chapters, project.generations)
+    ]
 
 
 def _show(

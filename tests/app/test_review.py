@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from coauthor.app.sample import build_sample
 from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.origin import Origin
-from coauthor.sample import build_sample
 from coauthor.store import ProjectFile
 
 Cli = Callable[..., subprocess.CompletedProcess[bytes]]  # the ``cli`` fixture (tests/conftest.py)

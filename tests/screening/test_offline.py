@@ -17,28 +17,18 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-from coauthor.ai import moderation
-from coauthor.ai.moderation import (
-    _FOLD,
-    CATEGORIES,
-    OFFLINE_DESCRIPTION,
-    OFFLINE_RULES,
-    OPENAI_UNCOVERED,
-    OfflineScreener,
-    Passage,
-    _folded,
-    _prefilter,
-    apply_overrides,
-    passages_from_chapters,
-    screen,
-    split_passages,
-    text_hash,
-)
 from coauthor.core.book import BookMeta, Chapter
-from coauthor.core.policy import Flag, check_gate
+from coauthor.core.policy import CATEGORIES, Flag, check_gate
 from coauthor.core.project import Project
 from coauthor.core.provenance import ProvenanceText
 from coauthor.importers import apply, parse_source
+from coauthor.screening import offline as offline_module
+from coauthor.screening.offline import OfflineScreener
+from coauthor.screening.overrides import apply_overrides
+from coauthor.screening.passages import Passage, passages_from_chapters, split_passages, text_hash
+from coauthor.screening.prefilter import _FOLD, _folded, _prefilter
+from coauthor.screening.rules import OFFLINE_DESCRIPTION, OFFLINE_RULES
+from coauthor.screening.screen import OPENAI_UNCOVERED, screen
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "content-screening.md"
@@ -383,7 +373,7 @@ def test_generated_texts_catch_a_wrongly_skipped_rule(monkeypatch: pytest.Monkey
     skip_all = OfflineScreener()
     skip_all._needs = tuple((("\N{REPLACEMENT CHARACTER}",),) for _ in skip_all._needs)
     find(screening_texts(), lambda text: skip_all.check(text) != FULL.check(text), settings=quiet)
-    monkeypatch.setattr(moderation, "_folded", str.lower)
+    monkeypatch.setattr(offline_module, "_folded", str.lower)
     find(screening_texts(), lambda text: CHECKER.check(text) != FULL.check(text), settings=quiet)
 
 

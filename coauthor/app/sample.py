@@ -8,7 +8,6 @@ generation records are real, including one passage still pending review.
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import json
 from pathlib import Path
 
@@ -16,35 +15,10 @@ from coauthor.core.book import BookMeta, ImportRecord
 from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
+from coauthor.core.resources import resources_dir
 from coauthor.store import ProjectFile
 
-__all__ = ["RESOURCES_PACKAGE", "SAMPLE_SCRIPT", "build_sample", "resources_dir"]
-
-
-RESOURCES_PACKAGE = "coauthor.resources"
-"""The top-level ``resources/`` folder, installed under this name (pyproject.toml)."""
-
-
-def resources_dir() -> Path:
-    """The templates, sample book and icons, found with ``importlib.resources``.
-
-    Installed (wheel or editable), ``resources/`` is the package ``coauthor.resources``; a
-    source tree used without installing it (``PYTHONPATH``) reads the folder beside the package.
-    """
-    try:
-        root = importlib.resources.files(RESOURCES_PACKAGE)
-    except ModuleNotFoundError:
-        root = Path(__file__).resolve().parent.parent / "resources"
-        if not (root / "__init__.py").is_file():
-            raise FileNotFoundError(
-                "the resources folder is missing from this installation"
-            ) from None
-    if not isinstance(root, Path):
-        # Zipped installs (zipimport) give no folder to read templates from.
-        raise FileNotFoundError(
-            f"Coauthor's resources are inside an archive ({root}); install it unpacked"
-        )
-    return root
+__all__ = ["SAMPLE_SCRIPT", "build_sample"]
 
 
 SAMPLE_SCRIPT = "sample/sample-book.json"

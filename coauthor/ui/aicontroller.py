@@ -1,7 +1,7 @@
 """Generation and review in the main window: the AI panel, the review queue and the gate.
 
 One controller wires the AI panel, the review queue, the model settings and the share path to
-the window's editor and project. Generation runs in a ``Job`` thread; its records are added
+the workspace's editor and project (it never sees the main window). Generation runs in a ``Job`` thread; its records are added
 to the project whatever the outcome, and text enters the manuscript only through Insert.
 """
 
@@ -13,9 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog
 
@@ -33,9 +32,7 @@ from coauthor.ui.aipanel import AiPanel
 from coauthor.ui.modelsettings import ModelSettingsDialog
 from coauthor.ui.review import GateDialog, ReviewCommand, ReviewQueue, pending_items
 from coauthor.ui.worker import Job
-
-if TYPE_CHECKING:
-    from coauthor.ui.mainwindow import MainWindow
+from coauthor.ui.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +42,9 @@ _SETTINGS_KEY = "provider"
 
 
 class AiController(QObject):
-    def __init__(self, window: MainWindow, embedded: EmbeddedServer | None = None) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, embedded: EmbeddedServer | None = None) -> None:
+        super().__init__(workspace)
+        self.workspace = workspace
         self.providers = Providers(self.load_config(), embedded or EmbeddedServer())
         self.job: Job | None = None
         self.run: GenerationRun | None = None
@@ -57,41 +54,28 @@ class AiController(QObject):
         # and records how long the passage had been shown.
         self.shown: dict[str, float] = {}
 
+        # The docks; the main window places them.
         self.panel = AiPanel()
-        self.ai_dock = QDockWidget("AI", window)
+        self.ai_dock = QDockWidget("AI", workspace.window)
         self.ai_dock.setObjectName("aiDock")
         self.ai_dock.setWidget(self.panel)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.ai_dock)
         self.queue = ReviewQueue()
-        self.review_dock = QDockWidget("Review", window)
+        self.review_dock = QDockWidget("Review", workspace.window)
         self.review_dock.setObjectName("reviewDock")
         self.review_dock.setWidget(self.queue)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
-        window.tabifyDockWidget(window.map_dock, self.review_dock)
-        window.tabifyDockWidget(self.review_dock, self.ai_dock)
-        self.ai_dock.raise_()
 
-        menu = window.menuBar().addMenu("&AI")
-        self.generate_action = QAction("&Generate", window)
+        # The actions; ``menus.build_menus`` puts them in the AI menu.
+        self.generate_action = QAction("&Generate", self)
         self.generate_action.setShortcut(QKeySequence("Ctrl+G"))
         self.generate_action.triggered.connect(self._generate_from_menu)
-        self.review_action = QAction("&Review Queue", window)
+        self.review_action = QAction("&Review Queue", self)
         self.review_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.review_action.triggered.connect(self.show_queue)
-        self.share_action = QAction("Copy for &Sharing", window)
+        self.share_action = QAction("Copy for &Sharing", self)
         self.share_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.share_action.triggered.connect(self.copy_for_sharing)
-        self.settings_action = QAction("&Model Settings…", window)
+        self.settings_action = QAction("&Model Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
-        for action in (
-            self.generate_action,
-            self.review_action,
-            self.share_action,
-            self.settings_action,
-        ):
-            menu.addAction(action)
-        menu.addAction(self.ai_dock.toggleViewAction())
-        menu.addAction(self.review_dock.toggleViewAction())
 
         self.panel.generate_requested.connect(self.start_generation)
         self.panel.cancel_requested.connect(self.cancel)
@@ -101,12 +85,13 @@ class AiController(QObject):
         self.queue.approve_requested.connect(self.approve)
         self.queue.reject_requested.connect(self.reject)
         self.queue.edit_requested.connect(self.edit_generation)
-        window.project_opened.connect(lambda _: self.refresh())
+        workspace.project_opened.connect(lambda _: self.refresh())
+        workspace.content_changed.connect(self.schedule_refresh)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(500)
         self._refresh_timer.timeout.connect(self.refresh)
-        window.editor.verticalScrollBar().valueChanged.connect(self.schedule_refresh)
+        workspace.editor.verticalScrollBar().valueChanged.connect(self.schedule_refresh)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -115,14 +100,14 @@ class AiController(QObject):
     # -- settings ---------------------------------------------------------------------------
 
     def load_config(self) -> ProviderConfig:
-        raw = self.window.settings.qsettings.value(_SETTINGS_KEY, "")
+        raw = self.workspace.settings.qsettings.value(_SETTINGS_KEY, "")
         try:
             return ProviderConfig.from_dict(json.loads(str(raw))) if raw else ProviderConfig()
         except ValueError:
             return ProviderConfig()
 
     def save_config(self, config: ProviderConfig) -> None:
-        self.window.settings.qsettings.setValue(_SETTINGS_KEY, json.dumps(config.to_dict()))
+        self.workspace.settings.qsettings.setValue(_SETTINGS_KEY, json.dumps(config.to_dict()))
         if (
             config.kind is ProviderKind.EMBEDDED
             and config.model_path != self.providers.config.model_path
@@ -135,7 +120,9 @@ class AiController(QObject):
         self.update_provider_status()
 
     def open_settings(self) -> None:
-        dialog = ModelSettingsDialog(self.providers.config, self.providers.embedded, self.window)
+        dialog = ModelSettingsDialog(
+            self.providers.config, self.providers.embedded, self.workspace.window
+        )
         if dialog.exec():
             self.save_config(dialog.config())
         dialog.wait_for_checks()
@@ -160,14 +147,14 @@ class AiController(QObject):
     def start_generation(
         self, mode: Mode, instruction: str, temperature: float, max_tokens: int
     ) -> None:
-        window = self.window
-        project, chapter = window.project, window.chapter
+        ws = self.workspace
+        project, chapter = ws.project, ws.chapter
         if project is None or chapter is None:
             self.panel.show_note("Open a chapter first.", error=True)
             return
         if self.job is not None and self.job.running:
             return
-        start, end = window.editor.selection_range()
+        start, end = ws.editor.selection_range()
         if mode in (Mode.REWRITE, Mode.EXPAND) and start == end:
             self.panel.show_note("Select the passage to rewrite or expand first.", error=True)
             return
@@ -232,12 +219,12 @@ class AiController(QObject):
         self.update_provider_status()
 
     def _on_finished(self, run: GenerationRun) -> None:
-        project = self.window.project
+        project = self.workspace.project
         self.run = run
         if project is not None:
             for record in run.records:
                 project.add_generation(record)
-            self.window.session.mark_dirty()  # type: ignore[union-attr]
+            self.workspace.mark_dirty()
         outputs = [record.output for record in run.records]
         usable = any(record.output for record in run.records)
         self.panel.finish(outputs, usable=usable)
@@ -280,8 +267,8 @@ class AiController(QObject):
             self.job.cancel()
 
     def insert(self, index: int) -> None:
-        window = self.window
-        run, project, chapter = self.run, window.project, window.chapter
+        ws = self.workspace
+        run, project, chapter = self.run, ws.project, ws.chapter
         if run is None or project is None or chapter is None or index >= len(run.records):
             return
         record = run.records[index]
@@ -293,8 +280,8 @@ class AiController(QObject):
             and self.request_mode in (Mode.REWRITE, Mode.EXPAND)
         ):
             _, start, end = self.request_context
-            window.editor.select_range(start, min(end, len(chapter.text)))
-        window.editor.insert_generated(record.output, record.id)
+            ws.editor.select_range(start, min(end, len(chapter.text)))
+        ws.editor.insert_generated(record.output, record.id)
         self.mark_shown(record.id)  # it was just read in the preview and is now on screen
         self.panel.show_note(f"Inserted as AI text pending your review ({record.id}).")
         self.schedule_refresh()
@@ -308,7 +295,7 @@ class AiController(QObject):
         self._refresh_timer.start()
 
     def refresh(self) -> None:
-        project = self.window.project
+        project = self.workspace.project
         if project is None:
             self.queue.set_items([])
             return
@@ -324,13 +311,13 @@ class AiController(QObject):
         return None if first is None else max(1, int((time.monotonic() - first) * 1000))
 
     def _mark_visible_as_shown(self) -> None:
-        window, chapter, project = self.window, self.window.chapter, self.window.project
-        if chapter is None or project is None or not window.editor.isVisible():
+        ws, chapter, project = self.workspace, self.workspace.chapter, self.workspace.project
+        if chapter is None or project is None or not ws.editor.isVisible():
             return
-        viewport = window.editor.viewport()
-        top = window.editor.cursorForPosition(viewport.rect().topLeft()).position()
-        bottom = window.editor.cursorForPosition(viewport.rect().bottomRight()).position()
-        start, end = window.editor.to_code_point(top), window.editor.to_code_point(bottom)
+        viewport = ws.editor.viewport()
+        top = ws.editor.cursorForPosition(viewport.rect().topLeft()).position()
+        bottom = ws.editor.cursorForPosition(viewport.rect().bottomRight()).position()
+        start, end = ws.editor.to_code_point(top), ws.editor.to_code_point(bottom)
         for _, origin, ref in chapter.text.runs_in(start, max(end, start + 1)):
             if origin is Origin.AI and ref:
                 self.mark_shown(ref)
@@ -342,7 +329,7 @@ class AiController(QObject):
         self.queue.tree.setFocus()
 
     def _locate(self, generation_id: str) -> tuple[int, int, int] | None:
-        project = self.window.project
+        project = self.workspace.project
         if project is None:
             return None
         for chapter in project.chapters:
@@ -359,34 +346,30 @@ class AiController(QObject):
         self.mark_shown(generation_id)
 
     def go_to_range(self, chapter_id: int, start: int, end: int) -> None:
-        project = self.window.project
-        if project is None:
-            return
-        self.window.show_chapter(project.chapter(chapter_id))
-        self.window.editor.select_range(start, end)
+        self.workspace.go_to(chapter_id, start, end)
 
     def edit_generation(self, generation_id: str) -> None:
         self.go_to_generation(generation_id)
-        self.window.editor.setFocus()
+        self.workspace.editor.setFocus()
 
     def reviewer_name(self) -> str | None:
-        name = self.window.settings.reviewer_name
+        name = self.workspace.settings.reviewer_name
         if name:
             return name
         name, ok = QInputDialog.getText(
-            self.window, "Reviewer", "Your name, recorded with each review you make:"
+            self.workspace.window, "Reviewer", "Your name, recorded with each review you make:"
         )
         if not ok or not name.strip():
             return None
-        self.window.settings.reviewer_name = name.strip()
+        self.workspace.settings.reviewer_name = name.strip()
         return name.strip()
 
     def approve(self, generation_id: str) -> bool:
-        project = self.window.project
+        project = self.workspace.project
         if project is None or generation_id not in project.generations:
             return False
         if generation_id not in self.shown:
-            self.window.statusBar().showMessage(
+            self.workspace.show_message(
                 f"Read the passage first: {generation_id} has not been shown yet (press Enter in the queue to go to it).",
                 8000,
             )
@@ -394,7 +377,7 @@ class AiController(QObject):
         shown_ms = self.shown_ms(generation_id)
         problem = project.review_refusal(generation_id, ReviewState.APPROVED, shown_ms)
         if problem:
-            self.window.statusBar().showMessage(f"Not approved: {problem}.", 8000)
+            self.workspace.show_message(f"Not approved: {problem}.", 8000)
             self.refresh()
             return False
         reviewer = self.reviewer_name()
@@ -404,8 +387,8 @@ class AiController(QObject):
         return True
 
     def reject(self, generation_id: str) -> bool:
-        window = self.window
-        project = window.project
+        ws = self.workspace
+        project = ws.project
         place = self._locate(generation_id)
         if project is None or place is None:
             return False
@@ -413,15 +396,15 @@ class AiController(QObject):
         if reviewer is None:
             return False
         chapter = project.chapter(place[0])
-        window.show_chapter(chapter)
-        stack = window.chapter_stacks.get(chapter.id)
+        ws.show_chapter(chapter)
+        stack = ws.chapter_stacks.get(chapter.id)
         if stack is not None:
             stack.beginMacro(f"Reject {generation_id}")
         try:
             for start, end in reversed(generation_ranges(chapter, generation_id)):
-                cursor = QTextCursor(window.editor.document())
-                cursor.setPosition(window.editor.to_utf16(start))
-                cursor.setPosition(window.editor.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
+                cursor = QTextCursor(ws.editor.document())
+                cursor.setPosition(ws.editor.to_utf16(start))
+                cursor.setPosition(ws.editor.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
                 cursor.removeSelectedText()
             command = ReviewCommand(
                 project, generation_id, ReviewState.REJECTED, reviewer, self._after_review
@@ -438,45 +421,41 @@ class AiController(QObject):
     def _push_review(
         self, generation_id: str, state: ReviewState, reviewer: str, shown_ms: int | None
     ) -> None:
-        window = self.window
-        project = window.project
+        ws = self.workspace
+        project = ws.project
         assert project is not None
         command = ReviewCommand(
             project, generation_id, state, reviewer, self._after_review, shown_ms=shown_ms
         )
         place = self._locate(generation_id)
-        stack = window.chapter_stacks.get(place[0]) if place else None
+        stack = ws.chapter_stacks.get(place[0]) if place else None
         if stack is not None:
             stack.push(command)
         else:
             command.redo()
 
     def _after_review(self) -> None:
-        window = self.window
-        window.highlighter.rehighlight()
-        if window.session is not None:
-            window.session.mark_dirty()
-        window.update_status()
-        window.update_maps()
+        self.workspace.mark_dirty()
+        self.workspace.reviews_changed.emit()  # the window repaints, recounts and remaps
         self.refresh()
 
     # -- sharing ----------------------------------------------------------------------------
 
     def copy_for_sharing(self) -> bool:
         """Copy the selection for sharing: refused while it holds pending text, labelled if AI."""
-        window = self.window
-        project, chapter = window.project, window.chapter
+        ws = self.workspace
+        project, chapter = ws.project, ws.chapter
         if project is None or chapter is None:
             return False
-        start, end = window.editor.selection_range()
+        start, end = ws.editor.selection_range()
         if start == end:
-            window.statusBar().showMessage("Select the passage to share first.", 6000)
+            ws.show_message("Select the passage to share first.", 6000)
             return False
         result = check_gate(
             project.chapters, project.generations, Scope.selection(chapter.id, start, end)
         )
         if not result.allowed:
-            dialog = GateDialog("Copy for sharing", result, window)
+            dialog = GateDialog("Copy for sharing", result, ws.window)
             dialog.go_to_requested.connect(self.go_to_range)
             dialog.exec()
             return False
@@ -486,7 +465,7 @@ class AiController(QObject):
         if label:
             text += f"\n\n{label}"
         QApplication.clipboard().setText(text)
-        window.statusBar().showMessage(
+        ws.show_message(
             "Copied for sharing" + (", labelled as AI-generated." if label else "."), 6000
         )
         return True

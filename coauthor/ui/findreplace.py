@@ -6,25 +6,21 @@ text, and Replace All is one undo step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QTextCursor, QTextDocument
 
 from coauthor.ui.dialogs import FindReplaceDialog
-
-if TYPE_CHECKING:
-    from coauthor.ui.mainwindow import MainWindow
+from coauthor.ui.workspace import Workspace
 
 __all__ = ["FindController"]
 
 
 class FindController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.editor = window.editor
-        self.dialog = FindReplaceDialog(window)
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.workspace = workspace
+        self.editor = workspace.editor
+        self.dialog = FindReplaceDialog(workspace.window)
         self.dialog.find_requested.connect(self.find_text)
         self.dialog.replace_requested.connect(self.replace_one)
         self.dialog.replace_all_requested.connect(self.replace_all)
@@ -67,10 +63,10 @@ class FindController(QObject):
         self.find_text(text, False, match_case)
 
     def replace_all(self, text: str, replacement: str, match_case: bool) -> int:
-        chapter = self.window.chapter
+        chapter = self.workspace.chapter
         if chapter is None or not text:
             return 0
-        stack = self.window.chapter_stacks.get(chapter.id)
+        stack = self.workspace.chapter_stacks.get(chapter.id)
         cursor = QTextCursor(self.editor.document())
         flags = (
             QTextDocument.FindFlag.FindCaseSensitively if match_case else QTextDocument.FindFlag(0)

@@ -58,12 +58,13 @@ from coauthor.publish.foreword import check_foreword, foreword_facts, render_for
 from coauthor.publish.roles import measure_roles
 from coauthor.screening.rules import OFFLINE_DESCRIPTION
 from coauthor.store.verify import ChainMismatch
+from coauthor.ui.aicontroller import AiController
 from coauthor.ui.review import GateDialog
 from coauthor.ui.worker import Job
+from coauthor.ui.workspace import Workspace
 
 if TYPE_CHECKING:
     from coauthor.ai.moderation import OpenAIModerator
-    from coauthor.ui.mainwindow import MainWindow
 
 __all__ = ["BookDetailsDialog", "ForewordDialog", "PublishController"]
 
@@ -344,9 +345,10 @@ class _Refusal:
 
 
 class PublishController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, ai: AiController) -> None:
+        super().__init__(workspace)
+        self.workspace = workspace
+        self.ai = ai
         self.job: Job | None = None
         self.progress: QProgressDialog | None = None
         self._signed_note = ""
@@ -356,41 +358,44 @@ class PublishController(QObject):
         self._target = Path()
         self.outcome: str | None = None
         """What the last export came to: "exported", "refused", "failed" (None: running)."""
-        menu = window.menuBar().addMenu("&Book")
+        self.actions: list[QAction] = []
+        """The Book menu's actions (``menus.build_menus`` places them); they need a project."""
         for text, slot, shortcut in (
             ("Book &Details…", self.edit_details, "Ctrl+Shift+D"),
             ("&Foreword…", self.edit_foreword, None),
             ("&Screen Content…", self.screen_content, None),
             ("&Export…", self.export_dialog, "Ctrl+E"),
         ):
-            action = QAction(text, window)
+            action = QAction(text, self)
             if shortcut:
                 action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
-            menu.addAction(action)
-            window.project_actions.append(action)
+            self.actions.append(action)
 
     # -- details and foreword ---------------------------------------------------------------
 
     def edit_details(self) -> None:
-        project = self.window.project
+        project = self.workspace.project
         if project is None:
             return
-        dialog = BookDetailsDialog(project.meta, self.window)
+        dialog = BookDetailsDialog(project.meta, self.workspace.window)
         if dialog.exec():
             project.set_meta(dialog.result_meta())
-            self.window.session.mark_dirty()  # type: ignore[union-attr]
-            self.window.setWindowTitle(f"{project.meta.title} — Coauthor")
+            self.workspace.mark_dirty()
+            self.workspace.meta_changed.emit()
 
     def edit_foreword(self) -> None:
-        project = self.window.project
+        project = self.workspace.project
         if project is None:
             return
         roles = measure_roles(project.chapters, project.generations)
         generated = render_foreword(project.meta, roles, self.template_dirs())
         facts = foreword_facts(roles)
         dialog = ForewordDialog(
-            generated, project.meta.foreword, lambda text: check_foreword(text, facts), self.window
+            generated,
+            project.meta.foreword,
+            lambda text: check_foreword(text, facts),
+            self.workspace.window,
         )
         dialog.table.setChecked(project.meta.foreword_table.lower() in ("yes", "true", "1"))
         if dialog.exec():
@@ -398,19 +403,19 @@ class PublishController(QObject):
             data["foreword"] = dialog.text() if dialog.is_custom() else ""
             data["foreword_table"] = "yes" if dialog.table.isChecked() else "no"
             project.set_meta(BookMeta.from_dict(data))
-            self.window.session.mark_dirty()  # type: ignore[union-attr]
+            self.workspace.mark_dirty()
 
     def template_dirs(self) -> list[Path]:
-        return [self.window.settings.data_dir / "templates"]
+        return [self.workspace.settings.data_dir / "templates"]
 
     # -- screening --------------------------------------------------------------------------
 
     def _moderator(self) -> OpenAIModerator | None:
         """The OpenAI moderation endpoint when OpenAI is the configured provider, else None."""
-        return moderator_for(self.window.ai.providers.config)
+        return moderator_for(self.ai.providers.config)
 
     def screen_content(self) -> ScreeningSummary | None:
-        project = self.window.project
+        project = self.workspace.project
         if project is None:
             return None
         summary = screen_project(project, self._moderator())
@@ -418,39 +423,41 @@ class PublishController(QObject):
         return summary
 
     def show_screening(self, summary: ScreeningSummary) -> None:
-        project = self.window.project
+        project = self.workspace.project
         if project is None:
             return
         if not summary.flags:
             if summary.fell_back:
                 self.warn_fallback(summary, "Nothing was flagged by the offline checker.")
                 return
-            self.window.statusBar().showMessage(f"{summary.note} Nothing was flagged.", 8000)
+            self.workspace.show_message(f"{summary.note} Nothing was flagged.", 8000)
             return
-        dialog = ScreeningDialog(summary, {c.id: c.title for c in project.chapters}, self.window)
+        dialog = ScreeningDialog(
+            summary, {c.id: c.title for c in project.chapters}, self.workspace.window
+        )
         if not dialog.exec() or dialog.chosen is None:
             return
         action, flag = dialog.chosen
         if action == "go":
-            self.window.ai.go_to_range(flag.chapter_id, flag.start, flag.end)
+            self.ai.go_to_range(flag.chapter_id, flag.start, flag.end)
             return
         reason, ok = QInputDialog.getMultiLineText(
-            self.window,
+            self.workspace.window,
             "Override",
             f"Why may this passage ({', '.join(flag.categories)}) be published as it is? "
             "The reason appears in the provenance report.",
         )
-        reviewer = self.window.ai.reviewer_name() if ok and reason.strip() else None
+        reviewer = self.ai.reviewer_name() if ok and reason.strip() else None
         if reviewer:
             project.record_override(flag.text_hash, flag.categories, reason, reviewer)
-            self.window.session.mark_dirty()  # type: ignore[union-attr]
+            self.workspace.mark_dirty()
 
     def warn_fallback(self, summary: ScreeningSummary, outcome: str) -> None:
         """Say that the chosen moderation service failed and the offline checker screened the
         text instead: never silently."""
-        self.window.statusBar().showMessage(summary.statement, 15000)
+        self.workspace.show_message(summary.statement, 15000)
         QMessageBox.warning(
-            self.window,
+            self.workspace.window,
             "Screened Offline",
             f"{summary.statement}\n\n{summary.error}\n\n{outcome}",
         )
@@ -458,7 +465,7 @@ class PublishController(QObject):
     # -- export -----------------------------------------------------------------------------
 
     def export_dialog(self) -> None:
-        session = self.window.session
+        session = self.workspace.session
         if session is None:
             return
         screening = (
@@ -467,7 +474,7 @@ class PublishController(QObject):
             else OFFLINE_DESCRIPTION
         )
         dialog = ExportDialog(
-            session.path.parent, session.project.meta.title, screening, self.window
+            session.path.parent, session.project.meta.title, screening, self.workspace.window
         )
         if dialog.exec():
             self.export(dialog.chosen_format(), Path(dialog.target.text()), dialog.options())
@@ -477,12 +484,12 @@ class PublishController(QObject):
 
         What happened arrives later on the GUI thread: ``outcome`` becomes "exported",
         "refused" (the gate, the foreword, the record; its dialog is shown) or "failed"."""
-        window = self.window
-        session = window.session
+        ws = self.workspace
+        session = ws.session
         if session is None:
             return False
         if self.job is not None and self.job.running:
-            window.statusBar().showMessage("An export is still running.", 5000)
+            ws.show_message("An export is still running.", 5000)
             return False
         # The author's key signs the manifest; its public half goes into the chain first, so
         # the chain head the manifest names holds it.
@@ -491,7 +498,7 @@ class PublishController(QObject):
             session.project.record_signing_key(key.fingerprint, key.public_key_b64, key.name)
         session.flush()
         if session.project.history.pending:
-            window.show_error(
+            ws.show_error(
                 "Export refused",
                 "The latest changes could not be saved yet, so the export would not match the "
                 "record; the work is kept, try again once the red banner is gone.",
@@ -511,7 +518,7 @@ class PublishController(QObject):
             if key is not None
             else f"; not signed: {unsigned}"
         )
-        self.progress = QProgressDialog(f"Exporting {target.name}…", "Hide", 0, 100, window)
+        self.progress = QProgressDialog(f"Exporting {target.name}…", "Hide", 0, 100, ws.window)
         self.progress.setWindowModality(Qt.WindowModality.NonModal)
         self.progress.setMinimumDuration(300)
 
@@ -547,8 +554,8 @@ class PublishController(QObject):
         return True
 
     def _release(self) -> None:
-        if self._holding and self.window.session is not None:
-            self.window.session.release_writes()
+        if self._holding and self.workspace.session is not None:
+            self.workspace.session.release_writes()
         self._holding = False
 
     def _on_progress(self, item: object) -> None:
@@ -585,27 +592,27 @@ class PublishController(QObject):
         self.outcome = "exported"
         screening = result.screening
         fallback = f". {screening.statement}" if screening.fell_back else ""
-        self.window.statusBar().showMessage(
+        self.workspace.show_message(
             f"Exported to {result.path}{self._signed_note}{fallback}", 10000
         )
 
     def _refused(self, error: Exception) -> None:
-        window = self.window
+        ws = self.workspace
         if isinstance(error, ExportRefused):
             if error.gate is not None:
                 pending = [p for p in error.gate.passages if p.reason == "pending"]
                 if pending or self._screening is None:
-                    gate_dialog = GateDialog(f"Export to {self._fmt.value}", error.gate, window)
-                    gate_dialog.go_to_requested.connect(window.ai.go_to_range)
+                    gate_dialog = GateDialog(f"Export to {self._fmt.value}", error.gate, ws.window)
+                    gate_dialog.go_to_requested.connect(self.ai.go_to_range)
                     gate_dialog.exec()
                 else:
                     self.show_screening(self._screening)
             else:
-                window.show_error("The foreword needs attention", str(error))
+                ws.show_error("The foreword needs attention", str(error))
         elif isinstance(error, ChainMismatch):
-            window.show_error("Export refused", f"{error}.")
+            ws.show_error("Export refused", f"{error}.")
         else:
-            window.show_error("Export refused", str(error))
+            ws.show_error("Export refused", str(error))
 
     def _on_failed(self, message: str) -> None:
         self._release()
@@ -616,7 +623,7 @@ class PublishController(QObject):
         # sentence `coauthor export` prints, saying that nothing was changed.
         if not message.rstrip().endswith("nothing was changed."):
             message = f"{message.rstrip()} The previous file, if any, is untouched."
-        self.window.show_error("Export failed", message)
+        self.workspace.show_error("Export failed", message)
 
     def wait(self) -> None:
         if self.job is not None:

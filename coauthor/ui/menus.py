@@ -1,0 +1,183 @@
+"""The menu bar, in one place: File, Edit, Chapter, View, AI, Book, in that order.
+
+The window's own actions are made here and connected to the window's slots; the controllers
+bring theirs (the AI controller its actions and docks, the publish controller the Book
+actions). Nothing else adds a menu, so the order cannot depend on what was built first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoGroup
+
+from coauthor.ui.aicontroller import AiController
+from coauthor.ui.editor import ProvenanceEditor
+from coauthor.ui.findreplace import FindController
+from coauthor.ui.highlighter import ViewMode
+from coauthor.ui.projectfiles import ProjectFiles
+from coauthor.ui.publishing import PublishController
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDockWidget, QMenu, QMenuBar, QWidget
+
+__all__ = ["MenuHost", "Menus", "build_menus"]
+
+
+class MenuHost(Protocol):
+    """The window's slots the menus call (the main window has them all)."""
+
+    def menuBar(self) -> QMenuBar: ...  # noqa: N802 - Qt's name
+    def close(self) -> bool: ...
+    def new_project(self) -> None: ...
+    def choose_project(self) -> None: ...
+    def close_project_interactive(self) -> bool: ...
+    def fill_recent_menu(self) -> None: ...
+    def show_preferences(self) -> None: ...
+    def add_chapter(self) -> None: ...
+    def rename_current_chapter(self) -> None: ...
+    def delete_current_chapter(self) -> None: ...
+    def step_chapter(self, step: int) -> None: ...
+    def set_view_mode(self, mode: ViewMode) -> None: ...
+    def zoom(self, step: int) -> None: ...
+    def toggle_full_screen(self, checked: bool) -> None: ...
+    def toggle_overview(self, checked: bool) -> None: ...
+
+
+@dataclass
+class Menus:
+    recent_menu: QMenu
+    undo: QAction
+    redo: QAction
+    full_screen: QAction
+    show_overview: QAction
+    mode_actions: dict[ViewMode, QAction]
+    project_actions: list[QAction] = field(default_factory=list)
+    """Enabled only while a project is open."""
+
+
+def build_menus(
+    window: MenuHost,
+    *,
+    parent: QWidget,
+    editor: ProvenanceEditor,
+    finder: FindController,
+    files: ProjectFiles,
+    undo_group: QUndoGroup,
+    docks: list[QDockWidget],
+    ai: AiController,
+    publish: PublishController,
+) -> Menus:
+    """Build the whole menu bar; ``docks`` are the window's own (their toggles go in View)."""
+
+    def action(
+        text: str,
+        slot: Callable[..., object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+    ) -> QAction:
+        act = QAction(text, parent)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        return act
+
+    bar = window.menuBar()
+    keys = QKeySequence.StandardKey
+
+    menu = bar.addMenu("&File")
+    menu.addAction(action("&New Project…", window.new_project, keys.New))
+    menu.addAction(action("&Open…", window.choose_project, keys.Open))
+    recent_menu = menu.addMenu("Open &Recent")
+    recent_menu.aboutToShow.connect(window.fill_recent_menu)
+    menu.addSeparator()
+    copy = action("Save a &Copy…", files.save_copy, "Ctrl+Shift+S")
+    backup = action("&Back Up Now", files.backup_now, "Ctrl+Shift+B")
+    import_ = action("&Import…", files.import_files, "Ctrl+I")
+    close = action("&Close Project", window.close_project_interactive, keys.Close)
+    for act in (copy, backup, import_):
+        menu.addAction(act)
+    menu.addSeparator()
+    menu.addAction(close)
+    menu.addAction(action("&Quit", window.close, keys.Quit))
+
+    menu = bar.addMenu("&Edit")
+    undo = undo_group.createUndoAction(parent, "&Undo")
+    undo.setShortcuts(keys.Undo)
+    redo = undo_group.createRedoAction(parent, "&Redo")
+    redo.setShortcuts(keys.Redo)  # Ctrl+Y and Ctrl+Shift+Z
+    menu.addAction(undo)
+    menu.addAction(redo)
+    menu.addSeparator()
+    menu.addAction(action("Cu&t", editor.cut, keys.Cut))
+    menu.addAction(action("&Copy", editor.copy, keys.Copy))
+    menu.addAction(action("&Paste", editor.paste, keys.Paste))
+    menu.addAction(action("Select &All", editor.selectAll, keys.SelectAll))
+    menu.addSeparator()
+    menu.addAction(action("&Find…", lambda: finder.show(replace=False), keys.Find))
+    menu.addAction(action("Find &Next", finder.find_next, keys.FindNext))
+    menu.addAction(action("&Replace…", lambda: finder.show(replace=True), keys.Replace))
+    menu.addSeparator()
+    menu.addAction(action("Pre&ferences…", window.show_preferences, keys.Preferences))
+
+    menu = bar.addMenu("&Chapter")
+    chapter_actions = [
+        action("&New Chapter", window.add_chapter, "Ctrl+Shift+N"),
+        action("&Rename Chapter", window.rename_current_chapter, "F2"),
+        action("&Delete Chapter", window.delete_current_chapter, "Ctrl+Shift+Del"),
+        action("Ne&xt Chapter", lambda: window.step_chapter(1), "Ctrl+PgDown"),
+        action("Pre&vious Chapter", lambda: window.step_chapter(-1), "Ctrl+PgUp"),
+    ]
+    for act in chapter_actions:
+        menu.addAction(act)
+
+    menu = bar.addMenu("&View")
+    group = QActionGroup(parent)
+    mode_actions: dict[ViewMode, QAction] = {}
+    for key, (mode, label) in enumerate(
+        [
+            (ViewMode.PLAIN, "&Plain"),
+            (ViewMode.ORIGINS, "&Origin Colours"),
+            (ViewMode.HEATMAP, "&Heatmap"),
+        ],
+        start=1,
+    ):
+        act = action(label, lambda _=False, m=mode: window.set_view_mode(m), f"Ctrl+{key}")
+        act.setCheckable(True)
+        group.addAction(act)
+        menu.addAction(act)
+        mode_actions[mode] = act
+    menu.addSeparator()
+    menu.addAction(action("Zoom &In", lambda: window.zoom(+1), keys.ZoomIn))
+    menu.addAction(action("Zoom &Out", lambda: window.zoom(-1), keys.ZoomOut))
+    menu.addAction(action("&Actual Size", lambda: window.zoom(0), "Ctrl+0"))
+    full_screen = action("&Full Screen", window.toggle_full_screen, keys.FullScreen)
+    full_screen.setCheckable(True)
+    menu.addAction(full_screen)
+    menu.addSeparator()
+    show_overview = action("Show Overview &Strip", window.toggle_overview)
+    show_overview.setCheckable(True)
+    menu.addAction(show_overview)
+    for dock in docks:
+        menu.addAction(dock.toggleViewAction())
+
+    menu = bar.addMenu("&AI")
+    for act in (ai.generate_action, ai.review_action, ai.share_action, ai.settings_action):
+        menu.addAction(act)
+    menu.addAction(ai.ai_dock.toggleViewAction())
+    menu.addAction(ai.review_dock.toggleViewAction())
+
+    menu = bar.addMenu("&Book")
+    for act in publish.actions:
+        menu.addAction(act)
+
+    return Menus(
+        recent_menu=recent_menu,
+        undo=undo,
+        redo=redo,
+        full_screen=full_screen,
+        show_overview=show_overview,
+        mode_actions=mode_actions,
+        project_actions=[copy, backup, import_, close, *chapter_actions, *publish.actions],
+    )

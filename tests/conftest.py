@@ -22,8 +22,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import keyring
+import keyring.backends.fail
 import pytest
 from hypothesis import HealthCheck, settings
+from keyrings import MemoryKeyring
 
 if TYPE_CHECKING:
     from chat_server import ChatServer
@@ -100,3 +103,31 @@ def chat_server() -> Iterator[ChatServer]:
     finally:
         server.stop()
     assert not server.errors, f"the chat server failed: {server.errors}"
+
+
+# -- keyrings ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No usable keyring (the fail backend, as on a headless box) and no OPENAI_API_KEY."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """A working in-memory keyring and no OPENAI_API_KEY."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import keyring
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from keyring.backend import KeyringBackend
-from keyring.backends import fail
+from keyrings import MemoryKeyring
 
 from coauthor.ai import keys
 from coauthor.ai.errors import FailureKind, ProviderError
@@ -22,52 +20,10 @@ from coauthor.core.generation import Outcome
 SECRET = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict, for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.store[(service, username)]
-
-
-@pytest.fixture
-def memory() -> Iterator[MemoryKeyring]:
-    backend = MemoryKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def failing() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-def test_set_and_get_round_trip(memory: MemoryKeyring) -> None:
+def test_set_and_get_round_trip(memory_keyring: MemoryKeyring) -> None:
     keys.set_key("openai", SECRET)
     assert keys.get_key("openai") == (SECRET, "keyring")
-    assert memory.store == {(keys.SERVICE, "openai"): SECRET}
+    assert memory_keyring.keys == {(keys.SERVICE, "openai"): SECRET}
     keys.set_key("compatible:http://localhost:11434/v1", "local-key-123")
     assert keys.get_key("compatible:http://localhost:11434/v1") == ("local-key-123", "keyring")
     keys.delete_key("openai")
@@ -75,14 +31,14 @@ def test_set_and_get_round_trip(memory: MemoryKeyring) -> None:
     keys.delete_key("openai")  # deleting what is not there is fine
 
 
-def test_keyring_status_names_the_backend(memory: MemoryKeyring) -> None:
+def test_keyring_status_names_the_backend(memory_keyring: MemoryKeyring) -> None:
     ok, message = keys.keyring_status()
     assert ok is True
     assert "MemoryKeyring" in message
 
 
 def test_environment_key_when_the_keyring_has_none(
-    memory: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
     assert keys.get_key("openai") == ("sk-from-the-environment", "environment")
@@ -94,13 +50,13 @@ def test_environment_key_when_the_keyring_has_none(
 
 
 def test_environment_key_without_any_keyring(
-    failing: None, monkeypatch: pytest.MonkeyPatch
+    no_keyring: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
     assert keys.get_key("openai") == ("sk-from-the-environment", "environment")
 
 
-def test_no_keyring_refuses_to_store_and_offers_the_variable(failing: None) -> None:
+def test_no_keyring_refuses_to_store_and_offers_the_variable(no_keyring: None) -> None:
     with pytest.raises(KeyringUnavailable) as caught:
         keys.set_key("openai", SECRET)
     assert "OPENAI_API_KEY" in str(caught.value)
@@ -144,7 +100,7 @@ def test_mask_never_shows_more_than_seven_characters(key: str) -> None:
         assert visible == ""
 
 
-def test_settings_never_hold_the_key(memory: MemoryKeyring) -> None:
+def test_settings_never_hold_the_key(memory_keyring: MemoryKeyring) -> None:
     for kind in ProviderKind:
         config = ProviderConfig(kind=kind, base_url="http://localhost:11434/v1", model="m")
         keys.set_key(config.key_account, SECRET)
@@ -154,7 +110,7 @@ def test_settings_never_hold_the_key(memory: MemoryKeyring) -> None:
         assert ProviderConfig.from_dict(data) == config
 
 
-def test_openai_without_a_key_is_a_sentence(memory: MemoryKeyring) -> None:
+def test_openai_without_a_key_is_a_sentence(memory_keyring: MemoryKeyring) -> None:
     providers = Providers(ProviderConfig(kind=ProviderKind.OPENAI))
     with pytest.raises(ProviderError) as caught:
         providers.client()
@@ -178,7 +134,7 @@ def test_openai_without_a_key_is_a_sentence(memory: MemoryKeyring) -> None:
     assert "No OpenAI key" in record.error
 
 
-def test_openai_with_a_key_makes_a_client(memory: MemoryKeyring) -> None:
+def test_openai_with_a_key_makes_a_client(memory_keyring: MemoryKeyring) -> None:
     keys.set_key("openai", SECRET)
     client = Providers(ProviderConfig(kind=ProviderKind.OPENAI)).client()
     try:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.backends import fail
 
 from coauthor.publish import signing
 from coauthor.publish.signing import (
@@ -19,64 +16,29 @@ from coauthor.publish.signing import (
     verify_signature,
 )
 
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict, for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
+if TYPE_CHECKING:
+    from keyrings import MemoryKeyring
 
 
-@pytest.fixture
-def memory() -> Iterator[MemoryKeyring]:
-    backend = MemoryKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-def test_a_key_is_created_on_first_use_and_kept_in_the_keyring(memory: MemoryKeyring) -> None:
+def test_a_key_is_created_on_first_use_and_kept_in_the_keyring(
+    memory_keyring: MemoryKeyring,
+) -> None:
     first = AuthorKey.load_or_create("Ada  Marlowe")
-    assert list(memory.store) == [("Coauthor", "signing-key:Ada Marlowe")]
-    stored = memory.store[("Coauthor", "signing-key:Ada Marlowe")]
+    assert list(memory_keyring.keys) == [("Coauthor", "signing-key:Ada Marlowe")]
+    stored = memory_keyring.keys[("Coauthor", "signing-key:Ada Marlowe")]
     assert len(base64.b64decode(stored)) == 32  # the raw private key, nowhere else
     again = AuthorKey.load_or_create("Ada Marlowe")
     assert again.public_key == first.public_key
     assert again.fingerprint == first.fingerprint
     assert again.name == "Ada Marlowe"
     other = AuthorKey.load_or_create("")
-    assert ("Coauthor", "signing-key:default") in memory.store
+    assert ("Coauthor", "signing-key:default") in memory_keyring.keys
     assert other.fingerprint != first.fingerprint
 
 
-def test_the_private_key_is_never_shown(memory: MemoryKeyring) -> None:
+def test_the_private_key_is_never_shown(memory_keyring: MemoryKeyring) -> None:
     key = AuthorKey.load_or_create("Ada")
-    stored = memory.store[("Coauthor", "signing-key:Ada")]
+    stored = memory_keyring.keys[("Coauthor", "signing-key:Ada")]
     assert stored not in repr(key)
     assert stored not in str(key)
     assert key.fingerprint in repr(key)
@@ -88,17 +50,17 @@ def test_without_a_keyring_there_is_no_key(no_keyring: None) -> None:
         AuthorKey.load_or_create("Ada")
 
 
-def test_a_keyring_that_fails_is_reported(memory: MemoryKeyring, monkeypatch) -> None:
+def test_a_keyring_that_fails_is_reported(memory_keyring: MemoryKeyring, monkeypatch) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("locked")
 
-    monkeypatch.setattr(memory, "get_password", broken)
+    monkeypatch.setattr(memory_keyring, "get_password", broken)
     with pytest.raises(KeyringUnavailable, match="locked"):
         AuthorKey.load_or_create("Ada")
 
 
-def test_a_damaged_stored_key_is_reported(memory: MemoryKeyring) -> None:
-    memory.store[(signing.SERVICE, signing.account_for("Ada"))] = "not base64!"
+def test_a_damaged_stored_key_is_reported(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.keys[(signing.SERVICE, signing.account_for("Ada"))] = "not base64!"
     with pytest.raises(KeyringUnavailable, match="damaged"):
         AuthorKey.load_or_create("Ada")
 

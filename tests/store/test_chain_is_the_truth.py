@@ -13,13 +13,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from forge import rewrite_chain
 
 from coauthor.core.history import event_hash
 from coauthor.core.origin import Origin
 from coauthor.core.project import ProjectError
 from coauthor.core.provenance import Fragment
 from coauthor.store import ProjectFile
-from coauthor.store.projectfile import row_to_event
 from coauthor.store.verify import verify
 
 SESSION = "114dfaf5c4a0437880b6829c92b9dce8.jsonl.gz"
@@ -149,41 +149,6 @@ def test_4_a_restore_cannot_relabel_text_through_the_api(copy: Path) -> None:
         project_file.close()
 
 
-def _rewrite_chain(path: Path, change) -> None:
-    """Change events with ``change(event)`` and recompute every hash after them, as a forger
-    with a SQLite tool and this source code would: the chain itself then checks out."""
-    conn = sqlite3.connect(path)
-    try:
-        rows = conn.execute(
-            "SELECT seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, time, "
-            "hash FROM events ORDER BY seq"
-        ).fetchall()
-        prev = b"\x00" * 32
-        for row in rows:
-            event = row_to_event(row)
-            change(event)
-            event.hash = event_hash(prev, event)
-            prev = event.hash
-            conn.execute(
-                "UPDATE events SET kind = ?, deleted = ?, inserted = ?, origin = ?, ref = ?, "
-                "runs = ?, payload = ?, hash = ? WHERE seq = ?",
-                (
-                    event.kind,
-                    event.deleted,
-                    event.inserted,
-                    event.origin.code if event.origin else None,
-                    event.ref,
-                    f'[[{len(event.inserted)},"h",null]]' if event.runs else None,
-                    event.payload,
-                    event.hash,
-                    event.seq,
-                ),
-            )
-        conn.commit()
-    finally:
-        conn.close()
-
-
 def test_4b_a_forged_restore_in_a_rehashed_chain_fails_verify(copy: Path, cli) -> None:
     """AI insertions turned into restores of human text, every hash recomputed."""
 
@@ -194,7 +159,7 @@ def test_4b_a_forged_restore_in_a_rehashed_chain_fails_verify(copy: Path, cli) -
             event.ref = None
             event.runs = ((len(event.inserted), Origin.HUMAN, None),)
 
-    _rewrite_chain(copy, relabel)
+    rewrite_chain(copy, relabel)
     _fails(cli("verify", copy), "without naming where it comes from")
 
 

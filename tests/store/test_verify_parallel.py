@@ -10,16 +10,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from forge import rewrite_chain
 
 from coauthor.core.book import BookMeta
 from coauthor.core.chain import first_difference
 from coauthor.core.generation import Generation, ReviewState
-from coauthor.core.history import GENESIS, event_hash
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
 from coauthor.store import verify as verify_module
-from coauthor.store.projectfile import row_to_event
 
 
 def _build(path: Path) -> Project:
@@ -81,35 +80,6 @@ def test_an_honest_file_verifies_the_same_both_ways(built, monkeypatch) -> None:
     }
 
 
-def _rehash(path: Path, change) -> None:
-    """Change events and recompute every hash, as a forger with this source code could."""
-    conn = sqlite3.connect(path)
-    try:
-        rows = conn.execute(
-            "SELECT seq, chapter, kind, pos, deleted, inserted, origin, ref, runs, payload, "
-            "time, hash FROM events ORDER BY seq"
-        ).fetchall()
-        prev = GENESIS
-        for row in rows:
-            event = row_to_event(row)
-            change(event)
-            event.hash = prev = event_hash(prev, event)
-            conn.execute(
-                "UPDATE events SET runs = ?, payload = ?, hash = ? WHERE seq = ?",
-                (
-                    json.dumps([[n, o.code, r] for n, o, r in event.runs], separators=(",", ":"))
-                    if event.runs
-                    else None,
-                    event.payload,
-                    event.hash,
-                    event.seq,
-                ),
-            )
-        conn.commit()
-    finally:
-        conn.close()
-
-
 def _relabel_pastes(event) -> None:
     if event.kind == "r" and event.runs and event.chapter != 1:
         event.runs = tuple((n, Origin.HUMAN, None) for n, _, _ in event.runs)
@@ -140,7 +110,7 @@ def test_each_tampering_gets_the_same_verdict_both_ways(
     copy = tmp_path / "copy.coauthor"
     shutil.copyfile(path, copy)
     if tamper == "relabelled pastes":
-        _rehash(copy, _relabel_pastes)
+        rewrite_chain(copy, _relabel_pastes)
     elif tamper == "early event changed":
         _change_one_old_hash(copy)
     elif tamper == "late event changed":
@@ -184,7 +154,7 @@ def test_an_approval_of_text_that_is_in_no_chapter_fails_both_ways(
             data["generation"] = "g99"
             event.payload = json.dumps(data, sort_keys=True)
 
-    _rehash(copy, approve_g99)
+    rewrite_chain(copy, approve_g99)
     one = _verify(copy, parallel=False, monkeypatch=monkeypatch)
     two = _verify(copy, parallel=True, monkeypatch=monkeypatch)
     assert not one.ok

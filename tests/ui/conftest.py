@@ -19,10 +19,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import keyring
-import keyring.backend
-import keyring.backends.fail
-import keyring.errors
 import pytest
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
@@ -198,46 +194,4 @@ def put_outside_text() -> Callable[[str], None]:
 # ``chat_server`` (the scripted chat server fixture) comes from tests/conftest.py.
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that keeps keys in a dict: a working system keyring, for the test only."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.keys.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.keys[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.keys.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
-
-@pytest.fixture
-def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No usable keyring (the fail backend, as on a headless box) and no OPENAI_API_KEY."""
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    """A working in-memory keyring and no OPENAI_API_KEY."""
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+# ``memory_keyring`` and ``no_keyring`` come from tests/conftest.py.

@@ -48,6 +48,7 @@ __all__ = [
     "read_checked",
     "record_signing_key",
     "screen_project",
+    "screening_of",
     "signing_key",
 ]
 
@@ -100,10 +101,21 @@ class ScreeningSummary:
 
 def screen_project(project: Project, moderator: OpenAIModerator | None = None) -> ScreeningSummary:
     """Screen every paragraph; overrides the author recorded are applied by text hash."""
-    result = screen(passages_from_chapters(project.chapters), moderator)
+    return screening_of(project)(moderator)
+
+
+def screening_of(project: Project) -> Callable[[OpenAIModerator | None], ScreeningSummary]:
+    """What to screen, copied from ``project`` now (on the thread that owns it); the returned
+    call screens the copy and may run on any thread (the app runs it in a worker ``Job``)."""
+    passages = passages_from_chapters(project.chapters)
     overrides = {key: (o.reason, o.reviewer, o.time) for key, o in project.overrides.items()}
-    flags = apply_overrides(result.flags, overrides)
-    return ScreeningSummary(flags, result.source_note, result.error, result.statement)
+
+    def run(moderator: OpenAIModerator | None) -> ScreeningSummary:
+        result = screen(passages, moderator)
+        flags = apply_overrides(result.flags, overrides)
+        return ScreeningSummary(flags, result.source_note, result.error, result.statement)
+
+    return run
 
 
 def signing_key(author: str) -> tuple[AuthorKey | None, str]:

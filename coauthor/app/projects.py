@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coauthor.core.book import BookMeta
-from coauthor.core.exportformat import export_title_author
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile, ProjectFileError
 from coauthor.store.lock import ProjectLock
@@ -148,6 +147,8 @@ def _import_new(
 def _named(parsed: Sequence[Parsed], field: str) -> str:
     """The title or author a source names for itself: a Coauthor export's front matter, or
     Gutenberg's."""
+    from coauthor.core.exportformat import export_title_author  # only for a new project
+
     details = getattr(parsed[0], "details", {}) if parsed else {}
     fields = details.get("gutenberg_fields", {})
     title, author = export_title_author(details)

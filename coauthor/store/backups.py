@@ -10,7 +10,6 @@ always kept). A backup that does not fit (checked against the free space first) 
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -38,6 +37,8 @@ def backup_to(conn: sqlite3.Connection, path: Path, target: Path) -> Path:
     wal = path.with_name(path.name + "-wal")
     if wal.exists():
         size += wal.stat().st_size
+    import shutil  # loads lzma and bz2: only when backing up
+
     free = shutil.disk_usage(target.parent).free
     if free < size + _BACKUP_SPARE_BYTES:
         raise ProjectFileError(

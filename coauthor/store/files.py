@@ -3,13 +3,17 @@ journal, the files beside it, and the sentence for a failed write."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import stat
 from pathlib import Path
 
-logger = logging.getLogger("coauthor.store.projectfile")
+
+def _warn(message: str, *args: object) -> None:
+    """Log a warning; ``logging`` loads on first use, not at every start."""
+    import logging
+
+    logging.getLogger("coauthor.store.projectfile").warning(message, *args)
 
 
 def _is_read_only(path: Path) -> bool:
@@ -46,7 +50,7 @@ def _roll_back_hot_journal(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        logger.warning("Could not recover %s from its journal: %s", path, exc)
+        _warn("Could not recover %s from its journal: %s", path, exc)
 
 
 def _remove_sidecars(path: Path) -> None:

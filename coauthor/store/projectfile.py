@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
-import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +55,13 @@ from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, foreign_object
 if TYPE_CHECKING:
     import sqlite_utils
 
-logger = logging.getLogger(__name__)
+
+def _warn(message: str, *args: object) -> None:
+    """Log a warning; ``logging`` loads on first use (``coauthor stats`` never needs it)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
+
 
 __all__ = ["ProjectFile", "row_to_event"]
 
@@ -253,6 +256,9 @@ class ProjectFile:
         """Read a project whose changes are still in its ``-wal`` on media Coauthor cannot
         write (SQLite must create a ``-shm`` file beside it to read the log): the file and its
         log are copied to a private folder, the log folded in there, and the copy read."""
+        import shutil  # with tempfile: only for this rare case (not at every start)
+        import tempfile
+
         folder = Path(tempfile.mkdtemp(prefix="coauthor-readonly-"))
         copy = folder / path.name
         try:
@@ -498,7 +504,7 @@ class ProjectFile:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             except sqlite3.Error as rollback_error:  # the next BEGIN will tell
-                logger.warning("Could not roll back %s: %s", self.path, rollback_error)
+                _warn("Could not roll back %s: %s", self.path, rollback_error)
             history.unseal(events, prev_hash)
             if not isinstance(exc, Exception):
                 raise
@@ -557,6 +563,8 @@ class ProjectFile:
                 self._lock.release()
                 self._lock = None
             if self._private_copy is not None:
+                import shutil
+
                 shutil.rmtree(self._private_copy, ignore_errors=True)
                 self._private_copy = None
         if problem:
@@ -588,7 +596,7 @@ class ProjectFile:
                 return None
             except sqlite3.Error as exc:
                 problem = _write_error_sentence(self.path, exc).split(": ", 1)[-1].split(";")[0]
-                logger.warning("Could not checkpoint %s: %s", self.path, exc)
+                _warn("Could not checkpoint %s: %s", self.path, exc)
         return problem
 
     # -- reading the history ----------------------------------------------------------------

@@ -47,7 +47,7 @@ from coauthor.app.export import (
     ExportResult,
     ScreeningSummary,
     export_book,
-    screen_project,
+    screening_of,
     signing_key,
 )
 from coauthor.core.book import BookMeta
@@ -357,6 +357,10 @@ class PublishController(QObject):
         self._fmt = ExportFormat.EPUB
         self._target = Path()
         self.outcome: str | None = None
+        self.screen_job: Job | None = None
+        self.screen_progress: QProgressDialog | None = None
+        self.screening: ScreeningSummary | None = None
+        """The last Screen Content result (None while it runs)."""
         """What the last export came to: "exported", "refused", "failed" (None: running)."""
         self.actions: list[QAction] = []
         """The Book menu's actions (``menus.build_menus`` places them); they need a project."""
@@ -414,13 +418,53 @@ class PublishController(QObject):
         """The OpenAI moderation endpoint when OpenAI is the configured provider, else None."""
         return moderator_for(self.ai.providers.config)
 
-    def screen_content(self) -> ScreeningSummary | None:
-        project = self.workspace.project
+    def screen_content(self) -> bool:
+        """Start screening the book in a worker job (the moderation service may take minutes
+        to answer or fail); False if it cannot start. The result arrives on the GUI thread:
+        ``screening`` holds it and its dialog or message is shown."""
+        ws = self.workspace
+        project = ws.project
         if project is None:
-            return None
-        summary = screen_project(project, self._moderator())
-        self.show_screening(summary)
-        return summary
+            return False
+        if self.screen_job is not None and self.screen_job.running:
+            ws.show_message("Content screening is still running.", 5000)
+            return False
+        run = screening_of(project)  # copied here: the project stays on the GUI thread
+        moderator = self._moderator()
+        self.screening = None
+        self.screen_progress = QProgressDialog("Screening the book…", "Hide", 0, 0, ws.window)
+        self.screen_progress.setObjectName("screeningProgress")
+        self.screen_progress.setWindowModality(Qt.WindowModality.NonModal)
+        self.screen_progress.setMinimumDuration(300)
+        ws.show_message("Screening the book…")
+
+        def work(_report: Callable[[object], None], _cancel: threading.Event) -> object:
+            try:
+                return run(moderator)
+            finally:
+                if moderator is not None:
+                    moderator.close()
+
+        self.screen_job = Job(work, self)
+        self.screen_job.finished.connect(self._on_screened)
+        self.screen_job.failed.connect(self._on_screening_failed)
+        self.screen_job.start()
+        return True
+
+    def _close_screen_progress(self) -> None:
+        if self.screen_progress is not None:
+            self.screen_progress.close()
+        self.workspace.show_message("", 1)
+
+    def _on_screened(self, result: object) -> None:
+        self._close_screen_progress()
+        assert isinstance(result, ScreeningSummary)
+        self.screening = result
+        self.show_screening(result)
+
+    def _on_screening_failed(self, message: str) -> None:
+        self._close_screen_progress()
+        self.workspace.show_error("Content screening failed", message)
 
     def show_screening(self, summary: ScreeningSummary) -> None:
         project = self.workspace.project
@@ -626,5 +670,7 @@ class PublishController(QObject):
         self.workspace.show_error("Export failed", message)
 
     def wait(self) -> None:
-        if self.job is not None:
-            self.job.wait()
+        """Block until the export's and the screening's jobs end (for tests and shutdown)."""
+        for job in (self.job, self.screen_job):
+            if job is not None:
+                job.wait()

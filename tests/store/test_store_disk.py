@@ -4,6 +4,7 @@ on a full disk and their bounds, and titles that carry control characters."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -145,7 +146,7 @@ def test_an_import_stops_with_a_sentence_when_the_backup_does_not_fit(
     class Usage:
         free = 1_000
 
-    monkeypatch.setattr(backups_module.shutil, "disk_usage", lambda _: Usage())
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: Usage())
     code = cli_module.main(["import", str(_source(tmp_path)), "--into", str(path)])
     err = capsys.readouterr().err
     assert code == 1

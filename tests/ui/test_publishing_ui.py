@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QInputDialog, QPushButton
 
-from coauthor.app.export import ExportFormat, ExportOptions
+from coauthor.app.export import ExportFormat, ExportOptions, ScreeningSummary
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import ReviewState
 from coauthor.ui.mainwindow import MainWindow
@@ -77,6 +77,17 @@ def refused(window: MainWindow, qtbot, fmt: ExportFormat, target: Path) -> bool:
     window.publish.wait()
     qtbot.waitUntil(lambda: window.publish.outcome is not None, timeout=5000)
     return window.publish.outcome == "refused"
+
+
+def screened(window: MainWindow, qtbot) -> ScreeningSummary:
+    """Screen Content, wait for its worker job; the summary (its dialog is shown on the GUI
+    thread once the worker returns)."""
+    assert window.publish.screen_content()
+    window.publish.wait()
+    qtbot.waitUntil(lambda: window.publish.screening is not None, timeout=5000)
+    summary = window.publish.screening
+    assert summary is not None
+    return summary
 
 
 def export_now(window: MainWindow, qtbot, fmt: ExportFormat, target: Path) -> Path:
@@ -276,8 +287,7 @@ def test_screening_blocks_export_until_an_override_with_a_reason_is_recorded(
 
     # Screen Content lists the passage.
     plan.append(None)
-    summary = window.publish.screen_content()
-    assert summary is not None
+    summary = screened(window, qtbot)
     [flag] = summary.flags
     assert "harassment" in flag.categories
     assert chapter.text.text[flag.start : flag.end] == THREAT
@@ -312,7 +322,7 @@ def test_screening_blocks_export_until_an_override_with_a_reason_is_recorded(
 
     # Screening again shows the passage as overridden.
     plan.append(None)
-    window.publish.screen_content()
+    screened(window, qtbot)
     assert f"overridden: {REASON}" in screenings[-1].list.item(0).text()
 
 

@@ -4,12 +4,14 @@ screened the text instead (a warning, the status bar, the provenance report)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from moderation_server import ModerationServer  # tests/ai, on the path (tests/conftest.py)
+from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton
 
@@ -141,9 +143,50 @@ def test_an_export_whose_moderation_failed_says_the_offline_checker_screened_it(
 
     # Screen Content with nothing flagged says so too, not just in the status bar.
     moderation.script("500", "500", "500")
-    summary = window.publish.screen_content()
+    assert window.publish.screen_content()
+    window.publish.wait()
+    qtbot.waitUntil(lambda: window.publish.screening is not None, timeout=5000)
+    summary = window.publish.screening
     assert summary is not None
     assert summary.fell_back
     assert summary.flags == []
     assert len(dialogs.of("warning")) == 2
     assert dialogs.of("warning")[1].text.startswith(statement)
+
+
+def test_screen_content_keeps_the_window_responsive_while_moderation_is_slow(
+    window: MainWindow,
+    no_keyring: None,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot,
+) -> None:
+    """Book ▸ Screen Content runs in a worker job: while the moderation service takes its
+    time, the GUI thread goes on handling events, and the result arrives afterwards."""
+    server = ModerationServer(delay=1.5).start()
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        window.ai.providers.config = ProviderConfig(kind=ProviderKind.OPENAI, base_url=server.url)
+        server.script("timeout")  # the first request is answered after 1.5 s
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setInterval(20)
+        timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+        timer.start()
+        started = time.monotonic()
+        assert window.publish.screen_content()
+        assert time.monotonic() - started < 0.5  # it returns at once
+        qtbot.waitUntil(lambda: window.publish.screening is not None, timeout=20_000)
+        timer.stop()
+        assert time.monotonic() - started >= 1.4
+        during = [t for t in ticks if t < started + 1.4]
+        assert len(during) >= 20, "the GUI thread stopped handling events"
+        assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.5
+        summary = window.publish.screening
+        assert summary is not None
+        assert not summary.fell_back
+        assert server.moderations
+        assert window.publish.screen_progress is not None
+        assert not window.publish.screen_progress.isVisible()
+    finally:
+        server.stop()
+    assert not server.errors

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from coauthor.ui.mainwindow import MainWindow
@@ -54,7 +57,7 @@ def test_status_messages_and_errors_reach_the_window(window: MainWindow, dialogs
 
 
 def test_imported_files_become_chapters_and_the_first_is_shown(
-    window: MainWindow, tmp_path: Path
+    window: MainWindow, qtbot, tmp_path: Path
 ) -> None:
     project = window.project
     assert project is not None
@@ -62,11 +65,52 @@ def test_imported_files_become_chapters_and_the_first_is_shown(
     source = tmp_path / "Harbour.md"
     source.write_text("The boats came in at dusk.\n", encoding="utf-8")
     assert window.files.import_paths([source], own_writing=True)
+    window.files.wait()
+    qtbot.waitUntil(lambda: window.files.outcome is not None, timeout=5000)
+    assert window.files.outcome == "imported"
     assert len(project.chapters) == before + 1
     assert window.chapter is not None
     assert "The boats came in at dusk." in window.chapter.text.text
     assert window.chapter_model is not None
     assert window.chapter_model.rowCount() == before + 1
+
+
+def test_file_import_of_pride_and_prejudice_leaves_the_window_responsive(
+    window: MainWindow, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """File ▸ Import reads the source in a worker job; the chapters are added on the GUI
+    thread when it returns, and the window handles events all along."""
+    project = window.project
+    assert project is not None
+    before = len(project.chapters)
+    source = Path(__file__).resolve().parents[2] / "data" / "pride_and_prejudice.txt"
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileNames", staticmethod(lambda *_a, **_k: ([str(source)], ""))
+    )
+    [action] = [a for a in window.findChildren(QAction) if a.text() == "&Import…"]
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    started = time.monotonic()
+    action.trigger()
+    assert time.monotonic() - started < 0.5
+    assert window.files.job is not None
+    assert len(project.chapters) == before  # nothing is added until the worker returns
+    qtbot.waitUntil(lambda: window.files.outcome is not None, timeout=20_000)
+    qtbot.wait(50)
+    timer.stop()
+    assert window.files.outcome == "imported"
+    assert len(project.chapters) == before + 61
+    assert ticks, "the GUI thread handled no events during the import"
+    gaps = [b - a for a, b in zip([started, *ticks], ticks, strict=False)]
+    assert max(gaps) < 1.0
+    assert window.files.progress is not None
+    assert not window.files.progress.isVisible()
+    assert window.chapter is not None
+    assert window.chapter_model is not None
+    assert window.chapter_model.rowCount() == before + 61
 
 
 def test_save_a_copy_writes_it_and_says_so(

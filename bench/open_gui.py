@@ -224,19 +224,25 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(line))
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
-    print(
-        "launch -> paint = python start + imports + QApplication -> paint; it is for"
-        " information, the target is on create_window -> paint."
-    )
+    print("launch -> paint = python start + imports + QApplication -> paint")
 
     best = min(r["create_window_s"] for r in runs)
     median = statistics.median(r["create_window_s"] for r in runs)
+    launch_median = statistics.median(r["process_s"] for r in runs)
     checks = [
         (
             f"create_window -> first paint <= {FIRST_PAINT_MAX_SECONDS:g} s (best of {len(runs)})",
             best <= FIRST_PAINT_MAX_SECONDS,
             f"best {best:.3f} s, median {median:.3f} s",
-        )
+        ),
+        (
+            (
+                f"process launch -> first paint <= {FIRST_PAINT_MAX_SECONDS:g} s (median of "
+                f"{len(runs)})"
+            ),
+            launch_median <= FIRST_PAINT_MAX_SECONDS,
+            f"median {launch_median:.3f} s, best {min(r['process_s'] for r in runs):.3f} s",
+        ),
     ]
     print_targets(checks)
     if args.json:

@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-import openai
-
 from coauthor.ai.errors import (
     FailureKind,
     ProviderError,
@@ -106,6 +104,10 @@ class ModelClient:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self._key = api_key
+        # The SDK takes half a second to import: loaded with the first client, not with the
+        # app (the window paints before anyone asks the model anything).
+        import openai
+
         self._client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or "not-needed",

@@ -326,6 +326,12 @@ class MainWindow(QMainWindow):
         session = self.session
         if session is None:
             return True
+        # A job still reading the book (export, screening, an import's sources) ends first:
+        # asked to stop, then waited for, so no thread outlives the project or the window.
+        for job in (self.publish.job, self.publish.screen_job, self.files.job):
+            if job is not None and job.running:
+                job.cancel()
+                job.wait()
         while not session.close():
             choice = QMessageBox.warning(
                 self,

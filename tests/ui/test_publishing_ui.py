@@ -399,3 +399,19 @@ def test_a_record_changed_behind_the_app_refuses_the_export(
     assert "Export refused" in refusal.title
     assert "coauthor verify" in refusal.text
     assert not target.exists()
+
+
+def test_closing_the_window_during_an_export_waits_for_it(
+    window: MainWindow, reviewer: str, qtbot, tmp_path: Path, sample_project: Path
+) -> None:
+    """No thread outlives the window: the export's job is asked to stop and waited for, then
+    the project closes as always (its lock gone)."""
+    approve_g2(window)
+    target = tmp_path / "closing.epub"
+    assert window.publish.export(ExportFormat.EPUB, target, ExportOptions())
+    job = window.publish.job
+    assert job is not None
+    window.close()
+    assert not job.running
+    assert window.session is None
+    assert not Path(f"{sample_project}.lock").exists()

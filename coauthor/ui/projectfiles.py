@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from coauthor.app.projects import import_into, parse_sources
 from coauthor.importers import ImportFailed
 from coauthor.store import ProjectFileError
 from coauthor.ui.session import ProjectSession
-from coauthor.ui.worker import Job
+from coauthor.ui.worker import Job, job_progress
 from coauthor.ui.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -100,12 +100,9 @@ class ProjectFiles(QObject):
             return False
         sources = list(paths)
         self.outcome = None
-        self.progress = QProgressDialog(
-            "Reading the files to import…", "Hide", 0, len(sources), ws.window
+        self.progress = job_progress(
+            ws.window, "Reading the files to import…", len(sources), "importProgress"
         )
-        self.progress.setObjectName("importProgress")
-        self.progress.setWindowModality(Qt.WindowModality.NonModal)
-        self.progress.setMinimumDuration(300)
 
         def work(report: Callable[[object], None], _cancel: threading.Event) -> object:
             parsed = []

@@ -60,7 +60,7 @@ from coauthor.screening.rules import OFFLINE_DESCRIPTION
 from coauthor.store.verify import ChainMismatch
 from coauthor.ui.aicontroller import AiController
 from coauthor.ui.review import GateDialog
-from coauthor.ui.worker import Job
+from coauthor.ui.worker import Job, job_progress
 from coauthor.ui.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -432,10 +432,9 @@ class PublishController(QObject):
         run = screening_of(project)  # copied here: the project stays on the GUI thread
         moderator = self._moderator()
         self.screening = None
-        self.screen_progress = QProgressDialog("Screening the book…", "Hide", 0, 0, ws.window)
-        self.screen_progress.setObjectName("screeningProgress")
-        self.screen_progress.setWindowModality(Qt.WindowModality.NonModal)
-        self.screen_progress.setMinimumDuration(300)
+        self.screen_progress = job_progress(
+            ws.window, "Screening the book…", 0, "screeningProgress"
+        )
         ws.show_message("Screening the book…")
 
         def work(_report: Callable[[object], None], _cancel: threading.Event) -> object:
@@ -562,9 +561,7 @@ class PublishController(QObject):
             if key is not None
             else f"; not signed: {unsigned}"
         )
-        self.progress = QProgressDialog(f"Exporting {target.name}…", "Hide", 0, 100, ws.window)
-        self.progress.setWindowModality(Qt.WindowModality.NonModal)
-        self.progress.setMinimumDuration(300)
+        self.progress = job_progress(ws.window, f"Exporting {target.name}…", 100, "exportProgress")
 
         def work(report: Callable[[object], None], _cancel: threading.Event) -> object:
             try:

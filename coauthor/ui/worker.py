@@ -11,7 +11,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
 
 logger = logging.getLogger(__name__)
 
@@ -92,3 +93,14 @@ class Job(QObject):
     def wait(self, ms: int = 30_000) -> bool:
         """Block until the thread ends (for shutdown); True if it ended."""
         return self._thread.wait(ms)
+
+
+def job_progress(parent: QWidget, label: str, maximum: int, name: str) -> QProgressDialog:
+    """The progress window of a background job: not modal (the author keeps writing), shown
+    only when the job takes longer than 0.3 s, "Hide" rather than "Cancel"; ``maximum`` 0 for
+    a busy indicator without steps."""
+    dialog = QProgressDialog(label, "Hide", 0, maximum, parent)
+    dialog.setObjectName(name)
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
+    dialog.setMinimumDuration(300)
+    return dialog

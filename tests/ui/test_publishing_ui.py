@@ -402,10 +402,24 @@ def test_a_record_changed_behind_the_app_refuses_the_export(
 
 
 def test_closing_the_window_during_an_export_waits_for_it(
-    window: MainWindow, reviewer: str, qtbot, tmp_path: Path, sample_project: Path
+    window: MainWindow,
+    reviewer: str,
+    qtbot,
+    tmp_path: Path,
+    sample_project: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """No thread outlives the window: the export's job is asked to stop and waited for, then
-    the project closes as always (its lock gone)."""
+    """No thread outlives the window: the export's job (its EPUB writer made slow, as a big
+    book's is) is waited for, then the project closes as always (its lock gone)."""
+    import coauthor.publish.epub as epub_module
+
+    real = epub_module.export_epub
+
+    def slow_export_epub(*args, **kwargs):
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(epub_module, "export_epub", slow_export_epub)
     approve_g2(window)
     target = tmp_path / "closing.epub"
     assert window.publish.export(ExportFormat.EPUB, target, ExportOptions())
@@ -413,5 +427,6 @@ def test_closing_the_window_during_an_export_waits_for_it(
     assert job is not None
     window.close()
     assert not job.running
+    assert target.is_file()  # the export the author asked for was finished, not lost
     assert window.session is None
     assert not Path(f"{sample_project}.lock").exists()

@@ -226,3 +226,18 @@ def test_titles_and_details_lose_nul_and_terminal_escapes(tmp_path: Path) -> Non
     assert listing.returncode == 0
     assert b"\x1b" not in listing.stdout
     assert b"\x00" not in listing.stdout
+
+
+def test_the_tables_can_be_read_with_sqlite_utils_for_research(tmp_path: Path) -> None:
+    """``ProjectFile.db`` gives the file's tables through sqlite-utils (research, SQL), read-only
+    here: the events there are the ones the chain replays."""
+    path = tmp_path / "research.coauthor"
+    _project(path, "Typed for a study.")
+    project_file = ProjectFile.open(path, readonly=True)
+    try:
+        events = list(project_file.db["events"].rows)
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        assert "Typed for a study." in [e["inserted"] for e in events]
+        assert project_file.db["chapters"].count == 1
+    finally:
+        project_file.close()

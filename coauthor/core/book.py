@@ -44,7 +44,14 @@ def empty_counts() -> dict[Origin, int]:
 
 @dataclass(eq=False)
 class Chapter:
-    """A titled chapter: its provenance text and its process measure.
+    """A titled chapter: its provenance text, its markup and its process measure.
+
+    ``markup`` says how exports read the text: ``markdown`` (the author's manuscript: emphasis,
+    scene breaks, quotations and lists are rendered) or ``plain`` (text that was not written
+    as Markdown, such as a plain-text file or a CoAuthor session: every character is shown as
+    it is, blank lines separate paragraphs and a single newline is a line break). It is
+    recorded in the chapter's ``chapter-add`` event and changed only by a ``chapter-markup``
+    event.
 
     ``process`` counts the characters freshly inserted into this chapter over its whole
     history, by origin (typed, accepted from the model, pasted, imported), including those
@@ -55,6 +62,11 @@ class Chapter:
     title: str
     text: ProvenanceText = field(default_factory=ProvenanceText)
     process: dict[Origin, int] = field(default_factory=empty_counts)
+    markup: str = "markdown"
+
+
+MARKUPS = ("markdown", "plain")
+"""How a chapter's text is read (``Chapter.markup``)."""
 
 
 @dataclass

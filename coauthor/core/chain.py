@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from coauthor.core.book import BookMeta, Chapter, ImportRecord
+from coauthor.core.book import MARKUPS, BookMeta, Chapter, ImportRecord
 from coauthor.core.generation import Generation, ReviewState, generation_from_record
 from coauthor.core.history import (
     EDIT,
@@ -312,11 +312,24 @@ class ChainReplayer:
             if cid in self._by_id:
                 self._issue(event.seq, f"event {event.seq} adds chapter {cid} a second time")
                 return
-            chapter = Chapter(cid, str(payload.get("title", "")))
+            markup = str(payload.get("markup", "markdown"))
+            if markup not in MARKUPS:
+                self._issue(
+                    event.seq,
+                    f"event {event.seq} gives chapter {cid} the unknown markup {markup!r}",
+                )
+                markup = "plain"
+            chapter = Chapter(cid, str(payload.get("title", "")), markup=markup)
             self._by_id[cid] = chapter
             index = _index(payload, len(project.chapters))
             project.chapters.insert(index, chapter)
-        elif op in ("chapter-rename", "chapter-move", "chapter-remove", "chapter-restore"):
+        elif op in (
+            "chapter-rename",
+            "chapter-move",
+            "chapter-remove",
+            "chapter-restore",
+            "chapter-markup",
+        ):
             chapter = self._by_id.get(cid)
             if chapter is None:
                 self._issue(
@@ -325,6 +338,15 @@ class ChainReplayer:
                 return
             if op == "chapter-rename":
                 chapter.title = str(payload.get("title", ""))
+            elif op == "chapter-markup":
+                markup = str(payload.get("markup", ""))
+                if markup in MARKUPS:
+                    chapter.markup = markup
+                else:
+                    self._issue(
+                        event.seq,
+                        f"event {event.seq} gives chapter {cid} the unknown markup {markup!r}",
+                    )
             elif op == "chapter-move" and chapter in project.chapters:
                 project.chapters.remove(chapter)
                 project.chapters.insert(_index(payload, len(project.chapters)), chapter)

@@ -12,7 +12,7 @@ import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from coauthor.core.book import BookMeta, Chapter, ImportRecord
+from coauthor.core.book import MARKUPS, BookMeta, Chapter, ImportRecord
 from coauthor.core.generation import Generation, ReviewState, generation_record
 from coauthor.core.history import EDIT, META, RESTORE, EditEvent, History
 from coauthor.core.origin import Origin
@@ -159,15 +159,23 @@ class Project:
             f"{'' if count == 1 else 's'})"
         )
 
-    def add_chapter(self, title: str, position: int | None = None) -> Chapter:
+    def add_chapter(
+        self, title: str, position: int | None = None, *, markup: str = "markdown"
+    ) -> Chapter:
+        """A new empty chapter; ``markup`` is ``markdown`` or ``plain`` (``Chapter.markup``)."""
+        if markup not in MARKUPS:
+            raise ProjectError(f"unknown markup {markup!r}: use one of {', '.join(MARKUPS)}")
         title = clean_field(title)
-        chapter = Chapter(self._next_chapter_id, title)
+        chapter = Chapter(self._next_chapter_id, title, markup=markup)
         self._next_chapter_id += 1
         index = (
             len(self.chapters) if position is None else max(0, min(position, len(self.chapters)))
         )
         self.chapters.insert(index, chapter)
-        self._meta_event(chapter.id, {"op": "chapter-add", "title": title, "index": index})
+        payload: dict[str, object] = {"op": "chapter-add", "title": title, "index": index}
+        if markup != "markdown":
+            payload["markup"] = markup
+        self._meta_event(chapter.id, payload)
         self.dirty_chapters.add(chapter.id)
         return chapter
 
@@ -177,6 +185,16 @@ class Project:
             return
         chapter.title = title
         self._meta_event(chapter.id, {"op": "chapter-rename", "title": title})
+        self.dirty_chapters.add(chapter.id)
+
+    def set_markup(self, chapter: Chapter, markup: str) -> None:
+        """Read the chapter as Markdown or as plain text from now on (an event, undoable)."""
+        if markup not in MARKUPS:
+            raise ProjectError(f"unknown markup {markup!r}: use one of {', '.join(MARKUPS)}")
+        if markup == chapter.markup:
+            return
+        chapter.markup = markup
+        self._meta_event(chapter.id, {"op": "chapter-markup", "markup": markup})
         self.dirty_chapters.add(chapter.id)
 
     def move_chapter(self, chapter: Chapter, index: int) -> None:

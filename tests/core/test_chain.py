@@ -170,6 +170,36 @@ def test_a_tampered_meta_payload_is_an_issue_not_a_crash() -> None:
     assert "cannot be read" in replayer.issues[0].message
 
 
+def test_how_a_chapter_is_read_is_in_the_chain() -> None:
+    """Markdown or plain text: recorded when the chapter is added and when it changes."""
+    project = Project()
+    plain = project.add_chapter("Imported", markup="plain")
+    written = project.add_chapter("Written")
+    project.set_markup(written, "plain")
+    project.set_markup(written, "markdown")
+    project.set_markup(written, "markdown")  # no change: no event
+    events = _sealed(project)
+    ops = [json.loads(e.payload or "{}").get("op") for e in events]
+    assert ops.count("chapter-markup") == 2
+    chained = _replay(events).finish()
+    assert [c.markup for c in chained.chapters] == ["plain", "markdown"]
+    assert plain.markup == "plain"
+    with pytest.raises(ProjectError, match="unknown markup 'html'"):
+        project.set_markup(written, "html")
+    with pytest.raises(ProjectError, match="unknown markup"):
+        project.add_chapter("X", markup="rtf")
+
+
+def test_an_unknown_markup_in_the_chain_is_named() -> None:
+    project = Project()
+    project.add_chapter("One", markup="plain")
+    events = _sealed(project)
+    events[-1].payload = (events[-1].payload or "").replace('"plain"', '"html"')
+    replayer = _replay(events, strict=False)
+    assert "unknown markup 'html'" in replayer.issues[0].message
+    assert replayer.finish().chapters[0].markup == "plain"  # shown literally, never as HTML
+
+
 # -- property: random editing with undo, moves and copies replays exactly --------------------
 
 _ops = st.lists(

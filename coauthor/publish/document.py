@@ -27,6 +27,7 @@ from coauthor.core.project import Project
 from coauthor.core.provenance import Run
 from coauthor.publish.foreword import check_foreword, foreword_facts, paragraphs, render_foreword
 from coauthor.publish.foreword_source import foreword_template_sha256
+from coauthor.publish.markup import Block, chapter_blocks
 from coauthor.publish.roles import ROLE_HEADERS, Roles, measure_roles, role_cells
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ class ChapterDoc:
     paragraphs: list[Paragraph]
     roles: Roles
     runs: list[Run] = field(default_factory=list)  # the chapter's origin runs, as recorded
+    markup: str = "markdown"  # how the text is read (Chapter.markup)
+    blocks: list[Block] = field(default_factory=list)  # the text as a reader sees it
 
 
 @dataclass
@@ -211,6 +214,8 @@ def build_document(
             _paragraphs(chapter.text.text, list(chapter.text.runs())),
             measure_roles([chapter], project.generations),
             list(chapter.text.runs()),
+            chapter.markup,
+            chapter_blocks(chapter.text.text, list(chapter.text.runs()), chapter.markup),
         )
         for number, chapter in enumerate(project.chapters, 1)
     ]

@@ -25,7 +25,7 @@ overrides it, as for the foreword):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from coauthor.publish.document import (
 )
 from coauthor.publish.labels import AI_DRAFTED
 from coauthor.publish.manifest import build_manifest, embed_html
+from coauthor.publish.markup import Block, Piece, block_text, trimmed
 
 __all__ = [
     "BOOK_TEMPLATE",
@@ -153,6 +154,105 @@ def paragraph_html(paragraph: Paragraph, marking: Marking | None = None) -> Mark
     return Markup("".join(pieces))  # noqa: S704 - every piece is escaped above
 
 
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+_INLINE_ORDER = ("a", "strong", "em", "code")
+
+
+def _piece_tags(piece: Piece) -> tuple[tuple[str, str], ...]:
+    """The elements a piece sits in, outermost first, as (tag, opening tag)."""
+    tags: list[tuple[str, str]] = []
+    link = piece.link or ""
+    if link.lower().startswith(_LINK_SCHEMES):
+        tags.append(("a", f'<a href="{escape(html_text(link))}">'))
+    if piece.strong:
+        tags.append(("strong", "<strong>"))
+    if piece.em:
+        tags.append(("em", "<em>"))
+    if piece.code:
+        tags.append(("code", "<code>"))
+    return tuple(tags)
+
+
+def pieces_html(pieces: Sequence[Piece], marking: Marking | None = None) -> str:
+    """The inside of a paragraph or heading: escaped text in properly nested ``<a>``,
+    ``<strong>``, ``<em>`` and ``<code>``, the marked origins as innermost ``<span>``s, a hard
+    line break as ``<br/>`` and a newline (the writer's layout, which readers skip); white
+    space around the whole is removed."""
+    out: list[str] = []
+    open_tags: tuple[tuple[str, str], ...] = ()
+    span: tuple[str, str] | None = None  # the open marking span
+    for piece in trimmed(pieces):
+        tags = () if piece.br else _piece_tags(piece)
+        mark = marking(piece.origin, piece.ref) if marking and not piece.br else None
+        keep = 0
+        while keep < min(len(tags), len(open_tags)) and tags[keep] == open_tags[keep]:
+            keep += 1
+        if span is not None and (mark != span or keep < len(open_tags) or len(tags) > keep):
+            out.append("</span>")
+            span = None
+        for tag, _ in reversed(open_tags[keep:]):
+            out.append(f"</{tag}>")
+        for _, opening in tags[keep:]:
+            out.append(opening)
+        open_tags = tags
+        if piece.br:
+            out.append("<br/>\n")
+            continue
+        if mark is not None and span is None:
+            css, title = mark
+            out.append(f'<span class="{escape(css)}" title="{escape(html_text(title))}">')
+            span = mark
+        out.append(str(escape(html_text(piece.text))))
+    if span is not None:
+        out.append("</span>")
+    for tag, _ in reversed(open_tags):
+        out.append(f"</{tag}>")
+    return "".join(out)
+
+
+def blocks_html(
+    blocks: Sequence[Block], marking: Marking | None = None, heading_offset: int = 1
+) -> Markup:
+    """A chapter's blocks as XHTML-compatible HTML: ``<p>``, headings (a chapter's ``#`` is
+    ``<h{1 + heading_offset}>``, at most ``<h6>``), ``<hr class="scene-break"/>``,
+    ``<blockquote>``, ``<ul>``/``<ol>`` whose ``<li>`` hold paragraphs (``class="tight"`` on a
+    list without blank lines between its items), and ``<pre><code>``. Every character is
+    escaped; an empty paragraph or heading is left out, as ``visible_text`` leaves it out."""
+    out: list[str] = []
+    for block in blocks:
+        kind = block.kind
+        if kind == "paragraph":
+            inner = pieces_html(block.pieces, marking)
+            if inner:
+                out.append(f"<p>{inner}</p>\n")
+        elif kind == "heading":
+            inner = pieces_html(block.pieces, marking)
+            if inner:
+                level = min(6, max(1, block.level) + heading_offset)
+                out.append(f"<h{level}>{inner}</h{level}>\n")
+        elif kind == "break":
+            out.append('<hr class="scene-break"/>\n')
+        elif kind == "quote":
+            out.append(
+                f"<blockquote>\n{blocks_html(block.children, marking, heading_offset)}"
+                "</blockquote>\n"
+            )
+        elif kind == "list":
+            tag = "ol" if block.ordered else "ul"
+            attrs = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
+            attrs += ' class="tight"' if block.tight else ""
+            items = "".join(
+                f"<li>{blocks_html(item.children, marking, heading_offset)}</li>\n"
+                for item in block.children
+            )
+            out.append(f"<{tag}{attrs}>\n{items}</{tag}>\n")
+        elif kind == "code":
+            text = block_text(block)
+            if text:
+                out.append(f"<pre><code>{escape(html_text(text))}</code></pre>\n")
+    return Markup("".join(out))  # noqa: S704 - every piece of text is escaped above
+
+
 def origin_marking(generations: dict[str, Generation], sources: dict[str, str]) -> Marking:
     """Classes ``o-ai``, ``o-pasted``, ``o-imported`` with a tooltip naming the source."""
 
@@ -196,9 +296,7 @@ def book_context(document: BookDocument, provenance_styling: bool) -> dict[str, 
             "number": chapter.number,
             "id": f"chapter-{chapter.number}",
             "title": " ".join(chapter.title.split()) or f"Chapter {chapter.number}",
-            "paragraphs": [
-                html for html in (paragraph_html(p, marking) for p in chapter.paragraphs) if html
-            ],
+            "body": blocks_html(chapter.blocks, marking, heading_offset=2),
         }
         for chapter in document.chapters
     ]

@@ -41,7 +41,10 @@ Every string of the front matter is double-quoted with ``\\``, ``\"``, ``\n``, `
 ``\r`` and ``\uXXXX`` escapes for control characters and line separators; such a scalar is
 valid YAML and valid JSON alike, so titles with ``& < " '`` and line breaks survive any YAML
 reader. ``coauthor_export`` marks the file as Coauthor's own export; ``chapter_titles`` keeps the
-exact titles (a heading cannot hold a line break, so ``# `` lines show it as a space).
+exact titles (a heading cannot hold a line break, so ``# `` lines show it as a space);
+``chapter_markup``, written when a chapter is not Markdown, says for each chapter whether its
+text is ``markdown`` or ``plain`` (text not written as Markdown, whose ``*`` and ``_`` are
+characters, not markup), so that importing the export reads each chapter as it was read.
 
 Exact text and the line escape
 ------------------------------
@@ -238,6 +241,8 @@ def _book_fields(
         fields.append(("annotated", True))
     if chapters:
         fields.append(("chapter_titles", [c.title for c in document.chapters]))
+        if any(c.markup != "markdown" for c in document.chapters):
+            fields.append(("chapter_markup", [c.markup for c in document.chapters]))
     return fields
 
 
@@ -347,6 +352,8 @@ def _export_folder(
             ("chapter", chapter.number),
             ("chapter_titles", [chapter.title]),
         ]
+        if chapter.markup != "markdown":
+            fields.append(("chapter_markup", [chapter.markup]))
         if annotate:
             fields.append(("annotated", True))
         name = f"{chapter.number:0{width}d}-{slug(chapter.title)}.md"

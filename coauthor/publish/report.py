@@ -60,10 +60,10 @@ from coauthor.publish.document import (
 )
 from coauthor.publish.html_export import (
     CONTENT_SECURITY_POLICY,
+    blocks_html,
     environment,
     iso_time,
     origin_marking,
-    paragraph_html,
     write_page,
 )
 from coauthor.publish.labels import COLOURS, LABELS, PROVIDER_NAMES
@@ -487,7 +487,7 @@ def report_context(
             )
             or "empty",
             "chars": chapter.roles.total,
-            "paragraphs": [h for h in (paragraph_html(p, mark) for p in chapter.paragraphs) if h],
+            "body": blocks_html(chapter.blocks, mark, heading_offset=3),
         }
         for chapter in document.chapters
     ]

@@ -54,9 +54,10 @@ def sample_document(tmp_path_factory: pytest.TempPathFactory) -> BookDocument:
 
 @pytest.fixture(scope="session")
 def pride_project(publish_data_dir: Path) -> Project:
-    """Pride and Prejudice imported as 61 chapters (shared: do not change it)."""
+    """Pride and Prejudice imported as 61 chapters (shared: do not change it), read as
+    Markdown: Project Gutenberg's ``_italics_`` are CommonMark emphasis."""
     project = Project(BookMeta(title="Pride and Prejudice", author="Jane Austen"))
-    apply(project, parse_source(publish_data_dir / "pride_and_prejudice.txt"))
+    apply(project, parse_source(publish_data_dir / "pride_and_prejudice.txt"), markup="markdown")
     assert len(project.chapters) == 61
     return project
 

@@ -253,6 +253,29 @@ def test_folder_round_trips_through_coauthor_import(
     assert _chapters(load_project(target)) == _chapters(tide_project)
 
 
+def test_each_chapter_is_read_as_it_was_after_a_round_trip(tmp_path: Path) -> None:
+    """A plain chapter's asterisks stay characters after export and import; a Markdown
+    chapter's stay markup: the front matter says which is which."""
+    project = _book([("Written", "She was *seven*.")])
+    plain = project.add_chapter("Imported notes", markup="plain")
+    project.insert(plain, 0, "5 * 3 = 15, and *this* is literal.", Origin.HUMAN)
+    exported = export_markdown(prepare_export(project), tmp_path / "book.md")
+    assert 'chapter_markup:\n  - "markdown"\n  - "plain"' in exported.read_text(encoding="utf-8")
+    target = tmp_path / "again.coauthor"
+
+    result = _run_cli("import", exported, "--into", target)
+
+    assert result.returncode == 0, result.stderr.decode()
+    again = load_project(target)
+    assert _chapters(again) == _chapters(project)
+    assert [c.markup for c in again.chapters] == ["markdown", "plain"]
+    folder = export_markdown(prepare_export(project), tmp_path / "folder", folder=True)
+    target = tmp_path / "from-folder.coauthor"
+    result = _run_cli("import", *sorted(folder.glob("*.md")), "--into", target)
+    assert result.returncode == 0, result.stderr.decode()
+    assert [c.markup for c in load_project(target).chapters] == ["markdown", "plain"]
+
+
 def test_export_without_md_suffix_is_still_recognised(
     tide_project: Project, tide_document: BookDocument, tmp_path: Path
 ) -> None:

@@ -23,6 +23,7 @@ from coauthor.core.project import Project
 from coauthor.core.roles import book_stats
 from coauthor.importers import apply, parse_source
 from coauthor.publish.document import BookDocument, prepare_export
+from coauthor.publish.markup import block_text, leaf_blocks
 from coauthor.publish.report import (
     HEATMAP_SEGMENTS,
     export_report,
@@ -194,8 +195,9 @@ def test_the_report_holds_every_chapter_in_origin_colours(
     page = _Page(tide_report)
     for chapter in tide_document.chapters:
         assert f"chapter-{chapter.number}" in page.ids
-        for paragraph in chapter.paragraphs:
-            assert _words(paragraph.text) in page.text
+        for text in map(block_text, leaf_blocks(chapter.blocks)):
+            assert _words(text) in page.text  # as a reader sees it: *patient* in italics
+    assert "<em>patient</em>" in tide_report
     assert tide_report.count('class="o-ai" title="Drafted by SmolLM2-135M-Instruct') == 3
     assert 'class="o-imported" title="Imported from almanac-notes.md (import i1)"' in tide_report
     assert 'class="o-pasted" title="Pasted from outside Coauthor"' in tide_report

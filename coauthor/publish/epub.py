@@ -9,8 +9,10 @@ as an EPUB 3 that EPUBCheck passes without errors or warnings:
 - every XHTML page is rendered here (EbookLib would re-parse it with an HTML parser), and all
   book text is escaped (``html.escape``) after ``clean_xml_text``, so markup, scripts,
   ``javascript:`` links and event attributes in a chapter or in a model's output come out as
-  inert, visible text. Blank lines separate paragraphs (``<p>``); a single newline inside a
-  paragraph becomes ``<br/>``;
+  inert, visible text. Chapters are rendered from their blocks (``markup.chapter_blocks``:
+  Markdown as CommonMark, plain text literally) by ``html_export.blocks_html``: paragraphs,
+  ``<em>``, ``<strong>``, block quotes, lists, headings below the chapter's ``<h1>``, and
+  scene breaks as ``<hr class="scene-break"/>``;
 - with ``provenance_styling`` the model's passages are wrapped in ``<span class="ai">`` with a
   ``title`` naming the model and generation, marked by a dotted underline, and a legend at the
   start of the foreword explains the marking; without it the text carries no trace of origin
@@ -54,6 +56,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ebooklib import epub
 
@@ -64,11 +67,11 @@ from coauthor.core.resources import resources_dir
 from coauthor.publish.document import (
     BookDocument,
     ChapterDoc,
-    Paragraph,
     Progress,
     atomic_write,
     clean_xml_text,
 )
+from coauthor.publish.html_export import Marking, blocks_html
 from coauthor.publish.labels import AI_DRAFTED
 from coauthor.publish.manifest import EPUB_ENTRY, build_manifest, manifest_text, sha256_bytes
 from coauthor.publish.roles import ROLE_HEADERS, Category, Roles, role_cells
@@ -97,6 +100,8 @@ AI_ONLY_SHARE = 0.95
 
 STYLESHEET = "epub.css"
 _CSS_HREF = "style/epub.css"
+_NAV_HREF = "nav.xhtml"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Fixed for good: changing it would change the identifier of every book already exported.
 _IDENTIFIER_NAMESPACE = uuid.UUID("6f0c3f4e-2a8e-5b7a-9c1d-3e0b6a1f2c44")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -110,6 +115,8 @@ LEGEND = (
     "underline; where the reading system shows tooltips, a marked passage names the model and "
     "the generation it came from."
 )
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
+"""The ``dcterms:conformsTo`` claim, in the exact wording EPUB Accessibility 1.1 defines."""
 ACCESSIBILITY_SUMMARY = (
     "This publication is text only, with a table of contents and headings for structural "
     "navigation; it has no images besides an optional cover, and no audio, video or "
@@ -228,26 +235,6 @@ def _page(ctx: _Context, title: str, body: str, body_class: str = "") -> bytes:
     return (head + opening + body + "</body>\n</html>\n").encode("utf-8")
 
 
-def _runs(paragraph: Paragraph) -> list[tuple[Origin, str | None, str]]:
-    """The paragraph's text as (origin, ref, text) runs, merged where the marking is the same,
-    with the paragraph's leading and trailing whitespace removed."""
-    runs: list[list] = []
-    for span in paragraph.spans:
-        key = (span.origin, span.ref) if span.origin is Origin.AI else (Origin.HUMAN, None)
-        if runs and (runs[-1][0], runs[-1][1]) == key:
-            runs[-1][2] += span.text
-        else:
-            runs.append([*key, span.text])
-    while runs and not runs[0][2].strip():
-        runs.pop(0)
-    while runs and not runs[-1][2].strip():
-        runs.pop()
-    if runs:
-        runs[0][2] = runs[0][2].lstrip()
-        runs[-1][2] = runs[-1][2].rstrip()
-    return [(origin, ref, text) for origin, ref, text in runs]
-
-
 def _ai_title(ctx: _Context, ref: str | None) -> str:
     generation = ctx.generations.get(ref or "")
     if generation is None:
@@ -255,16 +242,16 @@ def _ai_title(ctx: _Context, ref: str | None) -> str:
     return f"Drafted by {model_identity(generation.model)} (generation {generation.id})"
 
 
-def _paragraph(ctx: _Context, paragraph: Paragraph) -> str:
-    pieces = []
-    for origin, ref, text in _runs(paragraph):
-        if ctx.styling and origin is Origin.AI:
-            pieces.append(
-                f'<span class="ai" title="{_attr(_ai_title(ctx, ref))}">{_lines(text)}</span>'
-            )
-        else:
-            pieces.append(_lines(text))
-    return f"<p>{''.join(pieces)}</p>\n" if pieces else ""
+def _marking(ctx: _Context) -> Marking | None:
+    """With provenance styling, the model's text as ``<span class="ai">`` naming the model
+    and the generation; nothing else is marked."""
+    if not ctx.styling:
+        return None
+
+    def mark(origin: Origin, ref: str | None) -> tuple[str, str] | None:
+        return ("ai", _ai_title(ctx, ref)) if origin is Origin.AI else None
+
+    return mark
 
 
 def _chapter_title(chapter: ChapterDoc) -> str:
@@ -277,7 +264,9 @@ def _chapter_page(ctx: _Context, chapter: ChapterDoc) -> bytes:
     body = [
         f'<section epub:type="chapter" role="doc-chapter" aria-labelledby="ch{chapter.number}">\n',
         f'<h1 id="ch{chapter.number}">{_text(title)}</h1>\n',
-        *(_paragraph(ctx, p) for p in chapter.paragraphs),
+        '<div class="text">\n',
+        str(blocks_html(chapter.blocks, _marking(ctx), heading_offset=1)),
+        "</div>\n",
         "</section>\n",
     ]
     return _page(ctx, title, "".join(body))
@@ -381,14 +370,18 @@ def _metadata(book: epub.EpubBook, document: BookDocument, lang: str, has_cover:
     if has_cover:
         _meta(book, "schema:accessMode", "visual")
     _meta(book, "schema:accessModeSufficient", "textual")
-    for feature in ("structuralNavigation", "tableOfContents", "readingOrder"):
+    # displayTransformability: reflowable text whose stylesheet sets sizes in em and no
+    # colours, so the reader's font, size and colours apply. No printPageNumbers or
+    # pageBreakMarkers: the book has no print edition whose pages could be marked.
+    features = ["structuralNavigation", "tableOfContents", "readingOrder"]
+    features += ["alternativeText"] if has_cover else []
+    features += ["displayTransformability"]
+    for feature in features:
         _meta(book, "schema:accessibilityFeature", feature)
-    if has_cover:
-        _meta(book, "schema:accessibilityFeature", "alternativeText")
-    if document.with_chapter_table and document.chapters:
-        _meta(book, "schema:accessibilityFeature", "displayTransformability")
     _meta(book, "schema:accessibilityHazard", "none")
     _meta(book, "schema:accessibilitySummary", ACCESSIBILITY_SUMMARY)
+    # A self-declared claim: no a11y:certifiedBy, since nobody else has evaluated the book.
+    _meta(book, "dcterms:conformsTo", CONFORMANCE)
 
 
 def _build(
@@ -429,6 +422,10 @@ def _build(
     )
     book.add_item(foreword)
     spine.append(foreword)
+    # Landmarks (the EPUB 3 navigation document) and the EPUB 2 guide: cover, contents,
+    # foreword, then the start of the text ("text" becomes epub:type="bodymatter").
+    book.guide.append({"type": "toc", "href": _NAV_HREF, "title": "Contents"})
+    book.guide.append({"type": "foreword", "href": foreword.file_name, "title": foreword.title})
     if progress:
         progress(1, total, "foreword")
 
@@ -450,12 +447,23 @@ def _build(
     start = chapters[0] if chapters else foreword
     book.guide.append({"type": "text", "href": start.file_name, "title": "Start of the book"})
     book.toc = [foreword, *chapters]
-    book.spine = spine
-    nav = epub.EpubNav(title="Contents")
+    nav = epub.EpubNav(file_name=_NAV_HREF, title="Contents")
     nav.add_link(href=_CSS_HREF, rel="stylesheet", type="text/css")
     book.add_item(nav)
+    # The contents page is in the spine, out of the reading order (linear="no"), only so that
+    # the "toc" landmark may point to it (EPUBCheck refuses links to documents not in the spine).
+    book.spine = [*spine, (nav, "no")]
     book.add_item(epub.EpubNcx())
     return book, total
+
+
+class _Writer(epub.EpubWriter):
+    """EbookLib's writer, adding the book's language to the package element (``xml:lang``),
+    which EbookLib leaves out and accessibility checkers (DAISY Ace) require."""
+
+    def _write_opf_file(self, root: Any) -> None:  # an lxml element; lxml has no type stubs
+        root.set(_XML_LANG, self.book.language)
+        super()._write_opf_file(root)
 
 
 # -- container --------------------------------------------------------------------------------
@@ -523,7 +531,7 @@ def export_epub(
 
     def write(temp: Path) -> None:
         # EpubWriter rather than write_epub, which turns an OSError into a warning and False.
-        writer = epub.EpubWriter(str(temp), book, options)
+        writer = _Writer(str(temp), book, options)
         writer.process()
         writer.write()
         if not mimetype_is_first(temp):

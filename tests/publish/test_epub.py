@@ -35,7 +35,7 @@ from coauthor.core.book import BookMeta
 from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
-from coauthor.publish.document import FOREWORD_TITLE, BookDocument, prepare_export
+from coauthor.publish.document import FOREWORD_TITLE, BookDocument, ChapterDoc, prepare_export
 from coauthor.publish.epub import (
     DIGITAL_SOURCE_TYPES,
     LEGEND,
@@ -44,6 +44,7 @@ from coauthor.publish.epub import (
     export_epub,
     mimetype_is_first,
 )
+from coauthor.publish.markup import block_text, leaf_blocks
 from coauthor.publish.roles import Roles
 
 FIXED = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
@@ -100,9 +101,12 @@ class Epub:
 
     @property
     def spine(self) -> list[str]:
-        """The hrefs of the spine, in reading order."""
+        """The hrefs of the spine's reading order (its linear items: the contents page, there
+        only for the landmarks, is left out)."""
         return [
-            self.href(ref.attrib["idref"]) for ref in self.opf.iterfind("opf:spine/opf:itemref", NS)
+            self.href(ref.attrib["idref"])
+            for ref in self.opf.iterfind("opf:spine/opf:itemref", NS)
+            if ref.get("linear") != "no"
         ]
 
     def dc(self, name: str) -> list[str]:
@@ -212,6 +216,13 @@ CONTROLS = "".join(chr(c) for c in range(32) if chr(c) not in "\n\t")
 BIDI = "price \u202e987\u202c, \u2066isolated\u2069 \u2067rtl\u2069 \u2068first\u2069 end"
 WORLD = "Emoji 😀 👩‍👩‍👧 🇫🇷, CJK 漢字 かな カナ 한국어, RTL עברית العربية"
 LONG = " ".join(f"word{i % 97}" for i in range(5000))
+HOSTILE_MARKDOWN = (
+    "[a](javascript:alert(6)) [b](<javascript:alert(7)>) ![c](http://evil.example/x.png) "
+    "[d](data:text/html,<script>alert(8)</script>) <javascript:alert(9)> [e][r]\n\n"
+    "[r]: vbscript:msgbox(1)\n\n"
+    '<div onclick="x()">raw *html*</div>\n\n'
+    "```html\n<script>alert(10)</script>\n```"
+)
 
 
 def hostile_project() -> Project:
@@ -226,7 +237,8 @@ def hostile_project() -> Project:
             rights="© 2024 <Owner> & co",
         )
     )
-    first = project.add_chapter('<script>alert("title")</script> & <i>Title</i>')
+    # Text not written as Markdown: every character comes out as it is.
+    first = project.add_chapter('<script>alert("title")</script> & <i>Title</i>', markup="plain")
     text = (
         "Typed by the author.\n\n"
         f"{HOSTILE}\n\n"
@@ -256,6 +268,8 @@ def hostile_project() -> Project:
     project.insert(second, 0, LONG, Origin.HUMAN)
     third = project.add_chapter("第三章 😀 \u202eevil")
     project.insert(third, 0, "\u202e\u202e\u202epasted text", Origin.PASTED)
+    fourth = project.add_chapter("Markdown")  # the same, read as Markdown: still inert
+    project.insert(fourth, 0, f"{HOSTILE_MARKDOWN}\n\n{HOSTILE}\n", Origin.HUMAN)
     return project
 
 
@@ -308,6 +322,11 @@ def hostile_epub(tmp_path_factory: pytest.TempPathFactory, hostile_document: Boo
 @pytest.fixture(scope="module")
 def pride_epub(tmp_path_factory: pytest.TempPathFactory, pride_document: BookDocument) -> Epub:
     return Epub(export_epub(pride_document, tmp_path_factory.mktemp("epub") / "pride.epub"))
+
+
+def block_texts(chapter: ChapterDoc) -> list[str]:
+    """What a reader sees of the chapter, block by block."""
+    return [text for text in map(block_text, leaf_blocks(chapter.blocks)) if text]
 
 
 def paragraphs(book: Epub, href: str) -> list[str]:
@@ -526,7 +545,11 @@ def test_chapter_paragraphs_and_line_breaks(
         href = f"chapter-{chapter.number:03d}.xhtml"
         body = sample_epub.body(href)
         assert text_of(next(body.iter(f"{{{NS['x']}}}h1"))) == chapter.title
-        assert paragraphs(sample_epub, href) == [p.text.strip() for p in chapter.paragraphs]
+        assert paragraphs(sample_epub, href) == block_texts(chapter)
+    # The author's *emphasis* is rendered, its markers gone.
+    (em,) = sample_epub.body("chapter-001.xhtml").iter(f"{{{NS['x']}}}em")
+    assert text_of(em) == "patient"
+    assert "*" not in "".join(paragraphs(sample_epub, "chapter-001.xhtml"))
     verse = [
         p
         for p in sample_epub.body("chapter-002.xhtml").iter(f"{{{NS['x']}}}p")
@@ -566,7 +589,7 @@ def test_provenance_styling_marks_the_models_text(
     # Only the marking differs: the text is the same as without styling.
     for chapter in sample_document.chapters:
         href = f"chapter-{chapter.number:03d}.xhtml"
-        assert paragraphs(book, href) == [p.text.strip() for p in chapter.paragraphs]
+        assert paragraphs(book, href) == block_texts(chapter)
 
 
 def test_cover_image(tmp_path: Path) -> None:
@@ -623,6 +646,24 @@ def test_hostile_text_comes_out_inert(hostile_epub: Epub) -> None:
         assert tag not in raw
 
 
+def test_hostile_markdown_comes_out_inert(hostile_epub: Epub) -> None:
+    """Read as Markdown, links to scripts stay text, an image is its description, raw HTML
+    is shown as text and a fenced block as code; entities mean what CommonMark says."""
+    body = hostile_epub.body("chapter-004.xhtml")
+    tags = {element.tag.rpartition("}")[2] for element in body.iter()}
+    assert not tags & {"a", "img", "script", "iframe", "svg"}
+    texts = paragraphs(hostile_epub, "chapter-004.xhtml")
+    assert texts[:3] == [
+        "[a](javascript:alert(6)) [b](<javascript:alert(7)>) c "
+        "[d](data:text/html,<script>alert(8)</script>) <javascript:alert(9)> [e][r]",
+        "[r]: vbscript:msgbox(1)",  # not a link definition: its target is a script
+        '<div onclick="x()">raw html</div>',
+    ]
+    assert HOSTILE.replace("&amp; &lt; &#60;", "& < <") in texts
+    (code,) = body.iter(f"{{{NS['x']}}}pre")
+    assert text_of(code) == "<script>alert(10)</script>"
+
+
 def test_model_text_is_marked_with_an_escaped_title(hostile_epub: Epub) -> None:
     (span,) = list(hostile_epub.body("chapter-001.xhtml").iter(f"{{{NS['x']}}}span"))
     assert span.get("class") == "ai"
@@ -657,6 +698,7 @@ def test_hostile_title_and_names_are_escaped_everywhere(hostile_epub: Epub) -> N
         '<script>alert("title")</script> & <i>Title</i>',
         "Chapter 2",
         "第三章 😀 \u202eevil",
+        "Markdown",
     ]
     assert [t for _, t in book.nav_toc()] == [FOREWORD_TITLE, *chapter_titles]
     assert [t for _, t in book.ncx_toc()] == [FOREWORD_TITLE, *chapter_titles]
@@ -681,6 +723,25 @@ def test_epubcheck_passes_the_styled_hostile_book(hostile_epub: Epub) -> None:
 
 def test_epubcheck_passes_pride_and_prejudice(pride_epub: Epub) -> None:
     run_epubcheck(pride_epub.path)
+
+
+def test_pride_and_prejudice_shows_its_italics(pride_epub: Epub) -> None:
+    """Project Gutenberg's ``_italics_`` are emphasis, with no underscore left around them."""
+    emphasised = [
+        text_of(em)
+        for href in pride_epub.spine
+        if href.startswith("chapter-")
+        for em in pride_epub.body(href).iter(f"{{{NS['x']}}}em")
+    ]
+    assert len(emphasised) > 300
+    first = paragraphs(pride_epub, "chapter-001.xhtml")
+    assert '"You want to tell me, and I have no objection to hearing it."' in first
+    shown = "".join(
+        "".join(paragraphs(pride_epub, href))
+        for href in pride_epub.spine
+        if href.startswith("chapter-")
+    )
+    assert re.search(r"\b_[A-Za-z]+_\b", shown) is None
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -786,3 +847,90 @@ def test_epubcheck_helper_fails_clearly_without_epubcheck(
     monkeypatch.setattr(f"{__name__}.EPUBCHECK_JAR", tmp_path / "missing.jar")
     with pytest.raises(pytest.fail.Exception, match="apt-get install epubcheck"):
         run_epubcheck(tmp_path / "book.epub")
+
+
+# -- Markdown, rendered as pandoc's CommonMark reader reads it ------------------------------------
+
+MANUSCRIPT = (
+    "She was *seven*, and **greatly** surprised; ***both*** at once, and `code`.\n\n"
+    "## A scene\n\n"
+    "> A quotation with *emphasis*\n> over two lines.\n\n"
+    "* * *\n\n"
+    "- one\n- two **bold**\n\n"
+    "3. third\n4. fourth\n\n"
+    "The heron sleeps,\\\nthe shells are dumb.\n\n"
+    "---\n\n"
+    "Not \\*emphasis\\*, snake_case and a [link](https://example.org)."
+)
+
+
+def _xhtml_inlines(node: ET.Element, em=False, strong=False, code=False, link=None) -> list:
+    flat: list = []
+    if node.text:
+        flat.append((node.text, em, strong, code, link))
+    for child in node:
+        tag = child.tag.rpartition("}")[2]
+        if tag == "br":
+            flat.append(("\u23ce", False, False, False, None))
+        else:
+            flat += _xhtml_inlines(
+                child,
+                em or tag == "em",
+                strong or tag == "strong",
+                code or tag == "code",
+                child.get("href") if tag == "a" else link,
+            )
+        if child.tail:
+            tail = child.tail[1:] if tag == "br" and child.tail.startswith("\n") else child.tail
+            if tail:
+                flat.append((tail, em, strong, code, link))
+    return flat
+
+
+def _xhtml_shape(node: ET.Element) -> list:
+    from test_markup import _merge
+
+    out: list = []
+    for child in node:
+        tag = child.tag.rpartition("}")[2]
+        if tag == "p":
+            out.append(("para", _merge(_xhtml_inlines(child))))
+        elif tag in ("h2", "h3", "h4", "h5", "h6"):
+            out.append(("heading", int(tag[1]) - 1, _merge(_xhtml_inlines(child))))
+        elif tag == "hr":
+            out.append(("break",))
+        elif tag == "blockquote":
+            out.append(("quote", _xhtml_shape(child)))
+        elif tag in ("ul", "ol"):
+            start = int(child.get("start", "1")) if tag == "ol" else 1
+            items = [_xhtml_shape(li) for li in child]
+            out.append(("list", tag == "ol", start, items))
+        elif tag == "pre":
+            out.append(("code", text_of(child)))
+    return out
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is installed by `make test`")
+def test_markdown_renders_as_pandocs_commonmark_reader_reads_it(tmp_path: Path) -> None:
+    """Emphasis, strong text, breaks, quotes and lists in the EPUB are those pandoc reads in
+    the chapter's Markdown, and no marker is left in the text."""
+    import json as json_module
+
+    from test_markup import _outline, _strip_edges, pandoc_shape
+
+    project = small_book()
+    chapter = project.add_chapter("Manuscript")
+    project.insert(chapter, 0, MANUSCRIPT, Origin.HUMAN)
+    book = Epub(export_epub(prepare_export(project), tmp_path / "manuscript.epub"))
+    text = next(
+        div
+        for div in book.body("chapter-002.xhtml").iter(f"{{{NS['x']}}}div")
+        if div.get("class") == "text"
+    )
+    ours = _outline(json_module.loads(json_module.dumps(_strip_edges(_xhtml_shape(text)))))
+    assert ours == pandoc_shape(MANUSCRIPT)
+    shown = "\n".join(paragraphs(book, "chapter-002.xhtml"))
+    assert "*seven*" not in shown
+    assert "**" not in shown
+    assert "Not *emphasis*, snake_case" in shown
+    run_epubcheck(book.path)

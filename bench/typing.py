@@ -96,7 +96,7 @@ if __name__ != "typing":  # standing in for the standard library's module, load 
     from coauthor.ui.aicontroller import AiController
     from coauthor.ui.app import create_window
     from coauthor.ui.editor import EditCommand, ProvenanceEditor
-    from coauthor.ui.highlighter import ProvenanceHighlighter, ViewMode
+    from coauthor.ui.highlighter import MarkdownStyler, ProvenanceHighlighter, ViewMode
     from coauthor.ui.mainwindow import MainWindow
     from coauthor.ui.maps import BookMap, OverviewStrip
     from coauthor.ui.session import ProjectSession
@@ -108,10 +108,11 @@ WINDOW = (1200, 800)
 MIN_PARAGRAPH = 200  # characters of the paragraph typed in
 PHRASE = "She said that it would be quite impossible for them to stay longer than a week. "
 
-# Targets.
+# Targets (issue 12).
 P99_MAX_MS = 8.0
 P99_AT_SIZE = 1_000_000
-MAX_RATIO = 2.0
+MAX_MEDIAN_RATIO = 1.5
+MAX_P99_RATIO = 1.3
 
 Key = "str | Qt.Key"  # what QTest.keyClick takes: a character, or a key such as Backspace
 
@@ -123,15 +124,30 @@ def fail(message: str) -> NoReturn:
 # -- the chapter --------------------------------------------------------------------------------
 
 
-def prose_paragraphs() -> list[str]:
-    """The book's paragraphs, each one line (its hard-wrapped lines joined by spaces)."""
+def prose_paragraphs(*, emphasis: bool = True) -> list[str]:
+    """The book's paragraphs, each one line (its hard-wrapped lines joined by spaces); with
+    ``emphasis``, as a Markdown manuscript: a word in ``*italics*`` and one in ``**bold**`` in
+    every paragraph (the book's own ``_underscored_`` words stay as they are)."""
     text = SOURCE.read_text(encoding="utf-8")
     start = text.index("\n", text.index("*** START OF")) + 1
     body = text[start : text.index("*** END OF")]
     blocks = re.split(r"\n[ \t]*\n", body)
-    return [
+    paragraphs = [
         " ".join(line.strip() for line in block.splitlines()) for block in blocks if block.strip()
     ]
+    return [_emphasise(p) for p in paragraphs] if emphasis else paragraphs
+
+
+def _emphasise(paragraph: str) -> str:
+    """The paragraph's second word in italics and its second-to-last in bold (if it has
+    four words; shorter ones get the italics only)."""
+    words = paragraph.split(" ")
+    plain = [i for i, w in enumerate(words) if w.isalpha()]
+    if plain:
+        words[plain[0]] = f"*{words[plain[0]]}*"
+    if len(plain) >= 4:
+        words[plain[-2]] = f"**{words[plain[-2]]}**"
+    return " ".join(words)
 
 
 def build_project(path: Path, size: int, paragraphs: list[str]) -> tuple[Project, Chapter]:
@@ -292,6 +308,8 @@ class CoauthorRun:
         settle()
         if not window.overview.isVisible() or window.highlighter.mode is not ViewMode.ORIGINS:
             fail("the overview strip is hidden or origin colours are off")
+        if not self.editor.styler.enabled:
+            fail("Markdown styling is off in the editor")
         project = window.project
         assert project is not None
         self.project = project
@@ -307,6 +325,9 @@ class CoauthorRun:
             fail(f"{self.size:,}: the core text differs from editor.toPlainText()")
         if shown != expected_text(self.initial.text, self.pos, keys):
             fail(f"{self.size:,}: the editor's text is not what the keys should give")
+        block = self.editor.textCursor().block()
+        if "*" in block.text() and not block.layout().formats():
+            fail(f"{self.size:,}: the paragraph typed in is not styled")
         core.check_invariants()
         session = self.window.session
         assert session is not None
@@ -386,6 +407,8 @@ def sections() -> list[tuple[str, type, str]]:
         ("edit sync: core, undo, log", ProvenanceEditor, "_on_contents_change"),
         ("edit sync: core, undo, log", EditCommand, "mergeWith"),
         ("provenance overlay paint", ProvenanceHighlighter, "paint"),
+        ("markdown styling: the edited paragraph", MarkdownStyler, "on_change"),
+        ("markdown styling: blocks first shown", MarkdownStyler, "style_visible"),
         ("key press: Qt inserts and lays out", ProvenanceEditor, "keyPressEvent"),
         ("editor paint (Qt's, all of it)", ProvenanceEditor, "paintEvent"),
         ("window hooks", MainWindow, "_on_text_changed"),
@@ -561,13 +584,19 @@ def main(argv: list[str] | None = None) -> int:
         help="chapter sizes in characters, comma-separated",
     )
     parser.add_argument("--no-breakdown", action="store_true", help="skip the instrumented pass")
+    parser.add_argument(
+        "--no-emphasis",
+        action="store_true",
+        help="plain prose paragraphs (by default each has a word in *italics* and one in **bold**)",
+    )
     args = parser.parse_args(argv)
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    paragraphs = prose_paragraphs()
+    paragraphs = prose_paragraphs(emphasis=not args.no_emphasis)
     print(
         f"{SOURCE.name}: {len(paragraphs):,} paragraphs; paragraphs in turn imported, generated"
-        " (every other one approved) and typed"
+        " (every other one approved) and typed; a Markdown chapter, styled"
+        + ("" if args.no_emphasis else ", with *italics* and **bold** in every paragraph")
     )
     print(
         f"{args.warmup} warm-up + {args.keys} timed keystrokes per editor and size, every tenth"
@@ -676,9 +705,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         checks.append(
             (
-                f"within {MAX_RATIO:g}x of the bare editor at {r['size']:,} chars (p99 and median)",
-                c.p99 <= MAX_RATIO * b.p99 and c.median <= MAX_RATIO * b.median,
-                f"p99 {c.p99 / b.p99:.2f}x, median {c.median / b.median:.2f}x",
+                f"median within {MAX_MEDIAN_RATIO:g}x of the bare editor at {r['size']:,} chars",
+                c.median <= MAX_MEDIAN_RATIO * b.median,
+                f"{c.median / b.median:.2f}x",
+            )
+        )
+        checks.append(
+            (
+                f"p99 within {MAX_P99_RATIO:g}x of the bare editor at {r['size']:,} chars",
+                c.p99 <= MAX_P99_RATIO * b.p99,
+                f"{c.p99 / b.p99:.2f}x",
             )
         )
     load_after = os.getloadavg()[0]

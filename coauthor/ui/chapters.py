@@ -23,7 +23,14 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 from coauthor.core.book import Chapter
 from coauthor.core.project import Project
 
-__all__ = ["AddChapter", "ChapterListModel", "ChapterListView", "MoveChapter", "RemoveChapter"]
+__all__ = [
+    "AddChapter",
+    "ChapterListModel",
+    "ChapterListView",
+    "MoveChapter",
+    "RemoveChapter",
+    "SetMarkup",
+]
 
 _MIME_ROW = "application/x-coauthor-chapter-row"
 _Index = QModelIndex | QPersistentModelIndex
@@ -212,4 +219,25 @@ class RenameChapter(_ChapterCommand):
 
     def undo(self) -> None:
         self.project.rename_chapter(self.chapter, self.old)
+        self.model.refresh()
+
+
+class SetMarkup(_ChapterCommand):
+    """Read a chapter as Markdown or as plain text (an event in the history; undoable)."""
+
+    def __init__(
+        self, project: Project, model: ChapterListModel, chapter: Chapter, markup: str
+    ) -> None:
+        what = "as Markdown" if markup == "markdown" else "as Plain Text"
+        super().__init__(f"Read “{chapter.title}” {what}", project, model)
+        self.chapter = chapter
+        self.old = chapter.markup
+        self.new = markup
+
+    def redo(self) -> None:
+        self.project.set_markup(self.chapter, self.new)
+        self.model.refresh()
+
+    def undo(self) -> None:
+        self.project.set_markup(self.chapter, self.old)
         self.model.refresh()

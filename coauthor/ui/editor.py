@@ -30,7 +30,9 @@ from PySide6.QtGui import (
     QKeySequence,
     QPainter,
     QPaintEvent,
+    QResizeEvent,
     QTextCursor,
+    QTextDocument,
     QUndoCommand,
     QUndoStack,
 )
@@ -47,7 +49,7 @@ from coauthor.ui.clipboard import (
     fragment_from_mime,
     fragment_to_mime,
 )
-from coauthor.ui.highlighter import ProvenanceHighlighter
+from coauthor.ui.highlighter import MarkdownLayout, MarkdownStyler, ProvenanceHighlighter
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +146,17 @@ class EditCommand(QUndoCommand):
         self._done = False
 
 
+def _runs_match(head: str, tail: str, lengths: tuple[int, ...]) -> bool:
+    """Whether ``head`` and ``tail`` start with runs of the same emphasis character (``*`` or
+    ``_``) whose lengths are both in ``lengths``."""
+    if not head or head[0] not in "*_" or not tail or tail[0] != head[0]:
+        return False
+    char = head[0]
+    return (len(head) - len(head.lstrip(char))) in lengths and (
+        len(tail) - len(tail.lstrip(char))
+    ) in lengths
+
+
 def _describe(removed: Fragment, added: Fragment, *, typing: bool) -> str:
     if typing:
         return "Typing" if added.text else "Deletion"
@@ -178,6 +191,13 @@ class ProvenanceEditor(QPlainTextEdit):
         self.last_removal: Source = ()
         """The source of the text the last change took out (for its undo)."""
         self._units = 0  # UTF-16 length of the chapter as last synced
+        # A Markdown chapter is shown styled: formats on the blocks' layouts, set by the
+        # document layout as each edit is laid out (ui/highlighter.MarkdownStyler).
+        self.styler = MarkdownStyler(self)
+        document = QTextDocument(self)
+        document.setDocumentLayout(MarkdownLayout(document, self.styler))
+        self.setDocument(document)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.document().setUndoRedoEnabled(False)
         # The core is updated here, before any repaint reads it.
         self.document().contentsChange.connect(self._on_contents_change)
@@ -198,10 +218,14 @@ class ProvenanceEditor(QPlainTextEdit):
         self.undo_stack = undo_stack
         self.project_key = project_key
         self._loading = True
+        markdown = chapter is not None and chapter.markup == "markdown"
         try:
+            # The new blocks have no formats: styled as they are painted, not all at once.
+            self.styler.enabled = False
             self.setPlainText(chapter.text.text if chapter is not None else "")
         finally:
             self._loading = False
+            self.styler.enabled = self.styler.pending = markdown
         self._units = chapter.text.utf16_length() if chapter is not None else 0
         self.setReadOnly(chapter is None)
         self.moveCursor(QTextCursor.MoveOperation.Start)
@@ -486,9 +510,80 @@ class ProvenanceEditor(QPlainTextEdit):
         finally:
             self._composing = False
 
+    # -- Markdown ---------------------------------------------------------------------------
+
+    def set_markdown_styling(self, enabled: bool) -> None:
+        """Style the shown chapter as Markdown, or show it plain (its markup changed)."""
+        self.styler.set_enabled(enabled)
+
+    def toggle_markup(self, marker: str) -> None:
+        """Wrap the selection in ``marker`` (``*`` italic, ``**`` bold), or take the markers
+        off if it is already wrapped (inside or just outside the selection); with no selection,
+        insert the pair and put the cursor between. Typed by the author (human), one undo step.
+        """
+        chapter = self.chapter
+        if chapter is None or self.isReadOnly() or chapter.markup != "markdown":
+            return
+        provenance = chapter.text
+        start, end = self.selection_range()
+        n = len(marker)
+        wrapped_by = {1: (1, 3), 2: (2, 3)}[n]  # run lengths that hold this marker
+        stack = self.undo_stack
+        if stack is not None:
+            stack.beginMacro("Bold" if n == 2 else "Italic")
+        try:
+            if start == end:
+                self._edit(start, start, marker * 2)
+                self.go_to(start + n)
+                return
+            inner = provenance.text_in(start, end)
+            before = provenance.text_in(max(0, start - 3), start)
+            after = provenance.text_in(end, min(len(provenance), end + 3))
+            if _runs_match(before[::-1], after, wrapped_by):
+                self._edit(end, end + n, "")
+                self._edit(start - n, start, "")
+                self.select_range(start - n, end - n)
+            elif len(inner) > 2 * n and _runs_match(inner, inner[::-1], wrapped_by):
+                self._edit(end - n, end, "")
+                self._edit(start, start + n, "")
+                self.select_range(start, end - 2 * n)
+            else:
+                self._edit(end, end, marker)
+                self._edit(start, start, marker)
+                self.select_range(start + n, end + n)
+        finally:
+            if stack is not None:
+                stack.endMacro()
+
+    def _edit(self, start: int, end: int, text: str) -> None:
+        """Replace code points ``start:end`` by ``text``, as the author's edit."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self.to_utf16(start))
+        cursor.setPosition(self.to_utf16(end), QTextCursor.MoveMode.KeepAnchor)
+        if text:
+            cursor.insertText(text)
+        else:
+            cursor.removeSelectedText()
+
+    def _on_scrolled(self, _value: int) -> None:
+        if self.styler.enabled:
+            self.styler.pending = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.styler.enabled:
+            self.styler.pending = True
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            self.styler.refresh()
+
     # -- painting -------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        if self.styler.pending:
+            self.styler.style_visible()  # before anything is painted: never a plain flash
         # Provenance first, under the text Qt then draws over it (the viewport's base colour
         # was filled before this event).
         if self.overlay is not None and self.chapter is not None:

@@ -17,7 +17,22 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap, QTextBlock, QTextLine
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontDatabase,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+    QTextBlock,
+    QTextCharFormat,
+    QTextDocument,
+    QTextLayout,
+    QTextLine,
+)
+from PySide6.QtWidgets import QPlainTextDocumentLayout
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QPlainTextEdit
@@ -26,9 +41,24 @@ from coauthor.core.book import Chapter
 from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.textpos import Utf16Map
+from coauthor.ui.mdstyle import (
+    BOLD,
+    CODE,
+    ITALIC,
+    MARK,
+    MAX_UNIT_CHARS,
+    QUOTE,
+    QUOTE_MARKER,
+    SCENE,
+    Segment,
+    continues,
+    heading_level,
+    is_blank,
+    style_unit,
+)
 from coauthor.ui.palette import OriginPalette, blend_over
 
-__all__ = ["BlockMark", "ProvenanceHighlighter", "ViewMode"]
+__all__ = ["BlockMark", "MarkdownLayout", "MarkdownStyler", "ProvenanceHighlighter", "ViewMode"]
 
 PENDING = ReviewState.PENDING
 
@@ -183,6 +213,8 @@ class ProvenanceHighlighter:
                 break
             block_height = geometry.height()
             if block.length() > 1 and block_top + block_height >= top and block.isVisible():
+                if block.userState() & _STATE_SCENE and block.userState() != -1:
+                    center_scene_break(editor, block)
                 spans, ai_share = self._spans(block)
                 if heatmap and ai_share:
                     painter.fillRect(
@@ -282,3 +314,302 @@ def _hatch_tile(layers: list[QColor], hatch: QColor) -> QPixmap:
     painter.fillRect(0, 0, 16, 16, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
     painter.end()
     return tile
+
+
+# -- Markdown styling ---------------------------------------------------------------------------
+
+_STATE_HASH = (1 << 22) - 1
+_STATE_GENERATION_SHIFT = 22
+_STATE_SCENE = 1 << 28
+_EMPTY = hash(()) & _STATE_HASH
+_SYNC_BLOCKS = 64
+"""An edit spanning more blocks (a large paste, a chapter shown) is styled lazily, as painted."""
+_HEADING_SCALE = {1: 1.6, 2: 1.4, 3: 1.25, 4: 1.1, 5: 1.0, 6: 1.0}
+
+
+class MarkdownStyler:
+    """Shows a Markdown chapter styled: character formats on the blocks' layouts.
+
+    The formats go to each block's ``QTextLayout`` (``setFormats``), never into the document,
+    so the text, the provenance and the undo record are untouched, and typing next to italics
+    is not italic. They are set from the document layout's ``documentChanged``
+    (``MarkdownLayout``): after the edit reached the document and the core, before Qt lays the
+    edited block out again; Qt then lays out and repaints that one block, as for any keystroke.
+    (A ``QSyntaxHighlighter`` marks the whole range it re-formats as changed twice over, which
+    makes Qt repaint the whole editor on every keystroke.) Lines of the same paragraph are
+    restyled only if their segments changed (an ``*`` typed that pairs across lines); blocks
+    that no edit touched (a chapter just shown, a large paste) are styled when first painted.
+
+    Each block's ``userState`` records what was applied: a hash of its segments, the style
+    generation (bumped when the font or palette changes) and whether it is a scene break.
+    """
+
+    def __init__(self, editor: QPlainTextEdit) -> None:
+        self.editor = editor
+        self.enabled = False
+        self.pending = False
+        """Blocks on screen may be unstyled: ``style_visible`` before the next paint."""
+        self._generation = 1
+        self._formats: dict[int, QTextCharFormat] = {}
+        self._restyling = False
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Style (a Markdown chapter) or not (plain text, no chapter); clears old formats."""
+        if enabled == self.enabled:
+            self.pending = enabled
+            return
+        self.enabled = enabled
+        if not enabled:
+            self.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """The font or the palette changed: every block is styled again, as painted."""
+        self._generation = self._generation % 63 + 1
+        self._formats.clear()
+        self.pending = self.enabled
+        self.editor.viewport().update()
+
+    def clear(self) -> None:
+        """Take every format off (the chapter is no longer Markdown)."""
+        document = self.editor.document()
+        block = document.firstBlock()
+        self._restyling = True
+        try:
+            while block.isValid():
+                if block.userState() != -1:
+                    block.layout().setFormats([])
+                    block.setUserState(-1)
+                    document.markContentsDirty(block.position(), block.length())
+                block = block.next()
+        finally:
+            self._restyling = False
+
+    # -- from the document layout ---------------------------------------------------------------
+
+    def on_change(self, start: int, added: int) -> tuple[int, int]:
+        """Style the blocks an edit touched (and their paragraphs); return the range Qt must
+        lay out again, ``(start, added)``, widened if other lines of a paragraph changed."""
+        if not self.enabled or self._restyling:
+            return start, added
+        document = self.editor.document()
+        first = document.findBlock(start)
+        last = document.findBlock(start + added)
+        if not last.isValid():
+            last = document.lastBlock()
+        if not first.isValid():
+            return start, added
+        if last.blockNumber() - first.blockNumber() > _SYNC_BLOCKS:
+            self.pending = True
+            return start, added
+        lo, hi = start, start + added
+        for block in self._units(first, last):
+            lo = min(lo, block.position())
+            hi = max(hi, block.position() + block.length() - 1)
+        return lo, hi - lo
+
+    def _units(self, first: QTextBlock, last: QTextBlock) -> list[QTextBlock]:
+        """Restyle the units that contain ``first`` to ``last``; return the blocks outside
+        that range whose formats changed (to be laid out again)."""
+        out: list[QTextBlock] = []
+        edited_start, edited_end = first.blockNumber(), last.blockNumber()
+        # The lines around the edit too, unless blank: the edit may have joined or split their
+        # paragraph (a blank line typed, a "#" or "- " at the start of a line).
+        block, end = first, edited_end
+        previous, following = first.previous(), last.next()
+        if previous.isValid() and not is_blank(previous.text()):
+            block = previous
+        if following.isValid() and not is_blank(following.text()):
+            end += 1
+        while block.isValid():
+            blocks = _unit_around(block)
+            out.extend(self._style(blocks, edited_start, edited_end)[0])
+            if blocks[-1].blockNumber() >= end:
+                break
+            block = blocks[-1].next()
+        return out
+
+    def _style(
+        self, blocks: list[QTextBlock], edited_start: int, edited_end: int
+    ) -> tuple[list[QTextBlock], bool]:
+        """Apply the unit's formats: the blocks outside the edit whose formats changed, and
+        whether any block's formats were set."""
+        lines = [b.text() for b in blocks]
+        styles = style_unit(lines)
+        changed: list[QTextBlock] = []
+        touched = False
+        generation = self._generation << _STATE_GENERATION_SHIFT
+        for block, text, segments in zip(blocks, lines, styles, strict=True):
+            key = hash(tuple(segments)) & _STATE_HASH
+            state = generation | key
+            if segments and segments[-1][2] & SCENE:
+                state |= _STATE_SCENE
+            old = block.userState()
+            had_formats = old != -1 and old & _STATE_HASH != _EMPTY
+            if not segments and not had_formats:
+                block.setUserState(state)  # nothing to set or to take off (most prose)
+                continue
+            edited = edited_start <= block.blockNumber() <= edited_end
+            if old == state and not edited:
+                continue  # the same formats as before
+            block.layout().setFormats(self._ranges(text, segments))
+            block.setUserState(state)
+            touched = True
+            if not edited:
+                changed.append(block)
+        return changed, touched
+
+    def _ranges(self, text: str, segments: list[Segment]) -> list[QTextLayout.FormatRange]:
+        units = None if text.isascii() else Utf16Map(text)
+        if units is not None and units.is_identity:
+            units = None
+        ranges = []
+        for start, end, flags in segments:
+            fmt = self._formats.get(flags)
+            if fmt is None:
+                fmt = self._formats[flags] = self._format(flags)
+            r = QTextLayout.FormatRange()
+            if units is None:
+                r.start, r.length = start, end - start
+            else:
+                r.start = units.to_utf16(start)
+                r.length = units.to_utf16(end) - r.start
+            r.format = fmt
+            ranges.append(r)
+        return ranges
+
+    def _format(self, flags: int) -> QTextCharFormat:
+        """What a combination of flags looks like, from the editor's font and palette."""
+        editor = self.editor
+        fmt = QTextCharFormat()
+        italic = bool(flags & ITALIC) != bool(flags & QUOTE)  # emphasis in a quote is upright
+        if italic:
+            fmt.setFontItalic(True)
+        elif flags & QUOTE:
+            fmt.setFontItalic(False)
+        level = heading_level(flags)
+        if flags & BOLD or level:
+            fmt.setFontWeight(QFont.Weight.Bold)
+        if level:
+            size = editor.font().pointSizeF()
+            if size > 0:
+                fmt.setFontPointSize(size * _HEADING_SCALE[level])
+        if flags & CODE:
+            fmt.setFontFamilies(
+                [QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()]
+            )
+            fmt.setFontFixedPitch(True)
+        if flags & MARK:
+            palette = editor.palette()
+            text, base = (
+                palette.color(QPalette.ColorRole.Text),
+                palette.color(QPalette.ColorRole.Base),
+            )
+            dim = QColor(text)
+            dim.setAlphaF(0.45)
+            fmt.setForeground(blend_over(dim, base))
+            if flags & QUOTE_MARKER:  # the quoted text set in from its marker
+                fmt.setFontLetterSpacingType(QFont.SpacingType.AbsoluteSpacing)
+                fmt.setFontLetterSpacing(editor.fontMetrics().averageCharWidth())
+        return fmt
+
+    # -- before a paint -------------------------------------------------------------------------
+
+    def style_visible(self) -> None:
+        """Style the blocks on screen that are not (a chapter just shown, a scroll)."""
+        self.pending = False
+        if not self.enabled:
+            return
+        editor = self.editor
+        document = editor.document()
+        bottom = editor.viewport().height() * 2  # and a screen below, for the next scroll
+        dy = editor.contentOffset().y()
+        block = editor.firstVisibleBlock()
+        generation = self._generation
+        self._restyling = True
+        try:
+            while block.isValid():
+                if editor.blockBoundingGeometry(block).top() + dy > bottom:
+                    break
+                if block.userState() >> _STATE_GENERATION_SHIFT & 63 != generation or (
+                    block.userState() == -1
+                ):
+                    blocks = _unit_around(block)
+                    number = blocks[0].blockNumber()
+                    if self._style(blocks, number, blocks[-1].blockNumber())[1]:
+                        start = blocks[0].position()
+                        end = blocks[-1].position() + blocks[-1].length()
+                        # Lays the blocks out again, and clears the record of the change that
+                        # setFormats made (the next edit would otherwise report it as its own).
+                        document.markContentsDirty(start, end - start)
+                    block = blocks[-1]
+                block = block.next()
+        finally:
+            self._restyling = False
+
+
+def center_scene_break(editor: QPlainTextEdit, block: QTextBlock) -> None:
+    """Put a scene break's line in the middle of the page: its laid-out line moved, at paint
+    time, before Qt draws it (the cursor and the mouse follow the line)."""
+    layout = block.layout()
+    if layout.lineCount() != 1:
+        return
+    line = layout.lineAt(0)
+    margin = editor.document().documentMargin()
+    width = editor.viewport().width() - 2 * margin
+    x = margin + max(0.0, (width - line.naturalTextWidth()) / 2)
+    if abs(line.x() - x) > 0.5:
+        line.setPosition(QPointF(x, line.y()))
+
+
+def _unit_around(block: QTextBlock) -> list[QTextBlock]:
+    """The blocks of the unit (paragraph, heading, scene break) ``block`` is in; only
+    ``block`` if the unit is longer than ``MAX_UNIT_CHARS`` (then styled line by line, as
+    ``style_unit`` does: the same answer from whichever of its lines it is asked)."""
+    budget = MAX_UNIT_CHARS
+    text = block.text()
+    budget -= len(text) + 1
+    blocks = [block]
+    first, first_text = block, text
+    while True:
+        previous = first.previous()
+        if not previous.isValid():
+            break
+        before = previous.text()
+        if not continues(before, first_text):
+            break
+        budget -= len(before) + 1
+        if budget < 0:
+            return [block]
+        blocks.append(previous)
+        first, first_text = previous, before
+    blocks.reverse()
+    last, last_text = block, text
+    while True:
+        following = last.next()
+        if not following.isValid():
+            break
+        after = following.text()
+        if not continues(last_text, after):
+            break
+        budget -= len(after) + 1
+        if budget < 0:
+            return [block]
+        blocks.append(following)
+        last, last_text = following, after
+    return blocks
+
+
+class MarkdownLayout(QPlainTextDocumentLayout):
+    """The editor's document layout: styles what an edit touched before laying it out."""
+
+    def __init__(self, document: QTextDocument, styler: MarkdownStyler) -> None:
+        super().__init__(document)
+        self.styler = styler
+
+    def documentChanged(self, start: int, removed: int, added: int) -> None:  # noqa: N802 - Qt override
+        if self.styler.enabled:
+            start, added = self.styler.on_change(start, added)
+        super().documentChanged(start, removed, added)

@@ -40,6 +40,7 @@ from coauthor.ui.chapters import (
     MoveChapter,
     RemoveChapter,
     RenameChapter,
+    SetMarkup,
 )
 from coauthor.ui.dialogs import PreferencesDialog
 from coauthor.ui.editor import EditorPane, ProvenanceEditor
@@ -362,6 +363,7 @@ class MainWindow(QMainWindow):
         self.chapter_view.setModel(None)
         self.chapter_model = None
         self.editor.show_chapter(self.project, None, None, "")  # type: ignore[arg-type]
+        self._update_markup_actions()
         self.editor.setPlaceholderText("No project is open. Use File ▸ New Project or File ▸ Open.")
         self.highlighter.set_view(None, {})
         self.overview.set_profile([])
@@ -382,6 +384,7 @@ class MainWindow(QMainWindow):
         stack = self.workspace.stack_for(chapter) if chapter is not None else None
         self.highlighter.set_view(chapter, project.generations)
         self.editor.show_chapter(project, chapter, stack, str(self.session.path.resolve()))
+        self._update_markup_actions()
         self.editor.setPlaceholderText(
             "Start writing…"
             if chapter is not None
@@ -417,6 +420,34 @@ class MainWindow(QMainWindow):
             self.chapter_view.edit(
                 self.chapter_model.index(self.chapter_model.row_of(command.chapter), 0)
             )
+
+    def _update_markup_actions(self) -> None:
+        """Format ▸ Italic/Bold only in a Markdown chapter; Read as Markdown shows the state."""
+        chapter = self.chapter if self.session is not None else None
+        markdown = chapter is not None and chapter.markup == "markdown"
+        for act in self.menus.format_actions:  # Markdown markers: not in plain-text chapters
+            act.setEnabled(markdown)
+        toggle = self.menus.read_as_markdown
+        if toggle is not None:
+            toggle.setEnabled(chapter is not None)
+            toggle.setChecked(markdown)
+
+    def toggle_chapter_markup(self) -> None:
+        """Read the shown chapter as Markdown, or as plain text (undoable, in the history)."""
+        chapter = self.chapter
+        if self.session is None or chapter is None or self.chapter_model is None:
+            return
+        if self.book_stack is None:
+            return
+        markup = "plain" if chapter.markup == "markdown" else "markdown"
+        self.book_stack.push(SetMarkup(self.session.project, self.chapter_model, chapter, markup))
+        self.workspace.activate_book_stack()
+        self.statusBar().showMessage(
+            f"“{chapter.title}” is now read as "
+            + ("Markdown." if markup == "markdown" else "plain text: every character as it is.")
+            + " Edit ▸ Undo changes it back.",
+            8000,
+        )
 
     def rename_chapter(self, chapter: Chapter, title: str) -> None:
         if self.session and self.chapter_model and self.book_stack:
@@ -475,6 +506,10 @@ class MainWindow(QMainWindow):
         project = self.project
         if project is None:
             return
+        if self.chapter is not None and self.editor.chapter is self.chapter:
+            # The markup may have changed (Read as Markdown, or its undo): style to match.
+            self.editor.set_markdown_styling(self.chapter.markup == "markdown")
+            self._update_markup_actions()
         if self.chapter is not None and self.chapter not in project.chapters:
             self.workspace.chapter = None
             self.show_chapter(project.chapters[0] if project.chapters else None)

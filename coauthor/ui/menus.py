@@ -1,4 +1,4 @@
-"""The menu bar, in one place: File, Edit, Chapter, View, AI, Book, in that order.
+"""The menu bar, in one place: File, Edit, Format, Chapter, View, AI, Book, in that order.
 
 The window's own actions are made here and connected to the window's slots; the controllers
 bring theirs (the AI controller its actions and docks, the publish controller the Book
@@ -37,6 +37,7 @@ class MenuHost(Protocol):
     def fill_recent_menu(self) -> None: ...
     def show_preferences(self) -> None: ...
     def add_chapter(self) -> None: ...
+    def toggle_chapter_markup(self) -> None: ...
     def rename_current_chapter(self) -> None: ...
     def delete_current_chapter(self) -> None: ...
     def step_chapter(self, step: int) -> None: ...
@@ -56,6 +57,10 @@ class Menus:
     mode_actions: dict[ViewMode, QAction]
     project_actions: list[QAction] = field(default_factory=list)
     """Enabled only while a project is open."""
+    format_actions: list[QAction] = field(default_factory=list)
+    """Enabled only while a Markdown chapter is shown."""
+    read_as_markdown: QAction | None = None
+    """Checked while the shown chapter is read as Markdown; enabled while one is shown."""
 
 
 def build_menus(
@@ -94,7 +99,7 @@ def build_menus(
     menu.addSeparator()
     copy = action("Save a &Copy…", files.save_copy, "Ctrl+Shift+S")
     backup = action("&Back Up Now", files.backup_now, "Ctrl+Shift+B")
-    import_ = action("&Import…", files.import_files, "Ctrl+I")
+    import_ = action("&Import…", files.import_files, "Ctrl+Shift+I")  # Ctrl+I: italics
     close = action("&Close Project", window.close_project_interactive, keys.Close)
     for act in (copy, backup, import_):
         menu.addAction(act)
@@ -120,6 +125,25 @@ def build_menus(
     menu.addAction(action("&Replace…", lambda: finder.show(replace=True), keys.Replace))
     menu.addSeparator()
     menu.addAction(action("Pre&ferences…", window.show_preferences, keys.Preferences))
+
+    menu = bar.addMenu("F&ormat")
+    format_actions = [
+        action("&Italic", lambda: editor.toggle_markup("*"), keys.Italic),
+        action("&Bold", lambda: editor.toggle_markup("**"), keys.Bold),
+    ]
+    for act in format_actions:
+        act.setEnabled(False)
+        menu.addAction(act)
+    menu.addSeparator()
+    read_as_markdown = action("Read Chapter as &Markdown", window.toggle_chapter_markup)
+    read_as_markdown.setCheckable(True)
+    read_as_markdown.setEnabled(False)
+    read_as_markdown.setStatusTip(
+        "On: *emphasis*, scene breaks, quotations and lists are rendered in the editor and in "
+        "exports. Off: plain text, every character shown as it is (for text not written as "
+        "Markdown)."
+    )
+    menu.addAction(read_as_markdown)
 
     menu = bar.addMenu("&Chapter")
     chapter_actions = [
@@ -180,4 +204,6 @@ def build_menus(
         show_overview=show_overview,
         mode_actions=mode_actions,
         project_actions=[copy, backup, import_, close, *chapter_actions, *publish.actions],
+        format_actions=format_actions,
+        read_as_markdown=read_as_markdown,
     )

@@ -1,0 +1,257 @@
+"""What a Markdown chapter looks like in the editor: styled as the author types, never changed.
+
+The styles are read back from each block's layout (``QTextLayout.formats``), which is what Qt
+draws; the text and the provenance must stay exactly what was typed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QFont, QPaintEvent, QTextBlock, QTextFormat
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from coauthor.core.book import BookMeta
+from coauthor.core.origin import Origin
+from coauthor.core.project import Project
+from coauthor.store import ProjectFile
+from coauthor.ui.mainwindow import MainWindow
+
+SAMPLE = (
+    "# The Keeper\n\n"
+    "She said it *once* and **twice**, and ***both***, with `code_here` and snake_case.\n\n"
+    "> A quote with *emphasis* inside.\n\n"
+    "- a list item\n"
+    "1. a numbered one\n\n"
+    "* * *\n\n"
+    "Emphasis *may span\n"
+    "two lines* in a paragraph. An escaped \\*star\\* is not italic.\n\n"
+    "## A smaller heading\n"
+)
+
+
+def make_project(path: Path, chapters: list[tuple[str, str, str]]) -> Path:
+    """A project file with chapters ``(title, text, markup)``, all typed by the author."""
+    project = Project(BookMeta(title="Styling"))
+    for title, text, markup in chapters:
+        chapter = project.add_chapter(title, markup=markup)
+        if text:
+            project.insert(chapter, 0, text, Origin.HUMAN)
+    project_file = ProjectFile.create(path, project.meta)
+    try:
+        project_file.flush(project)
+    finally:
+        project_file.close(project)
+    return path
+
+
+def block_of(window: MainWindow, needle: str) -> QTextBlock:
+    document = window.editor.document()
+    block = document.firstBlock()
+    while block.isValid():
+        if needle in block.text():
+            return block
+        block = block.next()
+    raise AssertionError(f"no block holds {needle!r}")
+
+
+def styles(block: QTextBlock) -> list[dict[str, object]]:
+    """Per character of the block: italic, bold, point size, monospace and colour."""
+    out = [
+        {"italic": False, "bold": False, "size": -1.0, "mono": False, "colour": None}
+        for _ in block.text()
+    ]
+    for r in block.layout().formats():
+        for i in range(r.start, r.start + r.length):
+            fmt = r.format
+            out[i] = {
+                "italic": fmt.fontItalic(),
+                "bold": fmt.fontWeight() >= QFont.Weight.Bold.value,
+                "size": fmt.fontPointSize(),
+                "mono": fmt.fontFixedPitch(),
+                "colour": fmt.foreground().color().name()
+                if fmt.hasProperty(QTextFormat.Property.ForegroundBrush)
+                else None,
+            }
+    return out
+
+
+def italic_text(block: QTextBlock) -> str:
+    return "".join(
+        c if s["italic"] else "." for c, s in zip(block.text(), styles(block), strict=True)
+    )
+
+
+def dimmed_text(block: QTextBlock) -> str:
+    return "".join(
+        c if s["colour"] else "." for c, s in zip(block.text(), styles(block), strict=True)
+    )
+
+
+def test_typing_emphasis_styles_it_as_typed_and_changes_nothing(
+    open_window, tmp_path: Path, screenshot_dir: Path, qtbot
+) -> None:
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", "", "markdown")]))
+    editor = window.editor
+    QTest.keyClicks(editor, "It rang *seven")
+    block = editor.textCursor().block()
+    assert italic_text(block) == "." * len(block.text())  # not closed yet: not emphasis
+    QTest.keyClicks(editor, "* times.")
+    assert italic_text(block) == "." * 9 + "seven" + "." * 8
+    assert dimmed_text(block) == "." * 8 + "*.....*" + "." * 7
+    chapter = window.chapter
+    assert chapter is not None
+    assert chapter.text.text == "It rang *seven* times." == editor.toPlainText()
+    assert list(chapter.text.runs()) == [(22, Origin.HUMAN, None)]
+    # Typing right after the italics is not italic: nothing went into the document's formats.
+    QTest.keyClicks(editor, " Then")
+    assert italic_text(block) == "." * 9 + "seven" + "." * 13
+    assert not editor.document().toHtml().count("font-style:italic")
+    window.grab().save(str(screenshot_dir / "markdown-typing.png"))
+
+
+def test_markdown_chapter_shows_every_construct(
+    open_window, tmp_path: Path, screenshot_dir: Path, qtbot
+) -> None:
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", SAMPLE, "markdown")]))
+    window.resize(1100, 700)
+    qtbot.wait(50)
+    base = window.editor.font().pointSizeF()
+    heading = styles(block_of(window, "The Keeper"))
+    assert heading[0]["colour"]
+    assert heading[2]["bold"]
+    big, small = heading[2]["size"], styles(block_of(window, "A smaller heading"))[4]["size"]
+    assert isinstance(big, float)
+    assert isinstance(small, float)
+    assert base * 1.5 < big
+    assert base < small < big
+    line = block_of(window, "She said")
+    assert italic_text(line).startswith(".............once" + "." * 14)
+    per_char = styles(line)
+    twice = line.text().index("twice")
+    assert per_char[twice]["bold"]
+    assert not per_char[twice]["italic"]
+    both = line.text().index("both")
+    assert per_char[both]["bold"]
+    assert per_char[both]["italic"]
+    code = line.text().index("code_here")
+    assert all(per_char[code + i]["mono"] for i in range(9))
+    snake = line.text().index("snake_case")
+    assert not any(per_char[snake + i]["italic"] for i in range(10))
+    quote = block_of(window, "A quote")
+    assert dimmed_text(quote).startswith("> ")
+    assert styles(quote)[4]["italic"]  # quoted text is set in italics
+    assert dimmed_text(block_of(window, "a list item")).startswith("- ")
+    assert dimmed_text(block_of(window, "a numbered")).startswith("1. ")
+    # Emphasis across the two lines of one paragraph; the escaped stars are not markers.
+    assert italic_text(block_of(window, "Emphasis")).endswith("may span")
+    second = block_of(window, "two lines")
+    assert italic_text(second).startswith("two lines.")
+    assert "star" not in italic_text(second)
+    # The scene break is dimmed and drawn in the middle of the page.
+    scene = block_of(window, "* * *")
+    assert dimmed_text(scene) == "* * *"
+    window.editor.viewport().repaint()
+    line_x = scene.layout().lineAt(0).x()
+    assert line_x > window.editor.viewport().width() / 3
+    window.grab().save(str(screenshot_dir / "markdown-styles.png"))
+    # The text itself is what the author wrote.
+    assert window.editor.toPlainText() == SAMPLE
+
+
+def test_plain_text_chapter_is_never_styled(open_window, tmp_path: Path) -> None:
+    path = make_project(
+        tmp_path / "b.coauthor",
+        [("Markdown", "A *word*.", "markdown"), ("Session", "A *word* kept as typed.", "plain")],
+    )
+    window = open_window(path)
+    assert window.chapter is not None
+    assert window.chapter.markup == "markdown"
+    assert block_of(window, "word").layout().formats()
+    assert window.menus.format_actions[0].isEnabled()
+    window.step_chapter(1)
+    assert window.chapter is not None
+    assert window.chapter.markup == "plain"
+    window.editor.viewport().repaint()
+    assert not block_of(window, "word").layout().formats()
+    QTest.keyClicks(window.editor, "**bold?** ")
+    assert not window.editor.textCursor().block().layout().formats()
+    assert not any(a.isEnabled() for a in window.menus.format_actions)
+
+
+class RepaintWatcher(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.heights: list[int] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QPaintEvent):
+            self.heights.append(event.region().boundingRect().height())
+        return False
+
+
+def test_a_keystroke_repaints_its_paragraph_only(open_window, tmp_path: Path, qtbot) -> None:
+    paragraphs = "\n\n".join(f"Paragraph {i} has *some* **style** in it." for i in range(60))
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", paragraphs, "markdown")]))
+    editor = window.editor
+    editor.go_to(editor.toPlainText().index("Paragraph 3 ") + 10)
+    qtbot.wait(50)
+    watcher = RepaintWatcher()
+    editor.viewport().installEventFilter(watcher)
+    for key in "abc*d":
+        QTest.keyClicks(editor, key)
+        QApplication.processEvents()
+    editor.viewport().removeEventFilter(watcher)
+    line = editor.fontMetrics().lineSpacing()
+    assert watcher.heights
+    assert max(watcher.heights) <= 3 * line, watcher.heights
+    assert editor.viewport().height() > 10 * line
+
+
+def test_opening_a_million_characters_styles_what_is_shown_first(
+    open_window, tmp_path: Path, qtbot
+) -> None:
+    paragraph = "She looked *once* at the **sea** and walked on, " * 6
+    text = "\n\n".join([paragraph] * (1_000_000 // len(paragraph)))
+    path = make_project(tmp_path / "big.coauthor", [("One", text, "markdown")])
+    started = time.perf_counter()
+    window = open_window(path)
+    window.editor.viewport().repaint()
+    assert time.perf_counter() - started < 20  # generous: the project is verified on opening
+    document = window.editor.document()
+    assert document.firstBlock().layout().formats()  # on screen: styled
+    far = document.lastBlock()
+    assert not far.layout().formats()  # never shown: not styled yet
+    # Going to the end styles what comes into view.
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    window.editor.viewport().repaint()
+    assert far.layout().formats()
+
+
+def test_zoom_keeps_the_styles_and_resizes_headings(open_window, tmp_path: Path, qtbot) -> None:
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", SAMPLE, "markdown")]))
+    before = styles(block_of(window, "The Keeper"))[2]["size"]
+    window.zoom(+1)
+    window.zoom(+1)
+    window.editor.viewport().repaint()
+    after = styles(block_of(window, "The Keeper"))[2]["size"]
+    assert isinstance(before, float)
+    assert isinstance(after, float)
+    assert after > before
+    assert italic_text(block_of(window, "She said")).count("once") == 1
+
+
+def test_editor_keys_still_reach_the_editor(open_window, tmp_path: Path) -> None:
+    """Typing Return between the markers splits the paragraph and restyles both halves."""
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", "A *b c* d", "markdown")]))
+    editor = window.editor
+    editor.go_to(4)  # between "b" and " c"
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    assert editor.toPlainText() == "A *b\n c* d"
+    assert italic_text(block_of(window, "A *b")) == "...b"  # still one paragraph: spans lines
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    assert italic_text(block_of(window, "A *b")) == "...."  # two paragraphs: no emphasis
+    assert italic_text(block_of(window, " c* d")) == "....."

@@ -22,15 +22,20 @@ on), each step on its own and the first run (imports included) printed apart:
   of the targets);
 * ``prepare_export``: the review gate, the document (chapters, paragraphs, spans, roles) and the
   foreword;
-* ``export_epub``, ``export_markdown`` (one file) and ``export_report``, each from that document,
-  written to a temporary folder (atomically, with ``fsync``, as the app writes them).
+* ``export_epub``, ``export_markdown`` (one file), ``export_report`` and ``export_docx`` (the
+  manuscript style; target: with ``prepare_export``, at most 2 s), each from that document,
+  written to a temporary folder (atomically, with ``fsync``, as the app writes them);
+* ``export_pdf`` (the print PDF, 5.5 × 8.5 in, WeasyPrint), best of ``--pdf-repeats`` (default
+  1: it takes seconds); target: with ``prepare_export``, at most 30 s. Its page count is printed,
+  and the PDF must pass ``coauthor verify`` (not timed).
 
 The peer: ``pandoc book.md -o book.epub`` (a subprocess, best of 3) on the Markdown this run
 exported, so the same text. The targets apply to ``prepare_export`` plus the format's writer
 (what an export costs once screened); the writer alone is printed too.
 
 Checked: the EPUB has the foreword and 61 chapter pages, its ``mimetype`` entry first and stored;
-the Markdown export imports back to the same 61 chapter texts; the report names every chapter.
+the Markdown export imports back to the same 61 chapter texts; the report names every chapter;
+the DOCX passes ``coauthor verify`` (its 61 chapters read back from Word's paragraphs).
 epubcheck (``java -jar /usr/share/java/epubcheck.jar``, not timed) gives its verdict on the EPUB.
 
 Also timed: the whole ``coauthor export --format epub`` command as a user runs it (a new process,
@@ -120,6 +125,8 @@ QUOTES = [
 EPUB_MAX_SECONDS = 1.0
 MIN_PANDOC_RATIO = 3.0
 REPORT_MAX_SECONDS = 2.0
+DOCX_MAX_SECONDS = 2.0  # issue 12: prepare_export + export_docx (manuscript)
+PDF_MAX_SECONDS = 30.0  # issue 12: prepare_export + export_pdf (5.5 x 8.5 in)
 COMMAND_PANDOC_RATIO = 4.0  # issue 11: the whole command, start-up included
 CHAIN_MAX_SECONDS = 0.3  # issue 9: what the chain check may add to an export
 
@@ -140,7 +147,7 @@ def paragraphs(chapter: Chapter) -> list[tuple[int, int]]:
 def build_project(seed: int) -> Project:
     parsed = parse_source(SOURCE)
     project = Project(BookMeta(title="Pride and Prejudice", author="Jane Austen"))
-    summary = apply(project, parsed)
+    summary = apply(project, parsed, markup="markdown")  # its _italics_ rendered
     if len(summary.chapters) != CHAPTERS:
         fail(f"the importer made {len(summary.chapters)} chapters, not {CHAPTERS}")
     rng = random.Random(seed)
@@ -243,6 +250,38 @@ def write_markdown(document: BookDocument, target: Path) -> None:
     export_markdown(document, target)
 
 
+def write_docx(document: BookDocument, target: Path) -> None:
+    from coauthor.publish.docx_export import export_docx
+
+    export_docx(document, target, style="manuscript")
+
+
+def write_pdf(document: BookDocument, target: Path) -> None:
+    from coauthor.publish.pdf_export import export_pdf
+
+    export_pdf(document, target)
+
+
+def check_pdf(path: Path) -> int:
+    """Not timed: ``coauthor verify``'s check of the PDF; its page count."""
+    from coauthor.publish.verify_export import verify_export
+
+    check = verify_export(path)
+    if len(check.manifest["chapters"]) != CHAPTERS:
+        fail(f"the PDF's manifest lists {len(check.manifest['chapters'])} chapters")
+    return int(check.manifest["export"]["pages"])
+
+
+def check_docx(path: Path) -> None:
+    """Not timed: ``coauthor verify``'s check of the DOCX (every chapter read back from Word's
+    paragraphs against the manifest)."""
+    from coauthor.publish.verify_export import verify_export
+
+    check = verify_export(path)
+    if len(check.manifest["chapters"]) != CHAPTERS:
+        fail(f"the DOCX has {len(check.manifest['chapters'])} chapters, not {CHAPTERS}")
+
+
 def write_report(document: BookDocument, target: Path) -> None:
     from coauthor.publish.report import export_report
 
@@ -335,12 +374,13 @@ def check_report(path: Path, project: Project) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--repeats", type=int, default=5, help="runs per Coauthor step (best)")
     parser.add_argument("--pandoc-repeats", type=int, default=3, help="pandoc runs (best)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the mixed origins")
     parser.add_argument("--no-epubcheck", action="store_true", help="skip epubcheck")
+    parser.add_argument("--pdf-repeats", type=int, default=1, help="PDF runs (best)")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -410,6 +450,17 @@ def main(argv: list[str] | None = None) -> int:
             "export_markdown (one file)", lambda: write_markdown(document, md_path), args.repeats
         )
         report = timed("export_report", lambda: write_report(document, report_path), args.repeats)
+        docx_path = folder / "book.docx"
+        docx = timed(
+            "export_docx (manuscript)", lambda: write_docx(document, docx_path), args.repeats
+        )
+        check_docx(docx_path)
+        pdf_path = folder / "book.pdf"
+        pdf = timed(
+            "export_pdf (5.5x8.5 in)", lambda: write_pdf(document, pdf_path), args.pdf_repeats
+        )
+        pdf_pages = check_pdf(pdf_path)
+        pdf.note = f"{pdf_pages} pages; best of {args.pdf_repeats}"
         entries = check_epub(epub_path)
         check_markdown(md_path, project)
         check_report(report_path, project)
@@ -417,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
             "epub": epub_path.stat().st_size,
             "markdown": md_path.stat().st_size,
             "report": report_path.stat().st_size,
+            "docx": docx_path.stat().st_size,
+            "pdf": pdf_path.stat().st_size,
         }
 
         version = pandoc_version()
@@ -437,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
         (epub, sizes["epub"]),
         (markdown, sizes["markdown"]),
         (report, sizes["report"]),
+        (docx, sizes["docx"]),
+        (pdf, sizes["pdf"]),
         (command, None),
         (pandoc, sizes.get("pandoc_epub")),
     ):
@@ -457,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"checked: the EPUB ({entries} entries) has the foreword and {CHAPTERS} chapter pages,"
         " mimetype first and stored; the Markdown imports back to the same chapter texts; the"
-        " report names every chapter"
+        " report names every chapter; the DOCX passes coauthor verify"
     )
     status = "PASS" if verdict[0] else ("not run" if verdict[0] is None else "FAIL")
     print(f"epubcheck on Coauthor's EPUB (not timed): {status}: {verdict[1]}")
@@ -493,6 +548,22 @@ def main(argv: list[str] | None = None) -> int:
             f"report in <= {REPORT_MAX_SECONDS:g} s (prepare_export + export_report)",
             report_total <= REPORT_MAX_SECONDS,
             f"{report_total:.3f} s ({prepare.best:.3f} + {report.best:.3f})",
+        )
+    )
+    docx_total = prepare.best + docx.best
+    checks.append(
+        (
+            f"DOCX in <= {DOCX_MAX_SECONDS:g} s (prepare_export + export_docx)",
+            docx_total <= DOCX_MAX_SECONDS,
+            f"{docx_total:.3f} s ({prepare.best:.3f} + {docx.best:.3f})",
+        )
+    )
+    pdf_total = prepare.best + pdf.best
+    checks.append(
+        (
+            f"PDF in <= {PDF_MAX_SECONDS:g} s (prepare_export + export_pdf)",
+            pdf_total <= PDF_MAX_SECONDS,
+            f"{pdf_total:.3f} s ({prepare.best:.3f} + {pdf.best:.3f}); {pdf_pages} pages",
         )
     )
     if pandoc is not None:
@@ -537,6 +608,8 @@ def main(argv: list[str] | None = None) -> int:
                 "export_epub": epub.as_dict(),
                 "export_markdown": markdown.as_dict(),
                 "export_report": report.as_dict(),
+                "export_docx": docx.as_dict(),
+                "export_pdf": pdf.as_dict(),
                 "pandoc_epub": pandoc.as_dict() if pandoc is not None else None,
             },
             "sizes_bytes": sizes,

@@ -21,11 +21,17 @@ app=(
   libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1
   libxkbcommon0 libxkbcommon-x11-0
   libwayland-client0 libwayland-cursor0 libwayland-egl1
+  # WeasyPrint's text layout and font subsetting (the print PDF, coauthor/publish/pdf_export.py)
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
 )
 # desktop-file-utils, appstream, shared-mime-info, libglib2.0-bin (gio) and xdg-utils: the
 # desktop's own tools, which tests/test_desktop.py runs on what `coauthor install-desktop` writes.
-tests=(xvfb xauth x11-utils epubcheck pandoc
-  desktop-file-utils appstream shared-mime-info libglib2.0-bin xdg-utils)
+# chromium: the browser DAISY Ace checks EPUBs in (scripts/ace.sh; Ace itself also needs
+# Node.js 20 or later with npm, which Debian 12's nodejs, 18, is not).
+# poppler-utils: pdftotext, pdfinfo, pdffonts and pdftoppm, which tests/publish/test_pdf_export.py
+# reads the print PDF with.
+tests=(xvfb xauth x11-utils epubcheck pandoc poppler-utils
+  desktop-file-utils appstream shared-mime-info libglib2.0-bin xdg-utils chromium)
 
 case "$what" in
   app) needed=("${app[@]}") ;;

@@ -58,6 +58,8 @@ class ExportFormat(StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     REPORT = "report"
+    DOCX = "docx"
+    PDF = "pdf"
 
 
 SUFFIXES = {
@@ -65,6 +67,8 @@ SUFFIXES = {
     ExportFormat.MARKDOWN: ".md",
     ExportFormat.HTML: ".html",
     ExportFormat.REPORT: ".html",
+    ExportFormat.DOCX: ".docx",
+    ExportFormat.PDF: ".pdf",
 }
 
 
@@ -73,6 +77,10 @@ class ExportOptions:
     provenance_styling: bool = False
     markdown_folder: bool = False
     annotate: bool = False
+    docx_style: str = "manuscript"
+    """The DOCX export's style: ``manuscript`` (standard manuscript format) or ``book``."""
+    trim: str = "5.5x8.5"
+    """The print PDF's trim size: ``5x8``, ``5.5x8.5``, ``6x9`` or ``a5``."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,8 @@ def render(
 ) -> Path:
     """Write ``document`` in one format (the gate has already been passed); the provenance
     report states which ``screening`` ran."""
-    # Formats are imported on use: each pulls in its own libraries (ebooklib, Jinja2).
+    # Formats are imported on use: each pulls in its own libraries (ebooklib, Jinja2,
+    # python-docx).
     if fmt is ExportFormat.EPUB:
         from coauthor.publish.epub import export_epub
 
@@ -154,6 +163,27 @@ def render(
             folder=options.markdown_folder,
             annotate=options.annotate,
             progress=progress,
+        )
+    if fmt is ExportFormat.DOCX:
+        from coauthor.publish.docx_export import export_docx
+
+        return export_docx(
+            document,
+            target,
+            style=options.docx_style,
+            provenance_styling=options.provenance_styling,
+            progress=progress,
+        )
+    if fmt is ExportFormat.PDF:
+        from coauthor.publish.pdf_export import export_pdf
+
+        return export_pdf(
+            document,
+            target,
+            trim=options.trim,
+            provenance_styling=options.provenance_styling,
+            progress=progress,
+            template_dirs=template_dirs,
         )
     if fmt is ExportFormat.HTML:
         from coauthor.publish.html_export import export_html
@@ -242,7 +272,12 @@ class ExportResult:
 def check_export_target(
     fmt: ExportFormat, target: Path, options: ExportOptions, *, force: bool = False
 ) -> None:
-    """Raise ``ExportWriteError`` (one sentence) when ``target`` cannot take this export."""
+    """Raise ``ExportWriteError`` (one sentence) when ``target`` cannot take this export, or
+    (``PdfEngineMissing``) when the PDF export's libraries cannot be loaded."""
+    if fmt is ExportFormat.PDF:
+        from coauthor.publish.pdf_export import check_engine
+
+        check_engine()
     if options.markdown_folder:
         from coauthor.publish.markdown_export import check_folder
 

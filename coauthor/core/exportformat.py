@@ -2,7 +2,8 @@
 
 ``coauthor.publish.markdown_export`` writes it; ``coauthor.importers.textfiles`` reads it back
 (``split_coauthor_export``) and ``coauthor.publish.verify_export`` checks it. The line escape
-(``escape_export_line``) and its exact inverse live here, in one place.
+(``escape_export_line``) and its exact inverse live here, in one place. So do the names the
+DOCX export and the DOCX importer share (``DOCX_*``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "DOCX_CATEGORY",
+    "DOCX_LEGEND_STYLE",
+    "DOCX_SCENE_BREAK_STYLE",
+    "DOCX_STYLES",
     "EXPORT_MARKER",
     "ParsedChapter",
     "TooManyChapters",
@@ -35,7 +40,19 @@ class TooManyChapters(Exception):
 class ParsedChapter:
     title: str
     text: str
+    markup: str | None = None
+    """``markdown`` or ``plain`` when the source says how the text is read (a Coauthor
+    export's ``chapter_markup``); None to let the importer decide."""
 
+
+# Coauthor's own DOCX export (written by coauthor/publish/docx_export.py): its core
+# properties' category, and the paragraph styles of a scene break and of the provenance
+# legend (a paragraph of the foreword that is not the foreword's text). Chapter titles are
+# ``Heading 1``; the first ``Heading 1`` is the foreword's; paragraphs before it are the title page.
+DOCX_CATEGORY = "coauthor-export"
+DOCX_SCENE_BREAK_STYLE = "Scene Break"
+DOCX_LEGEND_STYLE = "Provenance Legend"
+DOCX_STYLES = ("manuscript", "book")
 
 # Coauthor's own Markdown export (written by coauthor/publish/markdown_export.py).
 EXPORT_MARKER = "coauthor_export"
@@ -136,6 +153,7 @@ def split_coauthor_export(
     details: dict[str, object] = {EXPORT_MARKER: int(marker.group(1)), "front_matter": front}
     foreword_title = _front_string(front, "foreword_title")
     titles = _front_strings(front, "chapter_titles")
+    markups = _front_strings(front, "chapter_markup")
     lines = text[front_match.end() :].split("\n")
     heads = [i for i, line in enumerate(lines) if _EXPORT_HEADING.match(line)]
     chapters: list[ParsedChapter] = []
@@ -159,5 +177,12 @@ def split_coauthor_export(
         index = len(chapters) - (1 if preamble.strip() else 0)
         if index < len(titles) and export_heading_title(titles[index]) == title:
             title = titles[index]
-        chapters.append(ParsedChapter(title, "\n".join(unescape_export_line(x) for x in body)))
+        markup = markups[index] if index < len(markups) else None
+        chapters.append(
+            ParsedChapter(
+                title,
+                "\n".join(unescape_export_line(x) for x in body),
+                markup if markup in ("markdown", "plain") else None,
+            )
+        )
     return chapters, details

@@ -19,9 +19,13 @@ unsigned.
 
 - ``exact`` (Markdown): the chapter's exact text (NUL, the other C0 controls but tab, line
   feed and carriage return, and lone surrogates, which Markdown or UTF-8 cannot hold, as U+FFFD); ``annotated`` for an annotated Markdown export (the text with its spans);
-- ``paragraphs`` (EPUB, HTML book, report): the paragraphs a reader sees, each stripped of
-  the whitespace around it, separated by one blank line; characters XML or HTML forbid are
-  U+FFFD, as the writers put them.
+- ``paragraphs`` (EPUB, HTML book, report): the text a reader sees (``markup.visible_text``:
+  each paragraph, heading, list item's paragraph, quotation's paragraph and code block, with
+  the Markdown markers gone and escapes resolved, stripped of the white space around it; a
+  scene break as ``* * *``), separated by one blank line; characters XML or HTML forbid are
+  U+FFFD, as the writers put them. The DOCX's is the same rule applied to what Word shows:
+  a soft line break as one space, a scene break as the mark of its style (``#`` in the
+  manuscript style, ``* * *`` in the book style).
 
 Where each format keeps it (the file minus the manifest is what ``export`` hashes):
 
@@ -32,7 +36,13 @@ Where each format keeps it (the file minus the manifest is what ``export`` hashe
   ``export.file_sha256`` is the file without that line. A folder export keeps it in the
   foreword file, and ``export.files`` has every file of the export;
 - HTML book and report: one line before ``</body>``, ``<pre id="coauthor-manifest"
-  hidden>…</pre>``, the JSON escaped; ``export.file_sha256`` is the file without that line.
+  hidden>…</pre>``, the JSON escaped; ``export.file_sha256`` is the file without that line;
+- DOCX: the entry ``docProps/coauthor-manifest.json`` (with the content type
+  ``application/json``); ``export.files`` has the SHA-256 of every other entry;
+- PDF: an attached file, ``coauthor-manifest.json``, stored uncompressed and padded with
+  spaces; ``export.file_sha256`` is the PDF without the attachment's bytes
+  (``read_export.pdf_manifest_span``). Its chapters' hashes are of the ``paragraphs`` form
+  (the text is not read back from the PDF).
 """
 
 from __future__ import annotations
@@ -54,8 +64,10 @@ from coauthor.publish.document import (
     clean_xml_text,
 )
 from coauthor.publish.foreword import template_context
+from coauthor.publish.markup import block_text, leaf_blocks
 
 __all__ = [
+    "DOCX_ENTRY",
     "EPUB_ENTRY",
     "HTML_ID",
     "MANIFEST_VERSION",
@@ -82,6 +94,7 @@ __all__ = [
 
 MANIFEST_VERSION = 1
 EPUB_ENTRY = "META-INF/coauthor-manifest.json"
+DOCX_ENTRY = "docProps/coauthor-manifest.json"
 MARKDOWN_FIELD = "coauthor_manifest"
 HTML_ID = "coauthor-manifest"
 
@@ -94,7 +107,7 @@ STATEMENT = (
 )
 
 _NOT_HTML = re.compile("[\x7f-\x9f\ufdd0-\ufdef]")
-_MARKUP_FORMATS = ("epub", "html", "report")
+_MARKUP_FORMATS = ("epub", "html", "report", "docx", "pdf")
 _JSON_INERT = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
@@ -149,9 +162,11 @@ def _utf8(text: str) -> str:
 def chapter_export_text(chapter: ChapterDoc, fmt: str, *, annotate: bool = False) -> str:
     """The chapter's text as an export in ``fmt`` carries it (see the module docstring)."""
     if fmt in _MARKUP_FORMATS:
-        newlines = fmt == "epub"
+        newlines = fmt in ("epub", "docx", "pdf")
         return "\n\n".join(
-            markup_text(p.text.strip(), newlines=newlines) for p in chapter.paragraphs
+            markup_text(text, newlines=newlines)
+            for text in map(block_text, leaf_blocks(chapter.blocks))
+            if text
         )
     if annotate:
         return _utf8(annotated_text(chapter))
@@ -161,7 +176,7 @@ def chapter_export_text(chapter: ChapterDoc, fmt: str, *, annotate: bool = False
 def foreword_export_paragraphs(paragraphs: list[str], fmt: str) -> list[str]:
     """The foreword's paragraphs as an export in ``fmt`` carries them."""
     if fmt in _MARKUP_FORMATS:
-        newlines = fmt == "epub"
+        newlines = fmt in ("epub", "docx", "pdf")
         return [markup_text(p, newlines=newlines) for p in paragraphs if p.strip()]
     return [_utf8(p) for p in paragraphs]
 
@@ -221,28 +236,42 @@ def _generations(document: BookDocument) -> list[dict[str, object]]:
     ]
 
 
-def _chapters(document: BookDocument, fmt: str, annotate: bool) -> list[dict[str, object]]:
+def _chapters(
+    document: BookDocument, fmt: str, annotate: bool, texts: list[str] | None
+) -> list[dict[str, object]]:
     return [
         {
             "number": chapter.number,
             "id": chapter.id,
             "title": chapter.title,
-            "sha256": sha256_text(chapter_export_text(chapter, fmt, annotate=annotate)),
+            "sha256": sha256_text(
+                texts[n]
+                if texts is not None
+                else chapter_export_text(chapter, fmt, annotate=annotate)
+            ),
             "source_sha256": sha256_text(chapter.text),
             "characters": len(chapter.text),
             "runs": [[length, origin.value, ref] for length, origin, ref in chapter.runs],
         }
-        for chapter in document.chapters
+        for n, chapter in enumerate(document.chapters)
     ]
 
 
 def build_manifest(
-    document: BookDocument, fmt: str, export: Mapping[str, object], *, annotate: bool = False
+    document: BookDocument,
+    fmt: str,
+    export: Mapping[str, object],
+    *,
+    annotate: bool = False,
+    chapter_texts: list[str] | None = None,
 ) -> dict[str, object]:
     """The signed (or, without a key, checksummed) manifest of one export.
 
-    ``fmt`` is ``epub``, ``markdown``, ``html`` or ``report``; ``export`` holds the hashes of
-    the export's files as the writer computed them (without the manifest itself).
+    ``fmt`` is ``epub``, ``markdown``, ``html``, ``report`` or ``docx``; ``export`` holds the
+    hashes of the export's files as the writer computed them (without the manifest itself).
+    ``chapter_texts``, when given, are the chapters' texts as the export shows them (the DOCX
+    writer's: a soft line break as a space, a scene break as the mark the style draws);
+    otherwise ``chapter_export_text`` gives them.
     """
     meta = document.meta
     roles = document.roles
@@ -270,7 +299,7 @@ def build_manifest(
             "paragraphs": len(foreword),
             "sha256": sha256_text("\n\n".join(foreword)),
         },
-        "chapters": _chapters(document, fmt, annotate),
+        "chapters": _chapters(document, fmt, annotate, chapter_texts),
         "generations": _generations(document),
         "export": dict(export),
     }

@@ -1,6 +1,9 @@
 """Reading an export back: the manifest it carries, and its chapters and foreword as its own
 markup shows them (the EPUB's XHTML, the HTML's paragraphs, the Markdown's sections as
-``coauthor import`` reads them), for ``verify_export``."""
+``coauthor import`` reads them, the DOCX's paragraphs from ``Heading 1`` to ``Heading 1``), for
+``verify_export``. A PDF's text is not read back (its
+hyphenation, ligatures and page furniture make extraction inexact): only its manifest and the
+hash of the file without it (``pdf_manifest_span``)."""
 
 from __future__ import annotations
 
@@ -13,18 +16,31 @@ from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from coauthor.core.exportformat import split_coauthor_export, unescape_export_line
+from coauthor.core.exportformat import (
+    DOCX_LEGEND_STYLE,
+    split_coauthor_export,
+    unescape_export_line,
+)
 from coauthor.publish.manifest import (
+    DOCX_ENTRY,
     EPUB_ENTRY,
     HTML_ID,
     MARKDOWN_FIELD,
     page_sha256,
     sha256_bytes,
 )
+from coauthor.publish.markup import SCENE_BREAK_TEXT
 
-__all__ = ["EXPORT_SUFFIXES", "VerifyFailed", "read_export"]
+__all__ = [
+    "EXPORT_SUFFIXES",
+    "PDF_ATTACHMENT",
+    "PDF_MARKER",
+    "VerifyFailed",
+    "pdf_manifest_span",
+    "read_export",
+]
 
-EXPORT_SUFFIXES = (".epub", ".md", ".markdown", ".html", ".htm")
+EXPORT_SUFFIXES = (".epub", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
 _XHTML = "{http://www.w3.org/1999/xhtml}"
 _EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
@@ -83,6 +99,25 @@ def _xhtml_text(element: ET.Element) -> str:
     return "".join(out)
 
 
+_LEAVES = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre"})
+
+
+def _xhtml_leaves(element: ET.Element) -> list[str]:
+    """The texts of a chapter's blocks (``<div class="text">``), in order, as
+    ``markup.visible_text`` counts them: paragraphs, headings and code blocks, a scene break
+    (``<hr/>``) as ``* * *``, inside quotations and lists too."""
+    out: list[str] = []
+    for child in element:
+        tag = child.tag.removeprefix(_XHTML)
+        if tag in _LEAVES:
+            out.append(_xhtml_text(child))
+        elif tag == "hr":
+            out.append(SCENE_BREAK_TEXT)
+        else:
+            out.extend(_xhtml_leaves(child))
+    return out
+
+
 def _xhtml_section(data: bytes, what: str, epub_type: str) -> tuple[str, list[str]]:
     try:
         root = ET.fromstring(data)  # noqa: S314 - our own XHTML; no DTD, no entities
@@ -91,9 +126,14 @@ def _xhtml_section(data: bytes, what: str, epub_type: str) -> tuple[str, list[st
     for section in root.iter(f"{_XHTML}section"):
         if section.get(_EPUB_TYPE) == epub_type:
             heading = section.find(f"{_XHTML}h1")
-            paragraphs = [
-                _xhtml_text(p) for p in section.findall(f"{_XHTML}p") if p.get("class") is None
-            ]
+            text = section.find(f"{_XHTML}div[@class='text']")
+            paragraphs = (
+                _xhtml_leaves(text)
+                if text is not None
+                else [
+                    _xhtml_text(p) for p in section.findall(f"{_XHTML}p") if p.get("class") is None
+                ]
+            )
             return (_xhtml_text(heading) if heading is not None else ""), paragraphs
     raise VerifyFailed(f"{what} has no {epub_type} section")
 
@@ -138,6 +178,7 @@ class _HtmlSections(HTMLParser):
         self._section_depth = 0
         self._depth = 0
         self._target: list[str] | None = None  # where the current <p> or heading goes
+        self._text_depth = 0  # depth of the chapter's <div class="text">, 0 outside it
         self._target_depth = 0
         self._text: list[str] = []
         self._after_break = False
@@ -147,6 +188,8 @@ class _HtmlSections(HTMLParser):
             if tag == "br" and self._target is not None:
                 self._text.append("\n")
                 self._after_break = True
+            elif tag == "hr" and self._text_depth and self._target is None and self._section:
+                self.sections[self._section][1].append(SCENE_BREAK_TEXT)
             return
         self._depth += 1
         values = dict(attrs)
@@ -159,6 +202,14 @@ class _HtmlSections(HTMLParser):
         if self._section is None or self._target is not None:
             return
         headings, paragraphs = self.sections[self._section]
+        if self._text_depth:
+            if tag in _LEAVES:
+                self._target, self._text, self._after_break = paragraphs, [], False
+                self._target_depth = self._depth
+            return
+        if tag == "div" and values.get("class") == "text":
+            self._text_depth = self._depth
+            return
         if self._depth == self._section_depth + 1:
             if tag == "p" and "class" not in values:
                 self._target, self._text, self._after_break = paragraphs, [], False
@@ -177,6 +228,8 @@ class _HtmlSections(HTMLParser):
         if self._target is not None and self._depth == self._target_depth:
             self._target.append("".join(self._text))
             self._target = None
+        if self._text_depth and self._depth == self._text_depth:
+            self._text_depth = 0
         if self._section is not None and self._depth == self._section_depth:
             self._section = None
         self._depth -= 1
@@ -289,6 +342,122 @@ def _read_markdown(path: Path) -> _Read:
     return read
 
 
+PDF_ATTACHMENT = "coauthor-manifest.json"
+PDF_MARKER = "CoauthorManifest"
+"""A key of the attached manifest's stream dictionary (``/CoauthorManifest 1``): how the
+writer and ``coauthor verify`` find it."""
+_PDF_STREAM = re.compile(
+    rb"<<((?:(?!>>).)*?/" + PDF_MARKER.encode() + rb" 1\b(?:(?!>>).)*?)>>\s*stream\r?\n",
+    re.DOTALL,
+)
+_PDF_LENGTH = re.compile(rb"/Length (\d+)\b")
+
+
+def pdf_manifest_span(data: bytes) -> tuple[int, int]:
+    """Where the bytes of the attached manifest are in a PDF written by Coauthor (start, end);
+    ``export.file_sha256`` is the SHA-256 of the file without them."""
+    found = list(_PDF_STREAM.finditer(data))
+    if not found:
+        raise VerifyFailed(f"it carries no provenance manifest (no {PDF_ATTACHMENT} attachment)")
+    if len(found) > 1:
+        raise VerifyFailed(f"it carries {len(found)} provenance manifests; Coauthor writes one")
+    length = _PDF_LENGTH.search(found[0].group(1))
+    if length is None:
+        raise VerifyFailed("its manifest attachment has no length")
+    start = found[0].end()
+    end = start + int(length.group(1))
+    if end > len(data):
+        raise VerifyFailed("its manifest attachment runs past the end of the file")
+    return start, end
+
+
+def _read_pdf(path: Path) -> _Read:
+    data = path.read_bytes()
+    if not data.startswith(b"%PDF-"):
+        raise VerifyFailed("it is not a PDF file")
+    start, end = pdf_manifest_span(data)
+    manifest_json = data[start:end].decode("utf-8", "replace").rstrip(" ")
+    rest = data[:start] + data[end:]
+    return _Read("pdf", manifest_json, [], "", [], file_sha256=sha256_bytes(rest))
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_DOCX_NOT_FOREWORD = frozenset({DOCX_LEGEND_STYLE.lower(), "caption"})
+
+
+def _docx_paragraph(paragraph: ET.Element, styles: dict[str, str]) -> tuple[str, str]:
+    """(style name in lower case, as Word writes built-in ones, text) of a ``w:p``: its runs' text, a tab as a tab, a line break as a
+    newline; deleted text and field codes are not text."""
+    style_ref = paragraph.find(f"{_W}pPr/{_W}pStyle")
+    style_id = style_ref.get(f"{_W}val", "") if style_ref is not None else ""
+    out: list[str] = []
+    for run in paragraph.iter(f"{_W}r"):
+        for child in run:
+            tag = child.tag
+            if tag == f"{_W}t":
+                out.append(child.text or "")
+            elif tag == f"{_W}tab":
+                out.append("\t")
+            elif tag == f"{_W}cr" or (
+                tag == f"{_W}br" and child.get(f"{_W}type") in (None, "textWrapping")
+            ):
+                out.append("\n")
+    return styles.get(style_id, style_id or "normal").lower(), "".join(out)
+
+
+def _docx_xml(data: bytes, what: str) -> ET.Element:
+    try:
+        return ET.fromstring(data)  # noqa: S314 - no DTD or entity expansion in ElementTree
+    except ET.ParseError as exc:
+        raise VerifyFailed(f"{what} is not well-formed XML ({exc})") from None
+
+
+def _read_docx(path: Path) -> _Read:
+    """A DOCX: the title page until the first ``Heading 1``, the foreword (its paragraphs but
+    the legend and the table's caption; the table is not text) until the next, then one
+    chapter per ``Heading 1``, its text the paragraphs' texts joined by a blank line."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise VerifyFailed(f"it is not a readable DOCX ({exc})") from None
+    with archive:
+        names = [info.filename for info in archive.infolist()]
+        if DOCX_ENTRY not in names:
+            raise VerifyFailed(f"it carries no provenance manifest ({DOCX_ENTRY} is missing)")
+        if len(set(names)) != len(names):
+            raise VerifyFailed("the DOCX has two entries of the same name")
+        try:
+            data = {name: archive.read(name) for name in names}
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise VerifyFailed(f"the DOCX cannot be read ({exc})") from None
+    manifest_json = data.pop(DOCX_ENTRY).decode("utf-8", "replace")
+    files = {name: sha256_bytes(content) for name, content in data.items()}
+    if "word/document.xml" not in data:
+        raise VerifyFailed("the DOCX has no word/document.xml")
+    styles: dict[str, str] = {}
+    if "word/styles.xml" in data:
+        for style in _docx_xml(data["word/styles.xml"], "word/styles.xml").iter(f"{_W}style"):
+            name = style.find(f"{_W}name")
+            if name is not None:
+                styles[style.get(f"{_W}styleId", "")] = name.get(f"{_W}val", "")
+    body = _docx_xml(data["word/document.xml"], "word/document.xml").find(f"{_W}body")
+    paragraphs = [
+        _docx_paragraph(p, styles) for p in (body if body is not None else []) if p.tag == f"{_W}p"
+    ]
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    for style, text in paragraphs:
+        if style == "heading 1":
+            sections.append((text, []))
+        elif sections:
+            sections[-1][1].append((style, text))
+    if not sections:
+        raise VerifyFailed("the DOCX has no foreword (no Heading 1)")
+    foreword_title, foreword = sections[0]
+    chapters = [(title, "\n\n".join(text for _, text in body)) for title, body in sections[1:]]
+    kept = [text for style, text in foreword if style not in _DOCX_NOT_FOREWORD]
+    return _Read("docx", manifest_json, chapters, foreword_title, kept, files)
+
+
 def read_export(path: Path) -> _Read:
     """The manifest and the texts of an export, read back from its own markup."""
     path = Path(path)
@@ -301,4 +470,8 @@ def read_export(path: Path) -> _Read:
         return _read_markdown(path)
     if suffix in (".html", ".htm"):
         return _read_html(path)
+    if suffix == ".pdf":
+        return _read_pdf(path)
+    if suffix == ".docx":
+        return _read_docx(path)
     raise VerifyFailed(f"{suffix or 'a file without a suffix'} is not an export Coauthor reads")

@@ -1,4 +1,4 @@
-"""``coauthor verify`` for an export: an EPUB, a Markdown file or an HTML book or report.
+"""``coauthor verify`` for an export: an EPUB, a Markdown file, an HTML book or report, a DOCX.
 
 ``verify_export(path)`` reads the provenance manifest the export carries (see ``manifest.py``),
 then checks, stopping at the first mismatch (``VerifyFailed``, one line):
@@ -7,7 +7,8 @@ then checks, stopping at the first mismatch (``VerifyFailed``, one line):
    fingerprint is that key's (an unsigned manifest's checksum instead, reported as unsigned);
    with ``expect_key``, that the signer is that key;
 2. each chapter: its text, read back from the export's own markup (the EPUB's XHTML, the
-   HTML's paragraphs, the Markdown's sections as ``coauthor import`` reads them), against the
+   HTML's paragraphs, the Markdown's sections as ``coauthor import`` reads them, the DOCX's
+   paragraphs between its ``Heading 1`` titles), against the
    manifest's hash, and its title; its origin runs against its character count;
 3. the foreword: its paragraphs against the manifest's hash, and that it is the foreword the
    manifest's figures produce (rendered again from them with Coauthor's template when the
@@ -16,6 +17,11 @@ then checks, stopping at the first mismatch (``VerifyFailed``, one line):
 4. the generations: every generation the chapters' runs name is listed;
 5. the files: every other byte of the export (metadata, tables, markup) against the
    manifest's file hashes.
+
+A print PDF's text is not read back (hyphenation, ligatures, running heads and page numbers
+make extracted text inexact): for a PDF, 2 and 3 become checks of the manifest alone (the
+chapters' runs cover their character counts; the foreword hash is that of the foreword the
+figures produce), and 5 is the SHA-256 of every byte of the PDF but the manifest's.
 
 What a valid signature proves, and what it does not, is ``manifest.STATEMENT``.
 """
@@ -250,7 +256,7 @@ def _check_foreword(read: _Read, manifest: dict[str, Any], notes: list[str]) -> 
 
 def _check_files(read: _Read, manifest: dict[str, Any]) -> str:
     export = manifest["export"]
-    if read.fmt == "epub" or export.get("folder"):
+    if read.fmt in ("epub", "docx") or export.get("folder"):
         listed = export.get("files")
         if not isinstance(listed, dict):
             raise VerifyFailed("the manifest lists no file hashes")
@@ -282,6 +288,8 @@ def verify_export(path: Path, *, expect_key: str | None = None) -> ExportCheck:
             f"the manifest is for a {manifest.get('format')} export, not this {read.fmt} file"
         )
     name, key = _check_signature(manifest, expect_key)
+    if read.fmt == "pdf":
+        return _verify_pdf(Path(path), read, manifest, name, key)
     _check_chapters(read, manifest)
     _check_runs(manifest)
     notes: list[str] = []
@@ -302,6 +310,53 @@ def verify_export(path: Path, *, expect_key: str | None = None) -> ExportCheck:
             + ". The hashes match, but anyone could have rewritten them and the manifest.",
         )
     return ExportCheck(Path(path), manifest, bool(key), name, key, checked, notes)
+
+
+def _verify_pdf(
+    path: Path, read: _Read, manifest: dict[str, Any], name: str, key: str
+) -> ExportCheck:
+    """A PDF: the manifest's own consistency and the hash of the file without it."""
+    for entry in manifest["chapters"]:
+        runs = entry.get("runs") or []
+        if sum(int(run[0]) for run in runs) != entry.get("characters"):
+            raise VerifyFailed(f"{_label(entry)}: its origin runs do not cover its text")
+    _check_runs(manifest)
+    notes: list[str] = []
+    foreword = manifest["foreword"]
+    if (
+        foreword.get("source") == "template"
+        and foreword.get("template_sha256") == foreword_template_sha256()
+    ):
+        expected = foreword_export_paragraphs(foreword_from_figures(manifest["figures"]), "pdf")
+        if sha256_text("\n\n".join(expected)) != foreword.get("sha256"):
+            raise VerifyFailed(
+                "the manifest's foreword is not the one its figures produce with Coauthor's "
+                "template"
+            )
+        foreword_line = "the foreword's hash (that of the foreword the figures produce)"
+    else:
+        foreword_line = "not the foreword (reworded, or from another template)"
+    if manifest["export"].get("file_sha256") != read.file_sha256:
+        raise VerifyFailed("the PDF was changed after it was made (its SHA-256 differs)")
+    notes.append(
+        "A PDF's text is not read back: the chapters' hashes in the manifest are Coauthor's "
+        "record of the text it typeset, and the PDF's own hash shows the file is unchanged."
+    )
+    if not key:
+        notes.insert(
+            0,
+            "NOT SIGNED: "
+            + str(manifest.get("unsigned_reason") or "no reason given")
+            + ". The hashes match, but anyone could have rewritten them and the manifest.",
+        )
+    checked = [
+        "the signature" if key else "the manifest's checksum (not a signature)",
+        f"{len(manifest['chapters'])} chapters' origin runs",
+        foreword_line,
+        f"{len(manifest['generations'])} generations named by the text",
+        "every byte of the PDF but the manifest (SHA-256)",
+    ]
+    return ExportCheck(path, manifest, bool(key), name, key, checked, notes)
 
 
 # -- against the project's chain ----------------------------------------------------------------

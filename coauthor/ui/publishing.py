@@ -73,6 +73,20 @@ _FORMAT_LABELS = {
     ExportFormat.MARKDOWN: "Markdown",
     ExportFormat.HTML: "HTML book",
     ExportFormat.REPORT: "Provenance report (HTML)",
+    ExportFormat.DOCX: "Word document (DOCX)",
+    ExportFormat.PDF: "Print PDF",
+}
+
+_TRIM_LABELS = {
+    "5x8": "5 × 8 in",
+    "5.5x8.5": "5.5 × 8.5 in",
+    "6x9": "6 × 9 in",
+    "a5": "A5 (148 × 210 mm)",
+}
+
+_DOCX_STYLE_LABELS = {
+    "manuscript": "Standard manuscript format (for agents and editors)",
+    "book": "Book layout",
 }
 
 
@@ -236,8 +250,17 @@ class ExportDialog(QDialog):
         self.target = QLineEdit()
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
-        self.styling = QCheckBox("Mark AI passages subtly, with a legend (EPUB, HTML)")
+        self.styling = QCheckBox("Mark AI passages subtly, with a legend (EPUB, HTML, DOCX, PDF)")
         self.folder = QCheckBox("Markdown: one file per chapter, in a folder")
+        self.docx_style = QComboBox()
+        self.docx_style.setObjectName("docxStyle")
+        for style, label in _DOCX_STYLE_LABELS.items():
+            self.docx_style.addItem(label, style)
+        self.trim = QComboBox()
+        self.trim.setObjectName("pdfTrim")
+        for trim, label in _TRIM_LABELS.items():
+            self.trim.addItem(label, trim)
+        self.trim.setCurrentIndex(self.trim.findData("5.5x8.5"))
         screening = QLabel("Content screening: " + screening_text)
         screening.setWordWrap(True)
         row = QHBoxLayout()
@@ -246,6 +269,8 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Format:", self.format)
         form.addRow("File:", row)
+        form.addRow("DOCX style:", self.docx_style)
+        form.addRow("PDF page size:", self.trim)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         for widget in (self.styling, self.folder, screening):
@@ -263,6 +288,8 @@ class ExportDialog(QDialog):
 
     def _suggest(self) -> None:
         fmt = self.chosen_format()
+        self.docx_style.setEnabled(fmt is ExportFormat.DOCX)
+        self.trim.setEnabled(fmt is ExportFormat.PDF)
         stem = self.title or "book"
         name = (
             f"{stem} - provenance report.html"
@@ -279,7 +306,10 @@ class ExportDialog(QDialog):
 
     def options(self) -> ExportOptions:
         return ExportOptions(
-            provenance_styling=self.styling.isChecked(), markdown_folder=self.folder.isChecked()
+            provenance_styling=self.styling.isChecked(),
+            markdown_folder=self.folder.isChecked(),
+            docx_style=str(self.docx_style.currentData()),
+            trim=str(self.trim.currentData()),
         )
 
 

@@ -7,10 +7,12 @@ nothing. Dialogs are driven through a replaced ``exec`` (they would block the te
 
 from __future__ import annotations
 
+import subprocess
 import time
 import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QInputDialog, QPushButton
@@ -19,7 +21,12 @@ from coauthor.app.export import ExportFormat, ExportOptions, ScreeningSummary
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import ReviewState
 from coauthor.ui.mainwindow import MainWindow
-from coauthor.ui.publishing import BookDetailsDialog, ForewordDialog, ScreeningDialog
+from coauthor.ui.publishing import (
+    BookDetailsDialog,
+    ExportDialog,
+    ForewordDialog,
+    ScreeningDialog,
+)
 from coauthor.ui.review import GateDialog
 from coauthor.ui.settings import AppSettings
 
@@ -430,3 +437,57 @@ def test_closing_the_window_during_an_export_waits_for_it(
     assert target.is_file()  # the export the author asked for was finished, not lost
     assert window.session is None
     assert not Path(f"{sample_project}.lock").exists()
+
+
+@pytest.mark.slow
+def test_the_export_dialog_writes_a_book_style_docx_and_a_6x9_pdf(
+    window: MainWindow,
+    reviewer: str,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot,
+    tmp_path: Path,
+    cli,
+) -> None:
+    """Book ▸ Export: DOCX with its style, PDF with its trim size, each chosen in the dialog,
+    written in the background with progress, and each verifies."""
+    approve_g2(window)
+    seen: list[tuple[bool, bool]] = []
+
+    def choose(fmt: ExportFormat, target: Path, combo: str, value: str):
+        def exec_(dialog: ExportDialog) -> int:
+            dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+            seen.append((dialog.docx_style.isEnabled(), dialog.trim.isEnabled()))
+            box = dialog.docx_style if combo == "docx" else dialog.trim
+            box.setCurrentIndex(box.findData(value))
+            dialog.target.setText(str(target))
+            return 1
+
+        return exec_
+
+    docx_target, pdf_target = tmp_path / "book.docx", tmp_path / "book.pdf"
+    monkeypatch.setattr(
+        ExportDialog, "exec", choose(ExportFormat.DOCX, docx_target, "docx", "book")
+    )
+    window.publish.export_dialog()
+    window.publish.wait()
+    qtbot.waitUntil(lambda: window.publish.outcome == "exported", timeout=20_000)
+    assert docx_target.exists()
+    monkeypatch.setattr(ExportDialog, "exec", choose(ExportFormat.PDF, pdf_target, "trim", "6x9"))
+    window.publish.outcome = None
+    window.publish.export_dialog()
+    assert window.publish.progress is not None
+    window.publish.wait()
+    qtbot.waitUntil(lambda: window.publish.outcome == "exported", timeout=120_000)
+    assert seen == [(True, False), (False, True)]  # each format's own setting only
+    assert window.statusBar().currentMessage().startswith(f"Exported to {pdf_target}")
+    for target in (docx_target, pdf_target):
+        result = cli("verify", target)
+        assert result.returncode == 0, result.stderr
+    info = subprocess.run(
+        ["pdfinfo", str(pdf_target)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "432 x 648 pts" in info  # 6 x 9 inches
+    document = docx.Document(str(docx_target))
+    assert document.core_properties.category == "coauthor-export"
+    assert document.paragraphs[0].text  # the title page comes first
+    assert any(p.style is not None and p.style.name == "Heading 1" for p in document.paragraphs)

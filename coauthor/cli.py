@@ -60,7 +60,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     parsed = parse_sources(args.sources, args.encoding, keep_line_breaks=args.keep_line_breaks)
     summaries = import_sources(
-        args.into, parsed, own_writing=args.own_writing, title=args.title, author=args.author
+        args.into,
+        parsed,
+        own_writing=args.own_writing,
+        title=args.title,
+        author=args.author,
+        markup=args.markup,
     )
     for summary in summaries:
         extra = f", {summary.generations} generations pending review" if summary.generations else ""
@@ -140,10 +145,20 @@ def cmd_cat(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from coauthor.store.verify import verify
 
-    if Path(args.project).suffix.lower() in (".epub", ".md", ".markdown", ".html", ".htm"):
+    if Path(args.project).suffix.lower() in (
+        ".epub",
+        ".md",
+        ".markdown",
+        ".html",
+        ".htm",
+        ".docx",
+        ".pdf",
+    ):
         return _verify_export(args)
     if args.against or args.key:
-        raise CommandFailed("--project and --key apply to an export (.epub, .md, .html)")
+        raise CommandFailed(
+            "--project and --key apply to an export (.epub, .md, .html, .docx, .pdf)"
+        )
     project_file = ProjectFile.open(args.project, readonly=True)
     try:
         result = verify(project_file)
@@ -260,10 +275,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = ExportFormat(args.format)
     if args.folder and fmt is not ExportFormat.MARKDOWN:
         raise CommandFailed("--folder applies to the Markdown export only")
+    if args.docx_style and fmt is not ExportFormat.DOCX:
+        raise CommandFailed("--docx-style applies to the DOCX export only")
+    if args.trim and fmt is not ExportFormat.PDF:
+        raise CommandFailed("--trim applies to the PDF export only")
     options = ExportOptions(
         provenance_styling=args.provenance_styling,
         markdown_folder=args.folder,
         annotate=args.annotate,
+        docx_style=args.docx_style or "manuscript",
+        trim=args.trim or "5.5x8.5",
     )
     target = Path(args.out)
     try:
@@ -462,7 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default="en")
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser("import", help="import Markdown, text or CoAuthor session logs")
+    p = sub.add_parser(
+        "import", help="import Markdown, text, Word (.docx), OpenDocument (.odt) or CoAuthor logs"
+    )
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--into", required=True, metavar="PROJECT", help="created if missing")
     p.add_argument("--encoding", help="the text encoding of the sources (default UTF-8)")
@@ -475,6 +498,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-line-breaks",
         action="store_true",
         help="plain text: keep every line break (by default hard-wrapped lines are joined)",
+    )
+    p.add_argument(
+        "--markup",
+        choices=("markdown", "plain"),
+        help="read the chapters as Markdown (emphasis, scene breaks... are rendered) or as plain "
+        "text (every character shown as it is); by default Markdown, Word and OpenDocument "
+        "files are Markdown, text files and CoAuthor logs plain",
     )
     p.add_argument("--title", help="the book title, when the project is created")
     p.add_argument("--author", help="the author, when the project is created")
@@ -493,7 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "verify", help="check a project's history, or an export against its signed manifest"
     )
-    p.add_argument("project", metavar="FILE", help="a .coauthor project or an .epub/.md/.html")
+    p.add_argument(
+        "project", metavar="FILE", help="a .coauthor project or an .epub/.md/.html/.docx/.pdf"
+    )
     p.add_argument(
         "--project",
         dest="against",
@@ -516,7 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export the book (after the review gate)")
     p.add_argument("project")
-    p.add_argument("--format", required=True, choices=["epub", "markdown", "html", "report"])
+    p.add_argument(
+        "--format", required=True, choices=["epub", "markdown", "html", "report", "docx", "pdf"]
+    )
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument(
         "--folder", action="store_true", help="Markdown: one file per chapter in a folder"
@@ -528,7 +562,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--annotate", action="store_true", help="Markdown: mark AI text inline")
     p.add_argument(
-        "--provenance-styling", action="store_true", help="EPUB/HTML: subtly mark AI passages"
+        "--provenance-styling",
+        action="store_true",
+        help="EPUB/HTML/DOCX/PDF: subtly mark AI passages",
+    )
+    p.add_argument(
+        "--docx-style",
+        choices=["manuscript", "book"],
+        help="DOCX: standard manuscript format (the default) or a book-like layout",
+    )
+    p.add_argument(
+        "--trim",
+        choices=["5x8", "5.5x8.5", "6x9", "a5"],
+        help="PDF: the page size, in inches or A5 (default 5.5x8.5)",
     )
     p.add_argument(
         "--templates",

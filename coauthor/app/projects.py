@@ -74,14 +74,21 @@ def parse_sources(
 
 
 def import_into(
-    project_file: ProjectFile, project: Project, parsed: Sequence[Parsed], *, own_writing: bool
+    project_file: ProjectFile,
+    project: Project,
+    parsed: Sequence[Parsed],
+    *,
+    own_writing: bool,
+    markup: str | None = None,
 ) -> list[ImportSummary]:
     """Back the project up, then import ``parsed`` into ``project`` (in memory: the caller
-    flushes). The backup holds what the file holds, so the caller flushes before too."""
+    flushes). The backup holds what the file holds, so the caller flushes before too.
+    ``markup`` reads every imported chapter as ``markdown`` or ``plain`` text (None: by the
+    kind of file, ``importers.default_markup``)."""
     from coauthor.importers import apply
 
     project_file.backup_rolling(reason="before-import")
-    return [apply(project, p, own_writing=own_writing) for p in parsed]
+    return [apply(project, p, own_writing=own_writing, markup=markup) for p in parsed]
 
 
 def import_sources(
@@ -91,19 +98,22 @@ def import_sources(
     own_writing: bool = False,
     title: str | None = None,
     author: str | None = None,
+    markup: str | None = None,
 ) -> list[ImportSummary]:
     """Import into the project at ``target``, creating it if missing (with ``title`` and
     ``author``, else those the first source names, else the file's name)."""
     target = Path(target)
     if target.exists():
         with opened(target, readonly=False) as (project_file, project):
-            summaries = import_into(project_file, project, parsed, own_writing=own_writing)
+            summaries = import_into(
+                project_file, project, parsed, own_writing=own_writing, markup=markup
+            )
             project_file.flush(project)
         return summaries
     lock = ProjectLock(target)
     lock.acquire(creating=True)
     try:
-        return _import_new(target, parsed, own_writing, title, author)
+        return _import_new(target, parsed, own_writing, title, author, markup)
     finally:
         lock.release()
 
@@ -114,6 +124,7 @@ def _import_new(
     own_writing: bool,
     title: str | None,
     author: str | None,
+    markup: str | None = None,
 ) -> list[ImportSummary]:
     from coauthor.importers import apply
 
@@ -129,7 +140,7 @@ def _import_new(
     project_file = ProjectFile.create(partial, meta)
     try:
         project = Project(meta)
-        summaries = [apply(project, p, own_writing=own_writing) for p in parsed]
+        summaries = [apply(project, p, own_writing=own_writing, markup=markup) for p in parsed]
         project_file.flush(project)
         project_file.close(project)
     except BaseException:

@@ -1,4 +1,5 @@
-"""Bring outside text into a project: Markdown, plain text and CoAuthor session logs.
+"""Bring outside text into a project: Markdown, plain text, Word (.docx), OpenDocument (.odt)
+and CoAuthor session logs.
 
 Every source is read and checked completely before the project is touched, so a bad file
 changes nothing (a CoAuthor log is streamed, and its edits kept compactly, so memory follows the
@@ -24,7 +25,14 @@ from coauthor.importers.coauthor_log import (
 from coauthor.importers.errors import ImportFailed
 from coauthor.importers.textfiles import ParsedText, parse_text_file
 
-__all__ = ["ImportFailed", "ImportSummary", "apply", "is_session_log", "parse_source"]
+__all__ = [
+    "ImportFailed",
+    "ImportSummary",
+    "apply",
+    "default_markup",
+    "is_session_log",
+    "parse_source",
+]
 
 Parsed = ParsedText | ParsedSession
 
@@ -55,13 +63,35 @@ def parse_source(
         raise ImportFailed(f"{path} is a folder; name the files to import")
     if is_session_log(path):
         return parse_session_log(path)
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        from coauthor.importers.docx import parse_docx  # mammoth loads only for a .docx
+
+        return parse_docx(path)
+    if suffix == ".odt":
+        from coauthor.importers.odt import parse_odt
+
+        return parse_odt(path)
     return parse_text_file(path, encoding, keep_line_breaks=keep_line_breaks)
 
 
-def apply(project: Project, parsed: Parsed, *, own_writing: bool = False) -> ImportSummary:
-    """Add the parsed source's chapters to the project (in memory)."""
+def default_markup(parsed: Parsed) -> str:
+    """How the imported chapters are read unless the author says otherwise: a Markdown file's
+    as Markdown, and a Word or OpenDocument file's (converted to Markdown); a plain-text
+    file's and a CoAuthor session's as plain text, so that no character of them is taken for
+    markup (``Chapter.markup``)."""
+    markdown = isinstance(parsed, ParsedText) and parsed.kind in ("markdown", "docx", "odt")
+    return "markdown" if markdown else "plain"
+
+
+def apply(
+    project: Project, parsed: Parsed, *, own_writing: bool = False, markup: str | None = None
+) -> ImportSummary:
+    """Add the parsed source's chapters to the project (in memory). ``markup`` (``markdown``
+    or ``plain``) overrides ``default_markup`` for a text file; a session is always plain."""
     if isinstance(parsed, ParsedSession):
         return _apply_session(project, parsed)
+    markup = markup or default_markup(parsed)
     record = project.add_import(
         ImportRecord(
             project.new_import_id(),
@@ -76,7 +106,7 @@ def apply(project: Project, parsed: Parsed, *, own_writing: bool = False) -> Imp
     )
     chapters = []
     for piece in parsed.chapters:
-        chapter = project.add_chapter(piece.title)
+        chapter = project.add_chapter(piece.title, markup=piece.markup or markup)
         project.insert(chapter, 0, piece.text, Origin.IMPORTED, record.id)
         chapters.append(chapter)
     return ImportSummary(parsed.source, chapters, 0)
@@ -105,7 +135,7 @@ def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
             },
         )
     )
-    chapter = project.add_chapter(session.session_id)
+    chapter = project.add_chapter(session.session_id, markup="plain")
     history = project.history
     coalesce, history.coalesce = history.coalesce, False
     try:

@@ -79,7 +79,8 @@ class ProjectFiles(QObject):
             self.workspace.window,
             "Import",
             str(Path.home()),
-            "Text, Markdown and CoAuthor logs (*.md *.markdown *.txt *.jsonl *.jsonl.gz);;All files (*)",
+            "Text, Markdown, Word, OpenDocument and CoAuthor logs"
+            " (*.md *.markdown *.txt *.docx *.odt *.jsonl *.jsonl.gz);;All files (*)",
         )
         if paths:
             self.import_paths([Path(p) for p in paths])

@@ -246,6 +246,19 @@ def test_pride_and_prejudice_imports_as_61_chapters(tmp_path: Path, cli, data_di
     assert "PROJECT GUTENBERG" in str(record.details.get("gutenberg_header", ""))
 
 
+def test_text_files_are_plain_and_markdown_files_markdown(tmp_path: Path, cli) -> None:
+    """A text file's asterisks are characters unless the author says it is Markdown."""
+    (tmp_path / "notes.txt").write_text("5 * 3 and *stars*\n", encoding="utf-8")
+    (tmp_path / "draft.md").write_text("She was *seven*.\n", encoding="utf-8")
+    _import(cli, tmp_path / "notes.txt", tmp_path / "draft.md", "--into", tmp_path / "a.coauthor")
+    assert [c.markup for c in _load(tmp_path / "a.coauthor").chapters] == ["plain", "markdown"]
+    _import(cli, tmp_path / "notes.txt", "--markup", "markdown", "--into", tmp_path / "b.coauthor")
+    assert [c.markup for c in _load(tmp_path / "b.coauthor").chapters] == ["markdown"]
+    result = cli("import", tmp_path / "notes.txt", "--markup", "html", "--into", tmp_path / "c")
+    assert result.returncode == 2
+    assert "invalid choice: 'html'" in result.stderr.decode()
+
+
 def test_several_sources_in_one_import_keep_their_order(tmp_path: Path, cli) -> None:
     first = tmp_path / "a.md"
     first.write_text("# A\n\nalpha\n")

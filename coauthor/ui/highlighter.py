@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QImage,
     QPainter,
     QPalette,
     QPen,
@@ -55,6 +56,7 @@ from coauthor.ui.mdstyle import (
     heading_level,
     is_blank,
     style_unit,
+    without_block_marker,
 )
 from coauthor.ui.palette import OriginPalette, blend_over
 
@@ -205,15 +207,21 @@ class ProvenanceHighlighter:
         heatmap = self.mode is ViewMode.HEATMAP
         width = editor.viewport().width() if heatmap else 0
         top, bottom = area.top(), area.bottom()
-        block = editor.cursorForPosition(QPoint(0, max(0, int(top)))).block()
+        geometry_of = editor.blockBoundingGeometry
+        # A keystroke repaints from the top of the cursor's paragraph: then that is the first
+        # block to paint, found without a hit test.
+        block = editor.textCursor().block()
+        _, block_top, _, block_height = cast("_Rect", geometry_of(block).getRect())
+        if not block_top + dy <= top < block_top + dy + block_height:
+            block = editor.cursorForPosition(QPoint(0, max(0, int(top)))).block()
         while block.isValid():
-            geometry = editor.blockBoundingGeometry(block)
-            block_top = geometry.top() + dy
+            left, block_top, _, block_height = cast("_Rect", geometry_of(block).getRect())
+            block_top += dy
             if block_top > bottom:
                 break
-            block_height = geometry.height()
             if block.length() > 1 and block_top + block_height >= top and block.isVisible():
-                if block.userState() & _STATE_SCENE and block.userState() != -1:
+                state = block.userState()
+                if state & _STATE_SCENE and state != -1:
                     center_scene_break(editor, block)
                 spans, ai_share = self._spans(block)
                 if heatmap and ai_share:
@@ -224,7 +232,7 @@ class ProvenanceHighlighter:
                     # Lines outside the area are skipped, unless the whole block is inside it
                     # (a keystroke repaints its paragraph: then no line needs the test).
                     clip = block_top < top or block_top + block_height > bottom
-                    corner = QPointF(geometry.left() + dx, block_top)
+                    corner = QPointF(left + dx, block_top)
                     self._paint_spans(painter, block, spans, corner, area if clip else None)
             block = block.next()
 
@@ -237,22 +245,30 @@ class ProvenanceHighlighter:
         clip: QRectF | None,
     ) -> None:
         """Fill the spans of a block, line by line, its top left at ``corner``; only the lines
-        that meet ``clip``, if given."""
+        that meet ``clip``, if given. Pending text gets a wavy underline: a pre-drawn wave tile,
+        repeated (a path per line is 100x slower)."""
         layout = block.layout()
         position = layout.position()
         ox, oy = corner.x() + position.x(), corner.y() + position.y()
         fills, pending_fill = self._fills, self.pending_brush()
+        wave = self._wave_tile
+        fill, tile = painter.fillRect, painter.drawTiledPixmap
+        if clip is not None:
+            clip_top, clip_bottom = clip.top(), clip.bottom()
+        else:
+            clip_top = clip_bottom = 0.0
         # Right-to-left paragraphs take the general path: a line's logical start is on its right.
         ltr = block.textDirection() is Qt.LayoutDirection.LeftToRight
+        line_at = layout.lineAt
         for i in range(layout.lineCount()):
-            line = layout.lineAt(i)
-            text_rect = line.naturalTextRect()
-            if clip is not None:
-                y = oy + text_rect.top()
-                if y > clip.bottom() or y + text_rect.height() < clip.top():
-                    continue  # only the lines Qt repaints (one, for a cursor blink)
+            line = line_at(i)
+            rx, ry, rw, height = cast("_Rect", line.naturalTextRect().getRect())
+            y = oy + ry
+            if clip is not None and (y > clip_bottom or y + height < clip_top):
+                continue  # only the lines Qt repaints (one, for a cursor blink)
             line_start = line.textStart()
             line_end = line_start + line.textLength()
+            wave_y = None
             for start, end, origin, pending in spans:
                 if end <= line_start:
                     continue
@@ -261,22 +277,18 @@ class ProvenanceHighlighter:
                 head = ltr and start <= line_start
                 tail = ltr and end >= line_end
                 if head and tail:  # the whole line (most lines): its text's box, no glyphs
-                    box = text_rect.translated(ox, oy)
+                    left, width = ox + rx, rw
                 else:
-                    x0 = text_rect.left() if head else _x(line, max(start, line_start))
-                    x1 = text_rect.right() if tail else _x(line, min(end, line_end))
-                    box = QRectF(
-                        ox + min(x0, x1), oy + text_rect.top(), abs(x1 - x0), text_rect.height()
-                    )
-                painter.fillRect(box, pending_fill if pending else fills[origin])
+                    x0 = rx if head else _x(line, max(line_start, start))
+                    x1 = rx + rw if tail else _x(line, min(line_end, end))
+                    left, width = ox + min(x0, x1), abs(x1 - x0)
                 if pending:
-                    self._wave(painter, line, box)
-
-    def _wave(self, painter: QPainter, line: QTextLine, box: QRectF) -> None:
-        """A wavy underline under ``box``: a pre-drawn wave tile, repeated (a path per line is
-        100x slower)."""
-        y = round(box.top() + line.ascent())
-        painter.drawTiledPixmap(QRectF(box.left(), y, box.width(), _WAVE_HEIGHT), self._wave_tile)
+                    fill(QRectF(left, y, width, height), pending_fill)
+                    if wave_y is None:
+                        wave_y = round(y + line.ascent())
+                    tile(QRectF(left, wave_y, width, _WAVE_HEIGHT), wave)
+                else:
+                    fill(QRectF(left, y, width, height), fills[origin])
 
 
 def _x(line: QTextLine, position: int) -> float:
@@ -285,35 +297,51 @@ def _x(line: QTextLine, position: int) -> float:
     return float(result[0] if isinstance(result, tuple) else result)  # type: ignore[arg-type]
 
 
+_Rect = tuple[float, float, float, float]
 _WAVE_HEIGHT = 4
+_WAVE_PERIODS = 16
 
 
 def _wave_tile(color: QColor) -> QPixmap:
-    """One period of the wavy underline, 6 pixels wide, to repeat as a brush."""
-    tile = QPixmap(6, _WAVE_HEIGHT)
+    """The wavy underline, 6 pixels a period, ``_WAVE_PERIODS`` periods in one tile to repeat
+    (Qt draws a tiled pixmap tile by tile: a wider tile is 4x faster than one period)."""
+    width = 6 * _WAVE_PERIODS
+    tile = QPixmap(width, _WAVE_HEIGHT)
     tile.fill(Qt.GlobalColor.transparent)
     painter = QPainter(tile)
     pen = QPen(color)
     pen.setWidthF(1.2)
     painter.setPen(pen)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, on=True)
-    painter.drawPolyline(
-        [QPointF(0, 3), QPointF(1.5, 1), QPointF(3, 3), QPointF(4.5, 1), QPointF(6, 3)]
-    )
+    points = [QPointF(0, 3)]
+    for x in range(0, width, 6):
+        points += [QPointF(x + 1.5, 1), QPointF(x + 3, 3), QPointF(x + 4.5, 1), QPointF(x + 6, 3)]
+    painter.drawPolyline(points)
     painter.end()
     return tile
 
 
 def _hatch_tile(layers: list[QColor], hatch: QColor) -> QPixmap:
-    """Qt's diagonal hatch over colours laid one on another, as one repeatable tile."""
-    tile = QPixmap(16, 16)
-    tile.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(tile)
+    """Qt's diagonal hatch over colours laid one on another, as one repeatable tile.
+
+    Opaque if the first layer is (no alpha channel: Qt copies an opaque tile where it blends a
+    translucent one, 5x faster), and wide, as Qt fills a texture tile by tile."""
+    opaque = bool(layers) and layers[0].alpha() == 255
+    image = QImage(
+        _HATCH_WIDTH,
+        _HATCH_HEIGHT,
+        QImage.Format.Format_RGB32 if opaque else QImage.Format.Format_ARGB32_Premultiplied,
+    )
+    image.fill(Qt.GlobalColor.transparent if not opaque else layers[0])
+    painter = QPainter(image)
     for colour in layers:
-        painter.fillRect(0, 0, 16, 16, colour)
-    painter.fillRect(0, 0, 16, 16, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
+        painter.fillRect(0, 0, _HATCH_WIDTH, _HATCH_HEIGHT, colour)
+    painter.fillRect(0, 0, _HATCH_WIDTH, _HATCH_HEIGHT, QBrush(hatch, Qt.BrushStyle.BDiagPattern))
     painter.end()
-    return tile
+    return QPixmap.fromImage(image)
+
+
+_HATCH_WIDTH, _HATCH_HEIGHT = 128, 16  # multiples of the hatch's period (8), so it repeats
 
 
 # -- Markdown styling ---------------------------------------------------------------------------
@@ -325,6 +353,21 @@ _EMPTY = hash(()) & _STATE_HASH
 _SYNC_BLOCKS = 64
 """An edit spanning more blocks (a large paste, a chapter shown) is styled lazily, as painted."""
 _HEADING_SCALE = {1: 1.6, 2: 1.4, 3: 1.25, 4: 1.1, 5: 1.0, 6: 1.0}
+_INLINE_SPECIAL = frozenset("*_`\\")
+"""The characters inline styling turns on (emphasis runs, code spans, escapes)."""
+
+
+@dataclass(slots=True)
+class _Typed:
+    """The block an edit last styled: its number, text and state then, its segments and the
+    format ranges set for them, and the characters of its unit (lines and breaks)."""
+
+    number: int
+    text: str
+    state: int
+    segments: list[Segment]
+    ranges: list[QTextLayout.FormatRange]
+    unit_chars: int
 
 
 class MarkdownStyler:
@@ -339,6 +382,9 @@ class MarkdownStyler:
     makes Qt repaint the whole editor on every keystroke.) Lines of the same paragraph are
     restyled only if their segments changed (an ``*`` typed that pairs across lines); blocks
     that no edit touched (a chapter just shown, a large paste) are styled when first painted.
+    A keystroke that can change no styling decision (``_restyle_typed``) moves the segments
+    of the block the last edit styled, rather than scanning its paragraph again; nothing is
+    set at all if none comes after it.
 
     Each block's ``userState`` records what was applied: a hash of its segments, the style
     generation (bumped when the font or palette changes) and whether it is a scene break.
@@ -352,6 +398,8 @@ class MarkdownStyler:
         self._generation = 1
         self._formats: dict[int, QTextCharFormat] = {}
         self._restyling = False
+        self._typed: _Typed | None = None
+        """The block the last edit styled, for the next keystroke in it (``_restyle_typed``)."""
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -369,6 +417,7 @@ class MarkdownStyler:
         """The font or the palette changed: every block is styled again, as painted."""
         self._generation = self._generation % 63 + 1
         self._formats.clear()
+        self._typed = None
         self.pending = self.enabled
         self.editor.viewport().update()
 
@@ -377,6 +426,7 @@ class MarkdownStyler:
         document = self.editor.document()
         block = document.firstBlock()
         self._restyling = True
+        self._typed = None
         try:
             while block.isValid():
                 if block.userState() != -1:
@@ -389,14 +439,17 @@ class MarkdownStyler:
 
     # -- from the document layout ---------------------------------------------------------------
 
-    def on_change(self, start: int, added: int) -> tuple[int, int]:
+    def on_change(self, start: int, added: int, removed: int = 0) -> tuple[int, int]:
         """Style the blocks an edit touched (and their paragraphs); return the range Qt must
         lay out again, ``(start, added)``, widened if other lines of a paragraph changed."""
         if not self.enabled or self._restyling:
             return start, added
+        if added + removed == 1 and self._restyle_typed(start, added):
+            return start, added
+        self._typed = None
         document = self.editor.document()
         first = document.findBlock(start)
-        last = document.findBlock(start + added)
+        last = first if added <= 1 else document.findBlock(start + added)
         if not last.isValid():
             last = document.lastBlock()
         if not first.isValid():
@@ -409,6 +462,80 @@ class MarkdownStyler:
             lo = min(lo, block.position())
             hi = max(hi, block.position() + block.length() - 1)
         return lo, hi - lo
+
+    def _restyle_typed(self, start: int, added: int) -> bool:
+        """A keystroke in the block the last edit styled: its segments, shifted, if that is
+        exactly what styling it again would give; False if it must be styled in full.
+
+        That is so when one character is typed or deleted after the first of a line that no block
+        marker starts, before or after (``without_block_marker``: the unit's lines, their joins
+        and their block styles are unchanged), the
+        character and its neighbours being none of ``* _ ` \\`` (no delimiter run, code span or
+        escape gains or loses a character, or a neighbour: every inline decision is the same).
+        Every segment boundary sits at the line's start or end or next to such a character, so
+        the segments after the edit move by one and the one around it grows or shrinks.
+        """
+        typed = self._typed
+        if typed is None:
+            return False
+        block = self.editor.document().findBlock(start)
+        if block.userState() != typed.state or block.blockNumber() != typed.number:
+            return False
+        text = block.text()
+        if len(text) != block.length() - 1:
+            return False  # UTF-16 offsets are not code points: the general path
+        pos = start - block.position()
+        old = typed.text
+        if added:
+            if len(text) != len(old) + 1 or text[:pos] != old[:pos] or text[pos + 1 :] != old[pos:]:
+                return False
+            char = text[pos]
+            step = 1
+        else:
+            if len(text) != len(old) - 1 or text[:pos] != old[:pos] or text[pos:] != old[pos + 1 :]:
+                return False
+            char = old[pos]
+            step = -1
+        if (
+            pos < 1
+            or char in _INLINE_SPECIAL
+            or text[pos - 1] in _INLINE_SPECIAL
+            or text[pos + added : pos + added + 1] in _INLINE_SPECIAL
+            or not without_block_marker(text)
+            or not without_block_marker(old)
+            or typed.unit_chars + step > MAX_UNIT_CHARS
+        ):
+            return False
+        segments = typed.segments
+        ranges = typed.ranges
+        shifted = False
+        if segments and segments[-1][1] >= pos + (0 if added else 1):
+            # Insertion: boundaries from ``pos`` on move right; deletion: those after it left.
+            edge = pos if added else pos + 1
+            moved: list[Segment] = []
+            for i, (seg_start, seg_end, flags) in enumerate(segments):
+                if seg_end < edge:
+                    moved.append((seg_start, seg_end, flags))
+                    continue
+                if seg_start == pos and added:
+                    return False  # a boundary at the edit (never, by the above): in full
+                new_start = seg_start + step if seg_start >= edge else seg_start
+                moved.append((new_start, seg_end + step, flags))
+                r = ranges[i]
+                r.start, r.length = new_start, seg_end + step - new_start
+            segments = moved
+            shifted = True
+        if shifted:
+            block.layout().setFormats(ranges)
+            state = (self._generation << _STATE_GENERATION_SHIFT) | (
+                hash(tuple(segments)) & _STATE_HASH
+            )
+            block.setUserState(state)
+            typed.state = state
+            typed.segments = segments
+        typed.text = text
+        typed.unit_chars += step
+        return True
 
     def _units(self, first: QTextBlock, last: QTextBlock) -> list[QTextBlock]:
         """Restyle the units that contain ``first`` to ``last``; return the blocks outside
@@ -425,19 +552,26 @@ class MarkdownStyler:
             end += 1
         while block.isValid():
             blocks = _unit_around(block)
-            out.extend(self._style(blocks, edited_start, edited_end)[0])
+            out.extend(self._style(blocks, edited_start, edited_end, remember=True)[0])
             if blocks[-1].blockNumber() >= end:
                 break
             block = blocks[-1].next()
         return out
 
     def _style(
-        self, blocks: list[QTextBlock], edited_start: int, edited_end: int
+        self,
+        blocks: list[QTextBlock],
+        edited_start: int,
+        edited_end: int,
+        *,
+        remember: bool = False,
     ) -> tuple[list[QTextBlock], bool]:
         """Apply the unit's formats: the blocks outside the edit whose formats changed, and
-        whether any block's formats were set."""
+        whether any block's formats were set. With ``remember``, an edit of one block: what it
+        was given is kept for the next keystroke in it."""
         lines = [b.text() for b in blocks]
         styles = style_unit(lines)
+        remember = remember and edited_start == edited_end
         changed: list[QTextBlock] = []
         touched = False
         generation = self._generation << _STATE_GENERATION_SHIFT
@@ -448,18 +582,44 @@ class MarkdownStyler:
                 state |= _STATE_SCENE
             old = block.userState()
             had_formats = old != -1 and old & _STATE_HASH != _EMPTY
+            number = block.blockNumber()
             if not segments and not had_formats:
                 block.setUserState(state)  # nothing to set or to take off (most prose)
+                if remember and number == edited_start:
+                    self._remember(blocks, block, text, state, [], [])
                 continue
-            edited = edited_start <= block.blockNumber() <= edited_end
+            edited = edited_start <= number <= edited_end
             if old == state and not edited:
                 continue  # the same formats as before
-            block.layout().setFormats(self._ranges(text, segments))
+            ranges = self._ranges(text, segments)
+            block.layout().setFormats(ranges)
             block.setUserState(state)
+            if remember and number == edited_start:
+                self._remember(blocks, block, text, state, segments, ranges)
             touched = True
             if not edited:
                 changed.append(block)
         return changed, touched
+
+    def _remember(
+        self,
+        blocks: list[QTextBlock],
+        block: QTextBlock,
+        text: str,
+        state: int,
+        segments: list[Segment],
+        ranges: list[QTextLayout.FormatRange],
+    ) -> None:
+        """Keep what the edited ``block`` was given, unless its unit was cut short (longer than
+        ``MAX_UNIT_CHARS``: a deletion could make it whole again)."""
+        if len(blocks) == 1:
+            previous, following = block.previous(), block.next()
+            if (previous.isValid() and continues(previous.text(), text)) or (
+                following.isValid() and continues(text, following.text())
+            ):
+                return
+        unit_chars = sum(len(b.text()) + 1 for b in blocks)
+        self._typed = _Typed(block.blockNumber(), text, state, segments, ranges, unit_chars)
 
     def _ranges(self, text: str, segments: list[Segment]) -> list[QTextLayout.FormatRange]:
         units = None if text.isascii() else Utf16Map(text)
@@ -529,6 +689,7 @@ class MarkdownStyler:
         block = editor.firstVisibleBlock()
         generation = self._generation
         self._restyling = True
+        self._typed = None
         try:
             while block.isValid():
                 if editor.blockBoundingGeometry(block).top() + dy > bottom:
@@ -611,5 +772,5 @@ class MarkdownLayout(QPlainTextDocumentLayout):
 
     def documentChanged(self, start: int, removed: int, added: int) -> None:  # noqa: N802 - Qt override
         if self.styler.enabled:
-            start, added = self.styler.on_change(start, added)
+            start, added = self.styler.on_change(start, added, removed)
         super().documentChanged(start, removed, added)

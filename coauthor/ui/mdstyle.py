@@ -45,6 +45,7 @@ __all__ = [
     "inline_spans",
     "is_blank",
     "style_unit",
+    "without_block_marker",
 ]
 
 ITALIC = 1
@@ -128,6 +129,19 @@ def _plain(line: str) -> bool:
     """A line that starts with text (most lines of prose): no block marker can start it."""
     head = line[:1]
     return head.isalpha() or (head == " " and line.lstrip(" ")[:1].isalpha())
+
+
+_MARKER_STARTS = frozenset("#>-+*_=0123456789")
+"""What a block marker (heading, quote, list item, thematic break, setext underline) starts
+with, after up to three spaces."""
+
+
+def without_block_marker(line: str) -> bool:
+    """Whether no block marker starts ``line`` and it is not blank, whatever else is typed in it
+    after its first character: its first character that is not a space or a tab starts none.
+    Such a line is styled as the plain line it is, and joins the lines around it as one."""
+    head = line.lstrip(" \t")[:1]
+    return bool(head) and head not in _MARKER_STARTS
 
 
 def _block_prefix(line: str) -> _Line:

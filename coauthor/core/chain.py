@@ -12,7 +12,8 @@ In strict mode it also checks what each event claims:
 - text events apply to the text (a deletion deletes what is there);
 - a restore names its source, and the text and runs it puts back equal that source;
 - an approval names a generation the chain holds, whose text is in a chapter of the book,
-  after it was shown to the reviewer.
+  after it was shown to the reviewer;
+- a report names a generation the chain holds, one of the report categories and a reason.
 
 Issues are collected as ``ChainIssue`` (the first one is what ``verify`` reports).
 """
@@ -38,7 +39,16 @@ from coauthor.core.history import (
     event_hash,
 )
 from coauthor.core.origin import Origin
-from coauthor.core.project import Override, Project, ReviewRecord, SigningKey
+from coauthor.core.project import (
+    REPORT_CATEGORIES,
+    SHARE_FORMS,
+    Override,
+    Project,
+    Report,
+    ReviewRecord,
+    Share,
+    SigningKey,
+)
 from coauthor.core.provenance import Fragment
 
 __all__ = [
@@ -364,6 +374,8 @@ class ChainReplayer:
             self._generation(event, payload)
         elif op == "review":
             self._review(event, payload)
+        elif op == "report":
+            self._report(event, payload)
         elif op == "import":
             record = payload.get("record")
             if isinstance(record, dict):
@@ -374,6 +386,21 @@ class ChainReplayer:
                 )
                 self._partial_generations.add(f"import:{imported.id}")
             project.imports[imported.id] = imported
+        elif op == "share":
+            form = str(payload.get("form", ""))
+            if form not in SHARE_FORMS and self.strict:
+                self._issue(event.seq, f"event {event.seq} shares in an unknown form {form!r}")
+            project.shares.append(
+                Share(
+                    event.seq,
+                    event.time,
+                    event.chapter,
+                    int(payload["start"]),
+                    int(payload["end"]),
+                    form,
+                    str(payload.get("sha256", "")),
+                )
+            )
         elif op == "override":
             key = str(payload["text_hash"])
             project.overrides[key] = Override(
@@ -467,6 +494,37 @@ class ChainReplayer:
         generation.note = note
         project.review_log.append(
             ReviewRecord(event.seq, event.time, gid, state, reviewer, shown_ms, note)
+        )
+
+    def _report(self, event: EditEvent, payload: dict[str, Any]) -> None:
+        gid = str(payload["generation"])
+        category = str(payload.get("category", ""))
+        reason = str(payload.get("reason", ""))
+        if gid not in self.project.generations:
+            self._issue(
+                event.seq,
+                f"event {event.seq} reports generation {gid}, which the record does not hold",
+            )
+            return
+        if self.strict and category not in REPORT_CATEGORIES:
+            self._issue(
+                event.seq,
+                f"event {event.seq} reports generation {gid} under the unknown category "
+                f"{category!r}",
+            )
+        if self.strict and not reason.strip():
+            self._issue(event.seq, f"event {event.seq} reports generation {gid} without a reason")
+        self.project.reports.append(
+            Report(
+                event.seq,
+                event.time,
+                gid,
+                category,
+                reason,
+                str(payload.get("by", "")),
+                str(payload.get("bundle_sha256", "")),
+                bool(payload.get("context", False)),
+            )
         )
 
 

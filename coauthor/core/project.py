@@ -20,10 +20,14 @@ from coauthor.core.provenance import EMPTY_FRAGMENT, Fragment
 from coauthor.core.text import clean_field, valid_unicode, valid_value
 
 __all__ = [
+    "REPORT_CATEGORIES",
     "Override",
     "Project",
     "ProjectError",
+    "Report",
     "ReviewRecord",
+    "SHARE_FORMS",
+    "Share",
     "SigningKey",
     "Source",
     "now_ms",
@@ -92,6 +96,52 @@ class Override:
     time: int
 
 
+REPORT_CATEGORIES = (
+    "harmful",
+    "biased",
+    "factual error",
+    "policy violation",
+    "security issue",
+)
+"""What an author may report a generation as (``Project.record_report``)."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """A generation the author reported as problematic, as the chain records it.
+
+    ``bundle_sha256`` is the SHA-256 of the file written for the provider (Coauthor sends
+    nothing); ``context`` says whether the surrounding text went into that file.
+    """
+
+    seq: int
+    time: int
+    generation: str
+    category: str
+    reason: str
+    by: str
+    bundle_sha256: str
+    context: bool
+
+
+SHARE_FORMS = ("text", "image")
+"""How a passage can be shared (``Project.record_share``): labelled text, or a PNG card."""
+
+
+@dataclass(frozen=True)
+class Share:
+    """A passage shared outside Coauthor (on social media, in a message), as the chain records
+    it: where it came from, in which form, the SHA-256 of what was handed out, and when."""
+
+    seq: int
+    time: int
+    chapter: int
+    start: int
+    end: int
+    form: str
+    sha256: str
+
+
 class ProjectError(Exception):
     """A request the project cannot carry out, in words an author understands."""
 
@@ -116,6 +166,10 @@ class Project:
         self.signing_keys: dict[str, SigningKey] = {}
         # Every review decision, oldest first (the chain's review events).
         self.review_log: list[ReviewRecord] = []
+        # Every generation reported as problematic, oldest first (the chain's report events).
+        self.reports: list[Report] = []
+        # Every passage shared, oldest first (the chain's share events).
+        self.shares: list[Share] = []
         # Text this session removed or copied, kept so a restore can be checked against it:
         # (chapter, as_of) -> [(start, fragment)]. See ``Source``.
         self._archive: dict[tuple[int, int], list[tuple[int, Fragment]]] = {}
@@ -529,6 +583,31 @@ class Project:
         self._meta_event(0, {"op": "import", "record": record.to_record()})
         return record
 
+    def record_share(self, chapter: Chapter, start: int, end: int, form: str, sha256: str) -> Share:
+        """Record that ``chapter[start:end]`` was shared in ``form`` (what was handed out has
+        the hash ``sha256``). The caller has passed the review gate for that range."""
+        if form not in SHARE_FORMS:
+            raise ProjectError(f"unknown share form {form!r}: use one of {', '.join(SHARE_FORMS)}")
+        if chapter not in self.chapters:
+            raise ProjectError(f"chapter {chapter.title!r} is not in the book")
+        if not 0 <= start < end <= len(chapter.text):
+            raise ProjectError(
+                f"characters {start}-{end} are not a passage of {chapter.title!r} "
+                f"({len(chapter.text):,} characters)"
+            )
+        payload = {
+            "op": "share",
+            "start": start,
+            "end": end,
+            "form": form,
+            "sha256": sha256,
+        }
+        when = self.clock()
+        self._meta_event(chapter.id, payload, time=when)
+        share = Share(self.history.last_seq, when, chapter.id, start, end, form, sha256)
+        self.shares.append(share)
+        return share
+
     def record_override(
         self, text_hash: str, categories: tuple[str, ...], reason: str, reviewer: str
     ) -> Override:
@@ -550,6 +629,62 @@ class Project:
             },
         )
         return override
+
+    def report_refusal(self, generation_id: str, category: str, reason: str) -> str | None:
+        """Why this report cannot be recorded, or None if it can."""
+        if generation_id not in self.generations:
+            return f"the record holds no generation {generation_id}"
+        if category not in REPORT_CATEGORIES:
+            return f"{category!r} is not a report category (one of: {', '.join(REPORT_CATEGORIES)})"
+        if not reason.strip():
+            return "a report needs a reason: say what is wrong with the generation"
+        return None
+
+    def record_report(
+        self,
+        generation_id: str,
+        category: str,
+        reason: str,
+        *,
+        by: str,
+        include_context: bool,
+        bundle_sha256: str = "",
+        time: int | None = None,
+    ) -> Report:
+        """Record that the author reported a generation (the file for the provider is written
+        first: ``bundle_sha256`` is its hash); raises ``ProjectError`` when
+        ``report_refusal`` says why not."""
+        problem = self.report_refusal(generation_id, category, reason)
+        if problem:
+            raise ProjectError(problem)
+        reason, by = valid_unicode(reason).strip(), valid_unicode(by)
+        generation = self.generations[generation_id]
+        when = self.clock() if time is None else time
+        self._meta_event(
+            generation.chapter_id or 0,
+            {
+                "op": "report",
+                "generation": generation_id,
+                "category": category,
+                "reason": reason,
+                "by": by,
+                "context": include_context,
+                "bundle_sha256": bundle_sha256,
+            },
+            time=when,
+        )
+        report = Report(
+            self.history.last_seq,
+            when,
+            generation_id,
+            category,
+            reason,
+            by,
+            bundle_sha256,
+            include_context,
+        )
+        self.reports.append(report)
+        return report
 
     def record_signing_key(self, fingerprint: str, public_key: str, name: str) -> SigningKey:
         """Record the author's public key in the chain (once per key); the private key stays out."""

@@ -23,7 +23,7 @@ from coauthor.core.book import BookMeta, ImportRecord
 from coauthor.core.generation import Generation
 from coauthor.core.origin import Origin
 from coauthor.core.policy import Flag, GateResult, Scope, check_gate
-from coauthor.core.project import Project
+from coauthor.core.project import Project, Report
 from coauthor.core.provenance import Run
 from coauthor.publish.foreword import check_foreword, foreword_facts, paragraphs, render_foreword
 from coauthor.publish.foreword_source import foreword_template_sha256
@@ -124,6 +124,8 @@ class BookDocument:
     imports: list[ImportRecord]
     flags: list[Flag] = field(default_factory=list)
     reviews: list[tuple[int, str, str, str]] = field(default_factory=list)  # time, gen, state, who
+    reports: list[Report] = field(default_factory=list)
+    """The generations the author reported to their provider (``Project.reports``)."""
     with_chapter_table: bool = True
     head: tuple[int, str] = (0, "")
     """The history's last event when the document was built: (sequence, hash in hex)."""
@@ -230,6 +232,7 @@ def build_document(
         imports=list(project.imports.values()),
         flags=list(flags or []),
         reviews=list(reviews or []),
+        reports=list(project.reports),
         with_chapter_table=project.meta.foreword_table.lower() in ("yes", "true", "1"),
         head=(project.history.last_seq, project.history.last_hash.hex()),
         foreword_template=template,

@@ -28,6 +28,9 @@ It holds, in order:
   given by the export; when the moderation service failed, that the offline checker screened
   the text instead), and the overrides (each flagged passage published anyway: the passage,
   the categories, the author's reason, who and when);
+- the reported generations: each generation the author reported to its provider as
+  problematic (time, generation, category, the author's reason, who, whether the surrounding
+  text went with it, and the SHA-256 of the file written for the provider);
 - the imports (source, kind, declared own writing, SHA-256, time).
 
 All text from the book, the models and the records is escaped, after characters HTML and XML
@@ -409,6 +412,21 @@ def _overrides(document: BookDocument) -> list[dict[str, str]]:
     return rows
 
 
+def _reports(document: BookDocument) -> list[dict[str, str]]:
+    return [
+        {
+            "time": iso_time(r.time),
+            "generation": r.generation,
+            "category": r.category,
+            "reason": r.reason,
+            "by": r.by,
+            "context": "yes" if r.context else "no",
+            "sha256": r.bundle_sha256,
+        }
+        for r in sorted(document.reports, key=lambda r: r.seq)
+    ]
+
+
 def _imports(document: BookDocument) -> list[dict[str, str]]:
     return [
         {
@@ -546,6 +564,7 @@ def report_context(
         "reviews_from_generations": reviews_from_generations,
         "overrides": _overrides(document),
         "screening": screening,
+        "reports": _reports(document),
         "imports": _imports(document),
         "signing": _signing(document),
     }

@@ -30,6 +30,7 @@ from coauthor.core.project import now_ms
 from coauthor.core.roles import sharing_note
 from coauthor.ui.aipanel import AiPanel
 from coauthor.ui.modelsettings import ModelSettingsDialog
+from coauthor.ui.reportdialog import ReportDialog
 from coauthor.ui.review import GateDialog, ReviewCommand, ReviewQueue, pending_items
 from coauthor.ui.worker import Job
 from coauthor.ui.workspace import Workspace
@@ -85,6 +86,8 @@ class AiController(QObject):
         self.queue.approve_requested.connect(self.approve)
         self.queue.reject_requested.connect(self.reject)
         self.queue.edit_requested.connect(self.edit_generation)
+        self.queue.report_requested.connect(self.report_generation)
+        self.panel.report_requested.connect(self.report_shown)
         workspace.project_opened.connect(lambda _: self.refresh())
         workspace.content_changed.connect(self.schedule_refresh)
         self._refresh_timer = QTimer(self)
@@ -92,6 +95,7 @@ class AiController(QObject):
         self._refresh_timer.setInterval(500)
         self._refresh_timer.timeout.connect(self.refresh)
         workspace.editor.verticalScrollBar().valueChanged.connect(self.schedule_refresh)
+        workspace.editor.report_requested.connect(self.report_generation)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -438,6 +442,39 @@ class AiController(QObject):
         self.workspace.mark_dirty()
         self.workspace.reviews_changed.emit()  # the window repaints, recounts and remaps
         self.refresh()
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def report_shown(self, index: int) -> bool:
+        """Report the generation the AI panel shows (the chosen alternative)."""
+        run = self.run
+        if run is None or not 0 <= index < len(run.records):
+            return False
+        return self.report_generation(run.records[index].id)
+
+    def report_generation(self, generation_id: str) -> bool:
+        """Report Generation…: the dialog writes the file and records the report."""
+        ws = self.workspace
+        session = ws.session
+        if session is None or generation_id not in session.project.generations:
+            return False
+        project = session.project
+        dialog = ReportDialog(
+            project,
+            generation_id,
+            by=ws.settings.reviewer_name or project.meta.author,
+            folder=session.path.parent,
+            parent=ws.window,
+        )
+        if not dialog.exec() or dialog.bundle is None:
+            return False
+        ws.mark_dirty()
+        ws.show_message(
+            f"Saved the report of {generation_id} to {dialog.bundle.path}. Coauthor sent nothing: "
+            "send the file to the provider yourself.",
+            10000,
+        )
+        return True
 
     # -- sharing ----------------------------------------------------------------------------
 

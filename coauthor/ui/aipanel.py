@@ -34,6 +34,7 @@ class AiPanel(QWidget):
     cancel_requested = Signal()
     insert_requested = Signal(int)  # index of the chosen alternative
     settings_requested = Signal()
+    report_requested = Signal(int)  # index of the alternative shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +67,10 @@ class AiPanel(QWidget):
         self.insert_button.setToolTip(
             "Insert into the manuscript, marked as AI text pending your review (Ctrl+Shift+Return)"
         )
+        self.report_button = QPushButton("Report…")
+        self.report_button.setToolTip(
+            "Write a file reporting the generation shown to its provider as problematic"
+        )
         self.preview = QPlainTextEdit()
         self.preview.setReadOnly(True)
         self.preview.setObjectName("aiPreview")
@@ -92,6 +97,7 @@ class AiPanel(QWidget):
             self.cancel_button,
             self.regenerate_button,
             self.insert_button,
+            self.report_button,
         ):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -107,6 +113,7 @@ class AiPanel(QWidget):
         self.regenerate_button.clicked.connect(self._request)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.insert_button.clicked.connect(lambda: self.insert_requested.emit(self.chosen()))
+        self.report_button.clicked.connect(lambda: self.report_requested.emit(self.chosen()))
         self.alternatives.currentRowChanged.connect(self._show_alternative)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._request)
         QShortcut(
@@ -135,6 +142,7 @@ class AiPanel(QWidget):
         self.regenerate_button.setEnabled(not running and has_result)
         self.cancel_button.setEnabled(running)
         self.insert_button.setEnabled(not running and has_result)
+        self.report_button.setEnabled(not running and has_result)
 
     def start(self, alternatives: int) -> None:
         self._outputs = [""] * alternatives

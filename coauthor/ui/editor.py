@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QDragLeaveEvent,
     QDropEvent,
     QGuiApplication,
@@ -172,6 +173,8 @@ class ProvenanceEditor(QPlainTextEdit):
     """Text or provenance of the shown chapter changed (for autosave, status, overview)."""
     paste_refused = Signal(str)
     busy = Signal(str)
+    report_requested = Signal(str)
+    """Report Generation… chosen on a passage of this generation (its id)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -231,6 +234,21 @@ class ProvenanceEditor(QPlainTextEdit):
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
     # -- positions --------------------------------------------------------------------------
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+        """The standard menu, and Report Generation… on the model's text."""
+        menu = self.createStandardContextMenu(event.pos())
+        chapter = self.chapter
+        if chapter is not None and len(chapter.text):
+            pos = self.to_code_point(self.cursorForPosition(event.pos()).position())
+            origin, ref = chapter.text.origin_at(min(pos, len(chapter.text) - 1))
+            if origin is Origin.AI and ref:
+                menu.addSeparator()
+                menu.addAction(
+                    f"Report Generation {ref}…", lambda r=ref: self.report_requested.emit(r)
+                )
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def to_code_point(self, unit: int) -> int:
         assert self.chapter is not None

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import QPoint, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence, QShortcut, QUndoCommand
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -142,12 +143,14 @@ class ReviewCommand(QUndoCommand):
 
 
 class ReviewQueue(QWidget):
-    """Pending passages; keyboard first: Enter goes to, A approves, R rejects, E edits."""
+    """Pending passages; keyboard first: Enter goes to, A approves, R rejects, E edits.
+    Report… (a button, or the list's context menu) reports the selected generation."""
 
     go_to_requested = Signal(str)
     approve_requested = Signal(str)
     reject_requested = Signal(str)
     edit_requested = Signal(str)
+    report_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,7 +166,17 @@ class ReviewQueue(QWidget):
         self.approve_button = QPushButton("Approve (A)")
         self.reject_button = QPushButton("Reject (R)")
         self.edit_button = QPushButton("Edit (E)")
-        for button in (self.go_button, self.approve_button, self.reject_button, self.edit_button):
+        self.report_button = QPushButton("Report…")
+        self.report_button.setToolTip(
+            "Write a file reporting this generation to its provider as problematic"
+        )
+        for button in (
+            self.go_button,
+            self.approve_button,
+            self.reject_button,
+            self.edit_button,
+            self.report_button,
+        ):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -173,6 +186,9 @@ class ReviewQueue(QWidget):
         self.approve_button.clicked.connect(lambda: self._emit(self.approve_requested))
         self.reject_button.clicked.connect(lambda: self._emit(self.reject_requested))
         self.edit_button.clicked.connect(lambda: self._emit(self.edit_requested))
+        self.report_button.clicked.connect(lambda: self._emit(self.report_requested))
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemActivated.connect(lambda *_: self._emit(self.go_to_requested))
         for key, signal in (
             ("A", self.approve_requested),
@@ -188,6 +204,28 @@ class ReviewQueue(QWidget):
     def current_id(self) -> str | None:
         item = self.tree.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def context_menu(self) -> QMenu | None:
+        """The selected passage's menu (None when nothing is selected)."""
+        if not self.current_id():
+            return None
+        menu = QMenu(self.tree)
+        for text, signal in (
+            ("Go To", self.go_to_requested),
+            ("Approve", self.approve_requested),
+            ("Reject", self.reject_requested),
+            ("Report Generation…", self.report_requested),
+        ):
+            menu.addAction(text).triggered.connect(lambda _=False, s=signal: self._emit(s))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+        menu = self.context_menu()
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
 
     def _emit(self, signal: SignalInstance) -> None:
         gen_id = self.current_id()
@@ -227,7 +265,13 @@ class ReviewQueue(QWidget):
             if count
             else "Nothing is pending review."
         )
-        for button in (self.go_button, self.approve_button, self.reject_button, self.edit_button):
+        for button in (
+            self.go_button,
+            self.approve_button,
+            self.reject_button,
+            self.edit_button,
+            self.report_button,
+        ):
             button.setEnabled(bool(count))
 
 

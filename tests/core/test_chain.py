@@ -200,6 +200,81 @@ def test_an_unknown_markup_in_the_chain_is_named() -> None:
     assert replayer.finish().chapters[0].markup == "plain"  # shown literally, never as HTML
 
 
+# -- reports of problematic generations -------------------------------------------------------
+
+
+def _reported() -> Project:
+    project = Project(BookMeta(title="T", author="Ann"), clock=_clock())
+    chapter = project.add_chapter("One")
+    project.add_generation(Generation("g1", "openai", "gpt-4o-mini", output="The moon is cheese."))
+    project.insert(chapter, 0, "The moon is cheese.", Origin.AI, "g1")
+    project.record_report(
+        "g1",
+        "factual error",
+        "The moon is not made of cheese.",
+        by="Ann",
+        include_context=True,
+        bundle_sha256="ab" * 32,
+    )
+    return project
+
+
+def test_a_report_is_in_the_chain_and_replays_strictly() -> None:
+    project = _reported()
+    [report] = project.reports
+    assert (report.generation, report.category, report.by, report.context) == (
+        "g1",
+        "factual error",
+        "Ann",
+        True,
+    )
+    replayer = _replay(_sealed(project))
+    assert replayer.issues == []
+    assert replayer.finish().reports == project.reports
+
+
+def test_a_report_needs_a_known_generation_a_category_and_a_reason() -> None:
+    project = _reported()
+    with pytest.raises(ProjectError, match=r"^a report needs a reason: say what is wrong"):
+        project.record_report("g1", "harmful", "  \n ", by="Ann", include_context=False)
+    with pytest.raises(ProjectError, match="'rude' is not a report category"):
+        project.record_report("g1", "rude", "It insults me.", by="Ann", include_context=False)
+    with pytest.raises(ProjectError, match="holds no generation g9"):
+        project.record_report("g9", "harmful", "It insults me.", by="Ann", include_context=False)
+    assert len(project.reports) == 1
+
+
+def _forge(events: list[EditEvent], old: str, new: str) -> EditEvent:
+    """Rewrite the last event's payload and recompute every hash (a forger with the file)."""
+    from coauthor.core.history import GENESIS, event_hash
+
+    forged = events[-1]
+    forged.payload = (forged.payload or "").replace(old, new)
+    prev = GENESIS
+    for event in events:
+        event.hash = prev = event_hash(prev, event)
+    return forged
+
+
+def test_a_forged_report_of_an_unknown_generation_is_named() -> None:
+    events = _sealed(_reported())
+    forged = _forge(events, '"generation": "g1"', '"generation": "g7"')
+    replayer = _replay(events)
+    assert [(i.seq, i.message) for i in replayer.issues] == [
+        (forged.seq, f"event {forged.seq} reports generation g7, which the record does not hold")
+    ]
+    assert replayer.finish().reports == []
+
+
+def test_a_forged_report_category_is_named_by_the_strict_replay() -> None:
+    events = _sealed(_reported())
+    forged = _forge(events, '"factual error"', '"libel"')
+    assert [i.message for i in _replay(events).issues] == [
+        f"event {forged.seq} reports generation g1 under the unknown category 'libel'"
+    ]
+    assert _replay(events, strict=False).issues == []  # opening the book does not judge it
+
+
 # -- property: random editing with undo, moves and copies replays exactly --------------------
 
 _ops = st.lists(

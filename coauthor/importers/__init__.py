@@ -88,7 +88,8 @@ def apply(
     project: Project, parsed: Parsed, *, own_writing: bool = False, markup: str | None = None
 ) -> ImportSummary:
     """Add the parsed source's chapters to the project (in memory). ``markup`` (``markdown``
-    or ``plain``) overrides ``default_markup`` for a text file; a session is always plain."""
+    or ``plain``) overrides ``default_markup`` for a text file; a session is plain unless
+    the header of a log Coauthor exported gives its chapter's markup."""
     if isinstance(parsed, ParsedSession):
         return _apply_session(project, parsed)
     markup = markup or default_markup(parsed)
@@ -135,38 +136,45 @@ def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
             },
         )
     )
-    chapter = project.add_chapter(session.session_id, markup="plain")
+    chapter = project.add_chapter(session.title or session.session_id, markup=session.markup)
     history = project.history
     coalesce, history.coalesce = history.coalesce, False
     try:
         project.insert(
             chapter, 0, session.prompt, Origin.IMPORTED, record.id, time=session.start_time
         )
-        generation_for_event: dict[int, str] = {}
+        generation_for_event: dict[int | str, str] = {}
         # The chain records a generation whole when it is added, so its output is gathered
-        # first: a suggestion may arrive as several insertions of one event.
-        outputs: dict[int, str] = {}
+        # first: a suggestion may arrive as several insertions of one event. A Coauthor export
+        # names each insertion's generation (its text may come back later, restored): one
+        # generation record each, whose output is the text of its first event.
+        outputs: dict[int | str, str] = {}
+        first_event: dict[int | str, int] = {}
         for edit in session.edits:
             if edit.source == "api" and edit.text:
-                outputs[edit.event_num] = outputs.get(edit.event_num, "") + edit.text
+                key = edit.generation or edit.event_num
+                if first_event.setdefault(key, edit.event_num) == edit.event_num:
+                    outputs[key] = outputs.get(key, "") + edit.text
+        origins = {"user": Origin.HUMAN, "pasted": Origin.PASTED, "imported": Origin.IMPORTED}
         for edit in session.edits:
             if edit.delete:
                 project.delete(chapter, edit.pos, edit.delete, time=edit.time)
             if not edit.text:
                 continue
             if edit.source == "api":
-                gen_id = generation_for_event.get(edit.event_num)
+                key = edit.generation or edit.event_num
+                gen_id = generation_for_event.get(key)
                 if gen_id is None:
                     gen_id = project.new_generation_id()
-                    generation_for_event[edit.event_num] = gen_id
+                    generation_for_event[key] = gen_id
                     project.add_generation(
                         Generation(
                             gen_id,
                             COAUTHOR_PROVIDER,
-                            COAUTHOR_MODEL,
+                            edit.model or COAUTHOR_MODEL,
                             dict(edit.parameters),
                             [{"role": "user", "content": _prompt(chapter, edit.pos)}],
-                            outputs[edit.event_num],
+                            outputs[key],
                             Outcome.COMPLETE,
                             edit.time,
                             edit.time,
@@ -175,7 +183,9 @@ def _apply_session(project: Project, session: ParsedSession) -> ImportSummary:
                     )
                 project.insert(chapter, edit.pos, edit.text, Origin.AI, gen_id, time=edit.time)
             else:
-                project.insert(chapter, edit.pos, edit.text, Origin.HUMAN, time=edit.time)
+                origin = origins[edit.source]
+                ref = record.id if origin is Origin.IMPORTED else None
+                project.insert(chapter, edit.pos, edit.text, origin, ref, time=edit.time)
     finally:
         history.coalesce = coalesce
     if chapter.text.text != session.final_text:

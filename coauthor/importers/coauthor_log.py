@@ -6,6 +6,13 @@ every text event in order, with its original time: the starting text (the study'
 (``eventSource: api``) is ``ai``, with one pending generation record per accepted suggestion.
 Quill positions count UTF-16 code units; they are converted to code points here.
 
+A log Coauthor exported (``coauthor export --format coauthor-log``, ``publish/research_log.py``)
+is read the same way, with its own fields: the chapter title and markup of its header
+(``coauthorExport``), ``coauthorOrigin`` of a ``user`` insertion (``pasted`` and ``imported``
+text come back as such; anything else is typed), ``coauthorGeneration`` (the insertions of one
+generation make one generation record), ``currentModel`` and ``coauthorParameters``. A log
+exported with ``--no-text`` holds lengths, not text, and is refused in one sentence.
+
 The file is streamed (gzip or plain) in chunks of a megabyte and hashed as it is read: memory
 follows the session's text and edits, not the file's size. Runs of blank lines cost a scan, not
 a step per line, and a line over ``MAX_LINE_BYTES`` (64 MB) is refused, naming it. Every field
@@ -58,6 +65,10 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _NONBLANK = re.compile(rb"[^ \t\r\n\x0b\x0c]")
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what SQLite stores as an integer
 _NO_PARAMETERS: dict[str, float] = {}  # shared by the writer's edits; never changed
+_SOURCES = ("user", "api", "pasted", "imported")  # an edit's source, by its code in EditList
+_USER_ORIGINS = ("pasted", "imported")  # what a Coauthor export's ``coauthorOrigin`` may lower
+_HEADER = "coauthorExport"  # Coauthor's export: its header on system-initialize
+_LENGTH_OP = "insertLength"  # an insertion whose text --no-text left out
 
 _PARAMETER_FIELDS = {
     "currentTemperature": "temperature",
@@ -76,35 +87,49 @@ class LogEdit:
     pos: int
     delete: int
     text: str
-    source: str  # "user" or "api"
+    source: str  # "user" or "api"; "pasted" or "imported" in a log Coauthor exported
     time: int
     event_num: int
     parameters: dict[str, float] = field(default_factory=dict)
+    generation: str = ""  # the exporting book's generation id (coauthorGeneration), if any
+    model: str = ""  # the model named by currentModel, if any
 
 
 class EditList:
     """The session's edits in order, kept compactly (a few machine words each, and the
     inserted text): a long session has hundreds of thousands of one-character edits."""
 
-    __slots__ = ("_api", "_deletes", "_nums", "_params", "_positions", "_texts", "_times")
+    __slots__ = (
+        "_deletes",
+        "_generations",
+        "_nums",
+        "_params",
+        "_positions",
+        "_sources",
+        "_texts",
+        "_times",
+    )
 
     def __init__(self) -> None:
         self._positions = array("q")
         self._deletes = array("q")
         self._times = array("q")
         self._nums = array("q")
-        self._api = bytearray()  # 1 where the model's text was inserted
+        self._sources = bytearray()  # the index of each edit's source in _SOURCES
         self._texts: list[str] = []
         self._params: dict[int, dict[str, float]] = {}  # by index, where there are any
+        self._generations: dict[int, tuple[str, str]] = {}  # (generation, model), where given
 
     def append(self, edit: LogEdit) -> None:
         if edit.parameters:
             self._params[len(self._texts)] = edit.parameters
+        if edit.generation or edit.model:
+            self._generations[len(self._texts)] = (edit.generation, edit.model)
         self._positions.append(edit.pos)
         self._deletes.append(edit.delete)
         self._times.append(edit.time)
         self._nums.append(edit.event_num)
-        self._api.append(edit.source == "api")
+        self._sources.append(_SOURCES.index(edit.source))
         self._texts.append(edit.text)
 
     def __len__(self) -> int:
@@ -112,14 +137,17 @@ class EditList:
 
     def __iter__(self) -> Iterator[LogEdit]:
         for i, text in enumerate(self._texts):
+            generation, model = self._generations.get(i, ("", ""))
             yield LogEdit(
                 self._positions[i],
                 self._deletes[i],
                 text,
-                "api" if self._api[i] else "user",
+                _SOURCES[self._sources[i]],
                 self._times[i],
                 self._nums[i],
                 self._params.get(i, _NO_PARAMETERS),
+                generation,
+                model,
             )
 
 
@@ -133,6 +161,10 @@ class ParsedSession:
     edits: EditList
     final_text: str
     event_count: int
+    title: str = ""
+    """The chapter title a Coauthor export's header gives (empty: the session id)."""
+    markup: str = "plain"
+    """How the chapter is read: plain, or what a Coauthor export's header says."""
 
 
 def _number(value: object) -> float | None:
@@ -154,6 +186,25 @@ def _parameters(event: dict[str, object]) -> dict[str, float]:
             if number is not None:
                 params[name] = number
     return params
+
+
+def _exported_parameters(event: dict[str, object]) -> dict[str, float]:
+    """A Coauthor export's ``coauthorParameters`` (its scalar values), over the study's fields."""
+    params = _parameters(event)
+    extra = event.get("coauthorParameters")
+    if isinstance(extra, dict):
+        for key, value in extra.items():
+            scalar = isinstance(value, str | int | bool) or (
+                isinstance(value, float) and math.isfinite(value)
+            )
+            if isinstance(key, str) and scalar:
+                params[key] = value  # type: ignore[assignment]
+    return params
+
+
+def _text_field(event: dict[str, object], key: str) -> str:
+    value = event.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _integer(event: dict[str, object], key: str, default: int, where: str) -> int:
@@ -434,6 +485,8 @@ def parse_session_log(path: Path) -> ParsedSession:
     """
     doc: _Doc | None = None
     prompt = ""
+    title = ""
+    markup = "plain"
     start_time = 0
     edits = EditList()
     count = 0
@@ -448,6 +501,16 @@ def parse_session_log(path: Path) -> ParsedSession:
             if name == "system-initialize":
                 if doc is not None:
                     raise ImportFailed(f"{where}: the session is initialised a second time")
+                header = event.get(_HEADER)
+                if isinstance(header, dict):
+                    if header.get("text") is False:
+                        raise ImportFailed(
+                            f"{path} was exported with --no-text: it holds the lengths of the "
+                            "edits but not their text, so there is no text to import"
+                        )
+                    title = _text_field(header, "title")
+                    if header.get("markup") in ("markdown", "plain"):
+                        markup = str(header["markup"])
                 prompt = str(event.get("currentDoc") or "")
                 doc = _Doc(prompt)
                 start_time = when
@@ -457,7 +520,9 @@ def parse_session_log(path: Path) -> ParsedSession:
             if doc is None:
                 raise ImportFailed(f"{where}: text changes before the session was initialised")
             source = "api" if event.get("eventSource") == "api" else "user"
-            params = _parameters(event) if source == "api" else _NO_PARAMETERS
+            if source == "user" and event.get("coauthorOrigin") in _USER_ORIGINS:
+                source = str(event["coauthorOrigin"])
+            params = _exported_parameters(event) if source == "api" else _NO_PARAMETERS
             event_num = _integer(event, "eventNum", count, where)
             _replay(
                 doc,
@@ -468,12 +533,23 @@ def parse_session_log(path: Path) -> ParsedSession:
                 when,
                 event_num,
                 params,
+                _text_field(event, "coauthorGeneration") if source == "api" else "",
+                _text_field(event, "currentModel") if source == "api" else "",
             )
         digest = hashing.sha256
         if doc is None:
             raise ImportFailed(f"{path} is not a CoAuthor session log (no system-initialize event)")
     return ParsedSession(
-        path, _session_id(path), digest.hexdigest(), prompt, start_time, edits, doc.text(), count
+        path,
+        _session_id(path),
+        digest.hexdigest(),
+        prompt,
+        start_time,
+        edits,
+        doc.text(),
+        count,
+        title,
+        markup,
     )
 
 
@@ -486,6 +562,8 @@ def _replay(
     when: int,
     event_num: int,
     params: dict[str, float],
+    generation: str = "",
+    model: str = "",
 ) -> None:
     """Apply one event's delta (Quill ops, in UTF-16 code units) to ``doc``, recording edits."""
     unit_pos = 0
@@ -493,6 +571,11 @@ def _replay(
     for op in ops:
         if not isinstance(op, dict):
             raise ImportFailed(f"{where}: textDelta has an op that is not an object")
+        if _LENGTH_OP in op:
+            raise ImportFailed(
+                f"{where}: the log was exported with --no-text (it holds the length of an "
+                "insertion, not its text), so there is no text to import"
+            )
         if "retain" in op:
             unit_pos += _count(op, "retain", where)
             if unit_pos > doc.units:
@@ -510,7 +593,9 @@ def _replay(
                 )
             end = doc.to_code_point(end_unit)
             if end > pos:
-                edits.append(LogEdit(pos, end - pos, "", source, when, event_num, params))
+                edits.append(
+                    LogEdit(pos, end - pos, "", source, when, event_num, params, generation, model)
+                )
                 doc.delete(pos, end)
         elif "insert" in op:
             inserted = op["insert"]
@@ -518,7 +603,9 @@ def _replay(
                 continue  # an embed (image, formula): no text to record
             if not inserted:
                 continue
-            edits.append(LogEdit(pos, 0, inserted, source, when, event_num, params))
+            edits.append(
+                LogEdit(pos, 0, inserted, source, when, event_num, params, generation, model)
+            )
             doc.insert(pos, inserted)
             pos += len(inserted)
             unit_pos = doc.to_utf16(pos)

@@ -20,7 +20,7 @@ from coauthor.app.terminal import escape_controls, escape_json_controls, is_term
 from coauthor.core.book import BookMeta
 from coauthor.core.history import apply_event
 from coauthor.core.origin import Origin
-from coauthor.core.project import Project, ProjectError
+from coauthor.core.project import REPORT_CATEGORIES, Project, ProjectError
 from coauthor.core.provenance import ProvenanceText
 from coauthor.core.roles import book_stats
 from coauthor.store import ProjectFile, ProjectFileError
@@ -133,6 +133,63 @@ def _stats_table(project: Project, stats: dict) -> str:
         f"the model's passages in the book: {gens['passages']}"
     )
     return "\n".join(lines) + "\n"
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    """Share a passage as labelled text: through the review gate (nothing pending, nothing
+    flagged by screening without an override), recorded in the history."""
+    from coauthor.app.export import read_checked, screen_project
+    from coauthor.core.policy import Scope, check_gate
+    from coauthor.publish.document import ExportWriteError, atomic_write
+    from coauthor.publish.share import shared_text
+
+    checked = read_checked(args.project)  # the record checks out, or nothing is written
+    chapter = checked.find_chapter(args.chapter)
+    length = len(chapter.text)
+    start = 0 if args.start is None else args.start
+    end = length if args.end is None else args.end
+    if not 0 <= start < end <= length:
+        raise CommandFailed(
+            f"--start {start} --end {end} is not a passage of chapter {args.chapter!r} "
+            f"(it has {length:,} characters; the end must be after the start)"
+        )
+    summary = screen_project(checked)
+    gate = check_gate(
+        checked.chapters,
+        checked.generations,
+        Scope.selection(chapter.id, start, end),
+        summary.flags,
+    )
+    if not gate.allowed:
+        for passage in gate.passages:
+            print(f"coauthor: not shared: {escape_controls(passage.line())}", file=sys.stderr)
+        return 3
+    shared = shared_text(checked, chapter, start, end)
+    with opened(args.project, readonly=False) as (project_file, project):
+        live = project.chapter(chapter.id)
+        if live.text.text_in(start, end) != chapter.text.text_in(start, end):
+            raise CommandFailed("the chapter changed while it was being shared; try again")
+        project.record_share(live, start, end, "text", shared.sha256)
+        project_file.flush(project)
+    if args.out:
+        target = Path(args.out)
+
+        def write(temp: Path) -> None:
+            temp.write_text(shared.text, encoding="utf-8")
+
+        try:
+            atomic_write(target, write)
+        except ExportWriteError as exc:
+            raise CommandFailed(f"the share is recorded, but {exc}") from None
+        print(f"Shared {end - start:,} characters to {target}", file=sys.stderr)
+    else:
+        _write(shared.text + "\n")
+    if shared.label is None:
+        print(
+            "coauthor: the passage holds no model text: only the attribution was added",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def cmd_cat(args: argparse.Namespace) -> int:
@@ -272,6 +329,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from coauthor.publish.document import ExportRefused, ExportWriteError
     from coauthor.store.verify import ChainMismatch
 
+    if args.format == "coauthor-log":
+        return _export_research_log(args)
+    if args.no_text or args.keep_names:
+        raise CommandFailed("--no-text and --keep-names apply to the coauthor-log export only")
     fmt = ExportFormat(args.format)
     if args.folder and fmt is not ExportFormat.MARKDOWN:
         raise CommandFailed("--folder applies to the Markdown export only")
@@ -329,6 +390,60 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_research_log(args: argparse.Namespace) -> int:
+    """``coauthor export --format coauthor-log``: the history as CoAuthor study logs, one per
+    chapter, with no review gate (data about the writing, not a publication)."""
+    from coauthor.app.export import read_checked
+    from coauthor.publish.document import ExportWriteError
+    from coauthor.publish.research_log import (
+        ResearchLogFailed,
+        check_log_folder,
+        export_research_logs,
+    )
+    from coauthor.store.verify import ChainMismatch
+
+    for flag, given in (("--folder", args.folder), ("--annotate", args.annotate)):
+        if given:
+            raise CommandFailed(f"{flag} does not apply to the coauthor-log export")
+    out = Path(args.out)
+    try:
+        check_log_folder(out, force=args.force)
+        project = read_checked(args.project)  # the record checks out, or nothing is written
+        project_file = ProjectFile.open(args.project, readonly=True)
+        try:
+            last = project.history.last_seq
+            result = export_research_logs(
+                project,
+                lambda chapter_id: project_file.events(chapter_id, last),
+                out,
+                text=not args.no_text,
+                keep_names=args.keep_names,
+                force=args.force,
+            )
+        finally:
+            project_file.close()
+    except (ExportWriteError, ChainMismatch, ResearchLogFailed) as exc:
+        raise CommandFailed(str(exc)) from None
+    chapters = len(result.files) - 1
+    print(
+        f"Exported {chapters} research log{'' if chapters == 1 else 's'} "
+        f"({result.events:,} events{'' if result.text else ', without text'}) to {out}",
+        file=sys.stderr,
+    )
+    pending = result.unreviewed
+    print(
+        "coauthor: these logs are data about the writing and are not gated by review"
+        + (
+            f": they hold {pending} generation{'' if pending == 1 else 's'} not reviewed yet"
+            if pending
+            else ""
+        )
+        + f"; see {out / 'README.md'} before sharing them",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_screen(args: argparse.Namespace) -> int:
     from coauthor.app.export import screen_project
 
@@ -364,6 +479,38 @@ def cmd_override(args: argparse.Namespace) -> int:
             )
         project.record_override(args.passage, matching[0].categories, args.reason, args.by)
     print(f"Recorded the override for {args.passage}", file=sys.stderr)
+    return 0
+
+
+def cmd_report_generation(args: argparse.Namespace) -> int:
+    from coauthor.publish.document import ExportWriteError
+    from coauthor.publish.generation_report import report_generation
+
+    with opened(args.project, readonly=False) as (_, project):
+        problem = project.report_refusal(args.generation, args.category, args.reason)
+        if problem:
+            raise CommandFailed(problem)
+        try:
+            bundle = report_generation(
+                project,
+                args.generation,
+                args.category,
+                args.reason,
+                by=args.by or project.meta.author,
+                include_context=args.context,
+                target=Path(args.out),
+            )
+        except ExportWriteError as exc:
+            raise CommandFailed(str(exc)) from None
+    context = "with" if args.context else "without"
+    print(
+        escape_controls(
+            f"Wrote the report of {args.generation} ({args.category}, {context} the surrounding "
+            f"text) to {bundle.path.resolve()} and recorded it in the book's history.\n"
+            + bundle.data["what_to_do"]
+        ),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -515,6 +662,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_stats)
 
+    p = sub.add_parser(
+        "share",
+        help="share a passage as labelled text (after the review gate; recorded in the history)",
+    )
+    p.add_argument("project")
+    p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
+    p.add_argument("--start", type=int, help="the passage's first character (default 0)")
+    p.add_argument("--end", type=int, help="the character after the passage (default: the end)")
+    p.add_argument("--out", metavar="FILE", help="write the text there (default: standard output)")
+    p.set_defaults(func=cmd_share)
+
     p = sub.add_parser("cat", help="print a chapter's exact text")
     p.add_argument("project")
     p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
@@ -546,19 +704,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reviewer", help="your name, recorded with each review")
     p.set_defaults(func=cmd_review)
 
-    p = sub.add_parser("export", help="export the book (after the review gate)")
+    p = sub.add_parser(
+        "export", help="export the book (after the review gate), or its research logs"
+    )
     p.add_argument("project")
     p.add_argument(
-        "--format", required=True, choices=["epub", "markdown", "html", "report", "docx", "pdf"]
+        "--format",
+        required=True,
+        choices=["epub", "markdown", "html", "report", "docx", "pdf", "coauthor-log"],
+        help="coauthor-log: the history as CoAuthor study logs, one per chapter, in the folder "
+        "--out (not gated by review: data about the writing)",
     )
     p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument(
+        "--no-text",
+        action="store_true",
+        help="coauthor-log: the events with their lengths and sources, without the text",
+    )
+    p.add_argument(
+        "--keep-names",
+        action="store_true",
+        help="coauthor-log: keep the author's and reviewers' names (left out by default)",
+    )
     p.add_argument(
         "--folder", action="store_true", help="Markdown: one file per chapter in a folder"
     )
     p.add_argument(
         "--force",
         action="store_true",
-        help="Markdown --folder: export into a folder that is not empty",
+        help="Markdown --folder and coauthor-log: export into a folder that is not empty",
     )
     p.add_argument("--annotate", action="store_true", help="Markdown: mark AI text inline")
     p.add_argument(
@@ -599,6 +773,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True)
     p.add_argument("--by", required=True, metavar="NAME")
     p.set_defaults(func=cmd_override)
+
+    p = sub.add_parser(
+        "report-generation",
+        help="write a file reporting a problematic generation to its provider (sends nothing)",
+    )
+    p.add_argument("project")
+    p.add_argument("--generation", required=True, metavar="ID", help="e.g. g3 (see coauthor log)")
+    p.add_argument("--reason", required=True, help="what is wrong with it")
+    p.add_argument(
+        "--category",
+        choices=REPORT_CATEGORIES,
+        default="policy violation",
+        metavar="CATEGORY",
+        help=f"one of: {', '.join(REPORT_CATEGORIES)} (default: policy violation)",
+    )
+    p.add_argument(
+        "--context", action="store_true", help="include up to 1,000 characters either side"
+    )
+    p.add_argument("--by", metavar="NAME", help="who reports it (default: the book's author)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the report file (.zip)")
+    p.set_defaults(func=cmd_report_generation)
 
     p = sub.add_parser("log", help="list the history's events")
     p.add_argument("project")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import docx
 import pytest
+from books import storm_book
 from docx.enum.section import WD_SECTION_START
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
@@ -37,7 +38,6 @@ from docx.text.paragraph import Paragraph
 from golden import assert_matches_reference
 
 from coauthor.core.book import BookMeta
-from coauthor.core.generation import Generation, Outcome, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.publish.document import FOREWORD_TITLE, BookDocument, ExportWriteError, prepare_export
@@ -88,28 +88,7 @@ PLAIN = "Line one\nline two *not emphasis*\n\nA second paragraph."
 
 
 def storm_project() -> Project:
-    project = Project(BookMeta(title="The Tide Clock", author="Ada Marlowe", language="en-GB"))
-    storm = project.add_chapter("The Storm")
-    project.insert(storm, 0, STORM, Origin.HUMAN)
-    generation = project.add_generation(
-        Generation(
-            project.new_generation_id(),
-            "embedded",
-            "tiny-model",
-            {"temperature": 0.7},
-            [{"role": "user", "content": "Continue."}],
-            MODEL,
-            Outcome.COMPLETE,
-            1,
-            2,
-            storm.id,
-        )
-    )
-    project.insert(storm, len(STORM), MODEL, Origin.AI, generation.id)
-    project.review(generation.id, ReviewState.APPROVED, "Ada", shown_ms=1000)
-    plain = project.add_chapter("Low Tide", markup="plain")
-    project.insert(plain, 0, PLAIN, Origin.HUMAN)
-    return project
+    return storm_book(STORM, MODEL, PLAIN)
 
 
 @pytest.fixture(scope="module")

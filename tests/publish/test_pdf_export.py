@@ -24,12 +24,10 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from books import storm_book
 from golden import assert_matches_reference
 
 from coauthor.app.export import ExportFormat, ExportOptions, export_book
-from coauthor.core.book import BookMeta
-from coauthor.core.generation import Generation, Outcome, ReviewState
-from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.publish.document import FOREWORD_TITLE, BookDocument, prepare_export
 from coauthor.publish.pdf_export import TRIMS, PdfEngineMissing, check_engine, export_pdf
@@ -69,28 +67,7 @@ PLAIN = "Low water at noon.\nThe *stars* stay as typed.\n\nA second paragraph."
 
 
 def storm_project(language: str = "en-GB") -> Project:
-    project = Project(BookMeta(title="The Tide Clock", author="Ada Marlowe", language=language))
-    storm = project.add_chapter("The Storm")
-    project.insert(storm, 0, STORM, Origin.HUMAN)
-    generation = project.add_generation(
-        Generation(
-            project.new_generation_id(),
-            "embedded",
-            "tiny-model",
-            {"temperature": 0.7},
-            [{"role": "user", "content": "Continue."}],
-            MODEL,
-            Outcome.COMPLETE,
-            1,
-            2,
-            storm.id,
-        )
-    )
-    project.insert(storm, len(STORM), MODEL, Origin.AI, generation.id)
-    project.review(generation.id, ReviewState.APPROVED, "Ada", shown_ms=1000)
-    plain = project.add_chapter("Low Tide", markup="plain")
-    project.insert(plain, 0, PLAIN, Origin.HUMAN)
-    return project
+    return storm_book(STORM, MODEL, PLAIN, language=language)
 
 
 @pytest.fixture(scope="module")

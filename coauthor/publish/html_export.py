@@ -7,8 +7,9 @@ overrides it, as for the foreword):
 - a title page (title, subtitle, author, company) with the disclosure of
   ``BookDocument.disclosure``; then first of all the foreword ("How this book was written")
   with its table of roles per chapter; a table of contents with the foreword first; then each
-  chapter as a ``<section>`` with an ``<h2>``. Blank lines separate paragraphs (``<p>``); a single newline
-  inside a paragraph becomes ``<br>``;
+  chapter as a ``<section>`` with an ``<h2>``. Its text is rendered from its blocks
+  (``markup.chapter_blocks``: Markdown as CommonMark, plain text literally) by ``blocks_html``,
+  inside ``<div class="text">``;
 - the disclosure, the category, the model's share and the models are also in ``<meta>``
   elements (``ai-disclosure``, ``ai-category``, ``ai-share``, ``ai-models``);
 - every piece of book text is escaped (Jinja2 autoescaping, or ``markupsafe.escape`` for the
@@ -38,7 +39,6 @@ from coauthor.core.origin import Origin
 from coauthor.core.resources import resources_dir
 from coauthor.publish.document import (
     BookDocument,
-    Paragraph,
     Progress,
     atomic_write,
     clean_xml_text,
@@ -55,7 +55,6 @@ __all__ = [
     "export_html",
     "html_text",
     "iso_time",
-    "paragraph_html",
     "render_html",
 ]
 
@@ -110,48 +109,6 @@ def iso_time(ms: int | None) -> str:
         return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (OverflowError, OSError, ValueError):  # a corrupt time: show the number
         return str(ms)
-
-
-def _lines(text: str) -> str:
-    """Escaped text with each newline as a line break."""
-    return "<br>\n".join(str(escape(html_text(line))) for line in text.split("\n"))
-
-
-def _runs(
-    paragraph: Paragraph, marking: Marking | None
-) -> list[tuple[tuple[str, str] | None, str]]:
-    """(marking, text) runs of a paragraph, merged where the marking is the same, with the
-    paragraph's leading and trailing whitespace removed."""
-    runs: list[list] = []
-    for span in paragraph.spans:
-        mark = marking(span.origin, span.ref) if marking else None
-        if runs and runs[-1][0] == mark:
-            runs[-1][1] += span.text
-        else:
-            runs.append([mark, span.text])
-    while runs and not runs[0][1].strip():
-        runs.pop(0)
-    while runs and not runs[-1][1].strip():
-        runs.pop()
-    if runs:
-        runs[0][1] = runs[0][1].lstrip()
-        runs[-1][1] = runs[-1][1].rstrip()
-    return [(mark, text) for mark, text in runs]
-
-
-def paragraph_html(paragraph: Paragraph, marking: Marking | None = None) -> Markup:
-    """The inside of a ``<p>``: escaped text, ``<br>`` for newlines, marked spans."""
-    pieces = []
-    for mark, text in _runs(paragraph, marking):
-        if mark is None:
-            pieces.append(_lines(text))
-        else:
-            css, title = mark
-            pieces.append(
-                f'<span class="{escape(css)}" title="{escape(html_text(title))}">'
-                f"{_lines(text)}</span>"
-            )
-    return Markup("".join(pieces))  # noqa: S704 - every piece is escaped above
 
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")

@@ -7,6 +7,7 @@ one line on stderr, 2 usage error (from argparse).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -136,8 +137,9 @@ def _stats_table(project: Project, stats: dict) -> str:
 
 
 def cmd_share(args: argparse.Namespace) -> int:
-    """Share a passage as labelled text: through the review gate (nothing pending, nothing
-    flagged by screening without an override), recorded in the history."""
+    """Share a passage as labelled text, or with ``--image`` as a PNG card: through the review
+    gate (nothing pending, nothing flagged by screening without an override), recorded in the
+    history (form ``text`` or ``image``, with the SHA-256 of what was handed out)."""
     from coauthor.app.export import read_checked, screen_project
     from coauthor.core.policy import Scope, check_gate
     from coauthor.publish.document import ExportWriteError, atomic_write
@@ -165,13 +167,35 @@ def cmd_share(args: argparse.Namespace) -> int:
             print(f"coauthor: not shared: {escape_controls(passage.line())}", file=sys.stderr)
         return 3
     shared = shared_text(checked, chapter, start, end)
+    png = b""
+    if args.image:
+        from coauthor.publish.sharecard import card_png, card_refusal
+
+        refusal = card_refusal(shared)
+        if refusal is not None:
+            raise CommandFailed(refusal)
+        png = card_png(shared)  # drawn before anything is recorded: a failure records nothing
     with opened(args.project, readonly=False) as (project_file, project):
         live = project.chapter(chapter.id)
         if live.text.text_in(start, end) != chapter.text.text_in(start, end):
             raise CommandFailed("the chapter changed while it was being shared; try again")
-        project.record_share(live, start, end, "text", shared.sha256)
+        if args.image:
+            project.record_share(live, start, end, "image", hashlib.sha256(png).hexdigest())
+        else:
+            project.record_share(live, start, end, "text", shared.sha256)
         project_file.flush(project)
-    if args.out:
+    if args.image:
+        image = Path(args.image)
+
+        def write_png(temp: Path) -> None:
+            temp.write_bytes(png)
+
+        try:
+            atomic_write(image, write_png)
+        except ExportWriteError as exc:
+            raise CommandFailed(f"the share is recorded, but {exc}") from None
+        print(f"Shared {end - start:,} characters as a card in {image}", file=sys.stderr)
+    elif args.out:
         target = Path(args.out)
 
         def write(temp: Path) -> None:
@@ -664,13 +688,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "share",
-        help="share a passage as labelled text (after the review gate; recorded in the history)",
+        help="share a passage as labelled text or a PNG card (after the review gate; recorded "
+        "in the history)",
     )
     p.add_argument("project")
     p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
     p.add_argument("--start", type=int, help="the passage's first character (default 0)")
     p.add_argument("--end", type=int, help="the character after the passage (default: the end)")
-    p.add_argument("--out", metavar="FILE", help="write the text there (default: standard output)")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument(
+        "--out", metavar="FILE", help="write the text there (default: standard output)"
+    )
+    form.add_argument(
+        "--image",
+        metavar="FILE.png",
+        help="write the passage as a labelled PNG card (up to 1,500 characters)",
+    )
     p.set_defaults(func=cmd_share)
 
     p = sub.add_parser("cat", help="print a chapter's exact text")

@@ -14,12 +14,13 @@ the caller shows its own way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coauthor.core.book import Chapter
 from coauthor.core.chain import first_difference
 from coauthor.core.policy import Flag
 from coauthor.core.project import Project
@@ -112,10 +113,13 @@ def screen_project(project: Project, moderator: OpenAIModerator | None = None) -
     return screening_of(project)(moderator)
 
 
-def screening_of(project: Project) -> Callable[[OpenAIModerator | None], ScreeningSummary]:
-    """What to screen, copied from ``project`` now (on the thread that owns it); the returned
-    call screens the copy and may run on any thread (the app runs it in a worker ``Job``)."""
-    passages = passages_from_chapters(project.chapters)
+def screening_of(
+    project: Project, chapters: Iterable[Chapter] | None = None
+) -> Callable[[OpenAIModerator | None], ScreeningSummary]:
+    """What to screen (every chapter, or only ``chapters``), copied from ``project`` now (on
+    the thread that owns it); the returned call screens the copy and may run on any thread (the
+    app runs it in a worker ``Job``)."""
+    passages = passages_from_chapters(project.chapters if chapters is None else chapters)
     overrides = {key: (o.reason, o.reviewer, o.time) for key, o in project.overrides.items()}
 
     def run(moderator: OpenAIModerator | None) -> ScreeningSummary:

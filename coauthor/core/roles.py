@@ -20,7 +20,6 @@ Every view takes its figures from here, so they agree:
 - ``generation_counts`` says what became of the generations of a scope (requested, never
   inserted, inserted, approved, rejected, pending, deleted before review) and how many
   passages of the model remain; ``generation_status`` is the same for one generation.
-- ``sharing_note`` is the label Copy for Sharing adds to a passage with model text.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from typing import TypeVar
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import Generation, ReviewState
-from coauthor.core.models import model_identity, models_used
+from coauthor.core.models import models_used
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import ProvenanceText
 
@@ -53,7 +52,6 @@ __all__ = [
     "in_scope",
     "inserted_generations",
     "percent",
-    "sharing_note",
     "shares",
     "surviving_chars",
     "words_by_origin",
@@ -252,39 +250,6 @@ def generation_counts(
         passages=passages + unrecorded,
         unrecorded=unrecorded,
     )
-
-
-def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def sharing_note(
-    text: ProvenanceText, start: int, end: int, generations: Mapping[str, Generation]
-) -> str | None:
-    """The label Copy for Sharing adds to ``text[start:end]``; None without model text.
-
-    It names each model of the model text in the passage (by ``model_identity``) and, as
-    reviewers, only the people who approved a generation whose text is in the passage; when
-    none is recorded it says so rather than name anyone else.
-    """
-    present = {
-        ref
-        for _, origin, ref in text.runs_in(start, end)
-        if origin is Origin.AI and ref is not None and ref in generations
-    }
-    if not present:
-        return None
-    used = [generations[ref] for ref in sorted(present)]
-    models = sorted({model_identity(g.model, g.provider) for g in used})
-    reviewers = sorted(
-        {
-            g.reviewer.strip()
-            for g in used
-            if g.review_state is ReviewState.APPROVED and g.reviewer.strip()
-        }
-    )
-    reviewed = f"reviewed by {_names(reviewers)}" if reviewers else "no reviewer recorded"
-    return f"[AI-generated in part with {_names(models)}; {reviewed}.]"
 
 
 _WIDE_SPACE = re.compile(r"[^\S\x00-\xff]")  # whitespace above U+00FF

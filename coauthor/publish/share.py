@@ -7,7 +7,9 @@ between ``[AI]`` and ``[/AI]``, then the attribution (the author, or the company
 Details). A passage without model text has no label and no marks, only the attribution.
 
 The caller passes the review gate first (nothing pending, nothing flagged by screening without
-an override): this module never decides whether a passage may leave the app.
+an override): this module never decides whether a passage may leave the app. The one exception
+is the editor's plain copy (Ctrl+C) of text still pending review: ``shared_text`` then labels it
+with ``pending=True``, saying that no person has reviewed it yet.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class SharedText:
     attribution: str
     models: tuple[str, ...]
     reviewers: tuple[str, ...]
+    segments: tuple[tuple[str, bool], ...] = ()
+    """The passage (as in ``text``, without label, marks or attribution) in stretches, each
+    with whether a language model drafted it: what the PNG card draws."""
 
     @property
     def sha256(self) -> str:
@@ -46,7 +51,7 @@ def _names(names: tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _label(used: list[Generation]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+def _label(used: list[Generation], pending: bool) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     models = tuple(sorted({model_identity(g.model, g.provider) for g in used}))
     reviewers = tuple(
         sorted(
@@ -57,21 +62,32 @@ def _label(used: list[Generation]) -> tuple[str, tuple[str, ...], tuple[str, ...
             }
         )
     )
-    reviewed = (
-        f"reviewed before sharing by {_names(reviewers)}"
-        if reviewers
-        else "reviewed before sharing (no reviewer's name recorded)"
-    )
+    if pending:
+        reviewed = "pending review, not yet reviewed by a person"
+        if reviewers:
+            reviewed = (
+                "some of it pending review, not yet reviewed by a person "
+                f"(the rest reviewed by {_names(reviewers)})"
+            )
+    elif reviewers:
+        reviewed = f"reviewed before sharing by {_names(reviewers)}"
+    else:
+        reviewed = "reviewed before sharing (no reviewer's name recorded)"
     label = (
         f"Contains AI-generated text: the parts between {AI_OPEN} and {AI_CLOSE} were drafted "
-        f"by a language model ({_names(models)}); {reviewed}."
+        f"by a language model ({_names(models) if models else 'model not recorded'}); "
+        f"{reviewed}."
     )
     return label, models, reviewers
 
 
-def shared_text(project: Project, chapter: Chapter, start: int, end: int) -> SharedText:
-    """The labelled text form of ``chapter[start:end]`` (see the module docstring)."""
+def shared_text(
+    project: Project, chapter: Chapter, start: int, end: int, *, pending: bool = False
+) -> SharedText:
+    """The labelled text form of ``chapter[start:end]`` (see the module docstring); with
+    ``pending``, the label says the model's text is pending review (the editor's plain copy)."""
     pieces: list[str] = []
+    segments: list[tuple[str, bool]] = []
     used: dict[str, Generation] = {}
     in_ai = False
     pos = start
@@ -87,14 +103,22 @@ def shared_text(project: Project, chapter: Chapter, start: int, end: int) -> Sha
             pieces.append(AI_CLOSE)
         in_ai = is_ai
         pieces.append(piece)
+        if segments and segments[-1][1] == is_ai:
+            segments[-1] = (segments[-1][0] + piece, is_ai)
+        elif piece:
+            segments.append((piece, is_ai))
     if in_ai:
         pieces.append(AI_CLOSE)
     body = "".join(pieces).strip("\n")
+    if segments:
+        segments[0] = (segments[0][0].lstrip("\n"), segments[0][1])
+        segments[-1] = (segments[-1][0].rstrip("\n"), segments[-1][1])
+    parts = tuple(seg for seg in segments if seg[0])
     meta = project.meta
     who = meta.author.strip() or meta.company.strip() or "the author"
     attribution = f"— {who}, {meta.title.strip() or 'Untitled'}"
     if used or any(p == AI_OPEN for p in pieces):
-        label, models, reviewers = _label(list(used.values()))
+        label, models, reviewers = _label(list(used.values()), pending)
         text = f"{label}\n\n{body}\n\n{attribution}"
-        return SharedText(text, label, attribution, models, reviewers)
-    return SharedText(f"{body}\n\n{attribution}", None, attribution, (), ())
+        return SharedText(text, label, attribution, models, reviewers, parts)
+    return SharedText(f"{body}\n\n{attribution}", None, attribution, (), (), parts)

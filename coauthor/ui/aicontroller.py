@@ -7,6 +7,7 @@ to the project whatever the outcome, and text enters the manuscript only through
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -16,22 +17,27 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QApplication, QDockWidget, QInputDialog
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QInputDialog
 
 from coauthor.ai.embedded import EmbeddedServer
 from coauthor.ai.errors import FailureKind
 from coauthor.ai.prompts import Mode, build_request
 from coauthor.ai.service import GenerationRun, ProviderConfig, ProviderKind, Providers, generate
+from coauthor.app.export import screening_of
+from coauthor.core.book import Chapter
 from coauthor.core.generation import Outcome, ReviewState
 from coauthor.core.models import model_identity
 from coauthor.core.origin import Origin
 from coauthor.core.policy import Scope, check_gate, generation_ranges
 from coauthor.core.project import now_ms
-from coauthor.core.roles import sharing_note
+from coauthor.publish.document import ExportWriteError, atomic_write
+from coauthor.publish.share import SharedText, shared_text
+from coauthor.publish.sharecard import card_png
 from coauthor.ui.aipanel import AiPanel
 from coauthor.ui.modelsettings import ModelSettingsDialog
 from coauthor.ui.reportdialog import ReportDialog
 from coauthor.ui.review import GateDialog, ReviewCommand, ReviewQueue, pending_items
+from coauthor.ui.sharedialog import ShareDialog
 from coauthor.ui.worker import Job
 from coauthor.ui.workspace import Workspace
 
@@ -72,9 +78,10 @@ class AiController(QObject):
         self.review_action = QAction("&Review Queue", self)
         self.review_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.review_action.triggered.connect(self.show_queue)
-        self.share_action = QAction("Copy for &Sharing", self)
+        self.share_action = QAction("&Share Passage…", self)
         self.share_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        self.share_action.triggered.connect(self.copy_for_sharing)
+        self.share_action.triggered.connect(self.share_passage)
+        self.share_dialog: ShareDialog | None = None
         self.settings_action = QAction("&Model Settings…", self)
         self.settings_action.triggered.connect(self.open_settings)
 
@@ -478,34 +485,132 @@ class AiController(QObject):
 
     # -- sharing ----------------------------------------------------------------------------
 
-    def copy_for_sharing(self) -> bool:
-        """Copy the selection for sharing: refused while it holds pending text, labelled if AI."""
+    def share_passage(self) -> bool:
+        """Share Passage…: the selection, or with none the whole chapter, through the review
+        gate (nothing pending; nothing the offline screener flags in the chapter without an
+        override, screened now as ``coauthor share`` does); refused with the gate's dialog,
+        else the labelled text in ``ShareDialog``, whose Copy Text and Save Image… each record
+        a share (form ``text`` or ``image``) in the history."""
         ws = self.workspace
         project, chapter = ws.project, ws.chapter
         if project is None or chapter is None:
             return False
         start, end = ws.editor.selection_range()
         if start == end:
-            ws.show_message("Select the passage to share first.", 6000)
+            start, end = 0, len(chapter.text)
+        if start == end:
+            ws.show_message("The chapter is empty: there is nothing to share.", 6000)
             return False
+        summary = screening_of(project, [chapter])(None)
         result = check_gate(
-            project.chapters, project.generations, Scope.selection(chapter.id, start, end)
+            project.chapters,
+            project.generations,
+            Scope.selection(chapter.id, start, end),
+            summary.flags,
         )
         if not result.allowed:
-            dialog = GateDialog("Copy for sharing", result, ws.window)
+            dialog = GateDialog("Share passage", result, ws.window)
             dialog.go_to_requested.connect(self.go_to_range)
             dialog.exec()
             return False
-        text = chapter.text.text_in(start, end)
-        # Names the models and, as reviewers, only who approved the model text copied.
-        label = sharing_note(chapter.text, start, end, project.generations)
-        if label:
-            text += f"\n\n{label}"
-        QApplication.clipboard().setText(text)
-        ws.show_message(
-            "Copied for sharing" + (", labelled as AI-generated." if label else "."), 6000
+        shared = shared_text(project, chapter, start, end)
+        where = (
+            f"Characters {start + 1:,}–{end:,} of {chapter.title!r}"
+            if (start, end) != (0, len(chapter.text))
+            else f"The whole of {chapter.title!r}"
         )
+        if self.share_dialog is not None:
+            self.share_dialog.close()
+        dialog = ShareDialog(shared, where, ws.window)
+        passage = chapter.text.text_in(start, end)
+        dialog.copy_requested.connect(
+            lambda: self._copy_share(dialog, chapter, start, end, passage, shared)
+        )
+        dialog.save_requested.connect(
+            lambda: self._save_share_image(dialog, chapter, start, end, passage, shared)
+        )
+        self.share_dialog = dialog
+        dialog.open()
         return True
+
+    def _record_share(
+        self, chapter: Chapter, start: int, end: int, passage: str, form: str, sha256: str
+    ) -> bool:
+        """Record one share, unless the passage changed since the dialog showed it."""
+        ws = self.workspace
+        project = ws.project
+        if (
+            project is None
+            or chapter not in project.chapters
+            or end > len(chapter.text)
+            or chapter.text.text_in(start, end) != passage
+        ):
+            ws.show_message("The passage changed since it was shown: share it again.", 8000)
+            return False
+        project.record_share(chapter, start, end, form, sha256)
+        ws.mark_dirty()
+        return True
+
+    def _copy_share(
+        self,
+        dialog: ShareDialog,
+        chapter: Chapter,
+        start: int,
+        end: int,
+        passage: str,
+        shared: SharedText,
+    ) -> None:
+        if not self._record_share(chapter, start, end, passage, "text", shared.sha256):
+            return
+        QApplication.clipboard().setText(shared.text)
+        said = "Copied the passage" + (
+            ", labelled as AI-generated." if shared.label else " (no model text in it)."
+        )
+        dialog.say(said)
+        self.workspace.show_message(said, 6000)
+
+    def _save_share_image(
+        self,
+        dialog: ShareDialog,
+        chapter: Chapter,
+        start: int,
+        end: int,
+        passage: str,
+        shared: SharedText,
+    ) -> None:
+        ws = self.workspace
+        session = ws.session
+        folder = session.path.parent if session is not None else Path.home()
+        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in chapter.title).strip()
+        path, _ = QFileDialog.getSaveFileName(
+            dialog, "Save Image", str(folder / f"{name or 'passage'}.png"), "PNG images (*.png)"
+        )
+        if not path:
+            return
+        target = Path(path)
+        if target.suffix.lower() != ".png":
+            target = target.with_name(target.name + ".png")
+        try:
+            png = card_png(shared)
+        except (ValueError, OSError) as exc:
+            dialog.say(str(exc))
+            return
+
+        def write(temp: Path) -> None:
+            temp.write_bytes(png)
+
+        try:
+            atomic_write(target, write)
+        except ExportWriteError as exc:
+            ws.show_error("Save Image", str(exc))
+            return
+        if not self._record_share(
+            chapter, start, end, passage, "image", hashlib.sha256(png).hexdigest()
+        ):
+            return
+        said = f"Saved the card to {target}."
+        dialog.say(said)
+        ws.show_message(said, 8000)
 
     # -- shutdown ---------------------------------------------------------------------------
 

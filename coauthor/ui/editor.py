@@ -40,9 +40,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QToolTip, QWidget
 
 from coauthor.core.book import Chapter
+from coauthor.core.generation import ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project, ProjectError, Source
 from coauthor.core.provenance import Fragment
+from coauthor.publish.share import shared_text
 from coauthor.ui.clipboard import (
     PASTE_LIMIT_CHARS,
     PASTE_PROGRESS_CHARS,
@@ -445,7 +447,10 @@ class ProvenanceEditor(QPlainTextEdit):
         if self.project is None:
             return fragment_to_mime(self.chapter.text.slice(start, end), self.project_key)
         fragment, source = self.project.register_copy(self.chapter, start, end)
-        return fragment_to_mime(fragment, self.project_key, source)
+        mime = fragment_to_mime(fragment, self.project_key, source)
+        if _holds_pending(self.project, self.chapter, start, end):
+            mime.setText(shared_text(self.project, self.chapter, start, end, pending=True).text)
+        return mime
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 - Qt override
         return self.chapter is not None and source.hasText()
@@ -650,6 +655,26 @@ class ProvenanceEditor(QPlainTextEdit):
 
     def refuse(self, message: str) -> None:
         QMessageBox.warning(self, "Coauthor", message)
+
+
+def _holds_pending(project: Project, chapter: Chapter, start: int, end: int) -> bool:
+    """Whether ``chapter[start:end]`` holds model text still pending review.
+
+    Copy and cut of such text put it on the plain-text flavour of the clipboard labelled (as
+    Share Passage labels, but saying "pending review, not yet reviewed by a person", with the
+    model's text between ``[AI]`` and ``[/AI]``) rather than refusing: moving pending text
+    within the book (cut here, paste there) is ordinary editing and goes through the private
+    format, untouched, so refusing would block it; and what another program receives can no
+    longer pass for the author's own reviewed words. The review gate still guards every way the
+    app shares or exports on purpose.
+    """
+    for _length, origin, ref in chapter.text.runs_in(start, end):
+        if origin is not Origin.AI:
+            continue
+        generation = project.generations.get(ref) if ref is not None else None
+        if generation is None or generation.review_state is ReviewState.PENDING:
+            return True
+    return False
 
 
 class EditorPane(QWidget):

@@ -26,7 +26,6 @@ from coauthor.core.roles import (
     generation_status,
     percent,
     shares,
-    sharing_note,
     surviving_chars,
 )
 
@@ -211,45 +210,3 @@ def test_stats_use_the_same_counts_and_shares() -> None:
 
 
 # -- Copy for Sharing names only who approved what is copied --------------------------------
-
-
-def _shared() -> tuple[ProvenanceText, dict[str, Generation]]:
-    text = ProvenanceText.from_runs(
-        "Mine. Ann's. Bob's. Nobody's.",
-        [(6, Origin.HUMAN, None), (7, Origin.AI, "g1"), (7, Origin.AI, "g2"), (9, Origin.AI, "g3")],
-    )
-    model = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return text, {
-        "g1": Generation(
-            "g1", "embedded", model, review_state=ReviewState.APPROVED, reviewer="Ann"
-        ),
-        "g2": Generation(
-            "g2",
-            "embedded",
-            "SmolLM2-135M-Instruct (Q4_1)",
-            review_state=ReviewState.APPROVED,
-            reviewer="Bob",
-        ),
-        "g3": Generation("g3", "openai", "gpt-4o-mini", review_state=ReviewState.APPROVED),
-    }
-
-
-def test_sharing_names_only_the_reviewers_of_the_copied_passages() -> None:
-    text, generations = _shared()
-    assert sharing_note(text, 6, 13, generations) == (
-        "[AI-generated in part with SmolLM2-135M-Instruct; reviewed by Ann.]"
-    )
-    assert sharing_note(text, 13, 20, generations) == (
-        "[AI-generated in part with SmolLM2-135M-Instruct; reviewed by Bob.]"
-    )
-    assert sharing_note(text, 0, 20, generations) == (
-        "[AI-generated in part with SmolLM2-135M-Instruct; reviewed by Ann and Bob.]"
-    )
-
-
-def test_sharing_says_no_reviewer_rather_than_name_someone_else() -> None:
-    text, generations = _shared()
-    assert sharing_note(text, 20, 29, generations) == (
-        "[AI-generated in part with gpt-4o-mini; no reviewer recorded.]"
-    )
-    assert sharing_note(text, 0, 6, generations) is None

@@ -7,12 +7,15 @@ an event in the history."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from coauthor.app.sample import build_sample
+from coauthor.core.book import BookMeta
 from coauthor.core.chain import ChainReplayer
-from coauthor.core.generation import ReviewState
+from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
+from coauthor.core.project import Project
 from coauthor.publish.share import AI_CLOSE, AI_OPEN, shared_text
 from coauthor.store import ProjectFile
 
@@ -147,3 +150,90 @@ def test_a_forged_share_form_is_named_by_the_strict_replay(tmp_path: Path) -> No
     for event in events[-1:]:
         replayer.feed(event)
     assert any("unknown form 'video'" in issue.message for issue in replayer.issues)
+
+
+def test_image_writes_a_labelled_png_card_and_records_an_image_share(tmp_path: Path, cli) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    from coauthor.publish.labels import COLOURS
+    from coauthor.publish.sharecard import AI_TINT
+
+    book = build_sample(tmp_path / "s.coauthor")
+    _approve_all(book)
+    project = _load(book)
+    number = _ai_chapter(project)
+    chapter = project.chapters[number - 1]
+    card = tmp_path / "card.png"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)  # as in a terminal without a display
+
+    result = cli("share", book, "--chapter", number, "--end", 600, "--image", card, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b""
+    assert f"as a card in {card}" in result.stderr.decode()
+    data = card.read_bytes()
+    assert data.startswith(b"\x89PNG")
+    image = QImage(str(card))
+    assert image.width() == 1200
+    assert image.pixelColor(4, 4) == QColor(COLOURS["ai"])  # the label's band
+    tint = QColor(AI_TINT)
+    assert any(
+        image.pixelColor(x, y) == tint
+        for y in range(0, image.height(), 2)
+        for x in range(0, image.width(), 2)
+    )
+    (share,) = _load(book).shares
+    assert (share.chapter, share.start, share.end, share.form) == (chapter.id, 0, 600, "image")
+    assert share.sha256 == hashlib.sha256(data).hexdigest()
+    assert cli("verify", book).returncode == 0
+
+
+def test_a_passage_too_long_for_a_card_is_refused_and_not_recorded(tmp_path: Path, cli) -> None:
+    book = build_sample(tmp_path / "s.coauthor")
+    _approve_all(book)
+    project_file = ProjectFile.open(book)
+    try:
+        project = project_file.load()
+        first = project.chapters[0]
+        project.insert(first, len(first.text), "\n\nThe keeper wrote on. " * 80, Origin.HUMAN)
+        project_file.flush(project)
+    finally:
+        project_file.close()
+    card = tmp_path / "card.png"
+
+    result = cli("share", book, "--chapter", 1, "--image", card)
+
+    assert result.returncode != 0
+    assert "a card holds up to 1,500" in result.stderr.decode()
+    assert not card.exists()
+    assert _load(book).shares == []
+    # As text, the same passage is shared.
+    assert cli("share", book, "--chapter", 1).returncode == 0
+
+
+def test_the_label_names_only_who_approved_the_shared_generations() -> None:
+    """Each share names the models of its own model text and, as reviewers, only the people
+    who approved those generations; with none recorded it says so rather than name anyone."""
+    project = Project(BookMeta(title="Names", author="Ann"))
+    chapter = project.add_chapter("One")
+    project.insert(chapter, 0, "Mine. ", Origin.HUMAN)
+    pieces = [("Ann's. ", "g1", "SmolLM2-135M-Instruct.Q4_1.gguf", "Ann")]
+    pieces += [("Bob's. ", "g2", "SmolLM2-135M-Instruct (Q4_1)", "Bob")]
+    pieces += [("Nobody's.", "g3", "gpt-4o-mini", "")]
+    for text, gid, model, reviewer in pieces:
+        project.generations[gid] = Generation(
+            gid, "embedded", model, review_state=ReviewState.APPROVED, reviewer=reviewer
+        )
+        project.insert(chapter, len(chapter.text), text, Origin.AI, gid)
+    assert "by a language model (SmolLM2-135M-Instruct); reviewed before sharing by Ann." in str(
+        shared_text(project, chapter, 6, 13).label
+    )
+    assert "reviewed before sharing by Ann and Bob." in str(
+        shared_text(project, chapter, 0, 20).label
+    )
+    nobody = shared_text(project, chapter, 20, 29)
+    assert "(gpt-4o-mini); reviewed before sharing (no reviewer's name recorded)." in str(
+        nobody.label
+    )
+    assert shared_text(project, chapter, 0, 6).label is None

@@ -2,8 +2,8 @@
 
 The sample book has one generation pending review, g2, in chapter 3 ("The Storm"). It must be
 listed, marked in the editor until approved, approvable only once it has been shown, and
-rejectable with one undo step that brings its text back as pending AI text. Copy for Sharing
-refuses a selection holding pending text and labels AI text once it is approved.
+rejectable with one undo step that brings its text back as pending AI text. (Share Passage's
+gate is tested in test_share_ui.py.)
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.policy import generation_ranges
 from coauthor.ui.mainwindow import MainWindow
-from coauthor.ui.review import GateDialog
 from coauthor.ui.settings import AppSettings
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -235,54 +233,3 @@ def test_edit_then_approve(window: MainWindow, reviewer: str) -> None:
 
 def g2_range_end(chapter: Chapter) -> int:
     return generation_ranges(chapter, "g2")[-1][1]
-
-
-# -- the share gate ---------------------------------------------------------------------------
-
-
-def test_copy_for_sharing_refuses_pending_text_and_labels_approved_ai_text(
-    window: MainWindow, reviewer: str, monkeypatch: pytest.MonkeyPatch, put_outside_text
-) -> None:
-    shown: list[GateDialog] = []
-
-    def exec_(dialog: GateDialog) -> int:
-        shown.append(dialog)
-        return 0
-
-    monkeypatch.setattr(GateDialog, "exec", exec_)
-    clipboard = QApplication.clipboard()
-    put_outside_text("untouched")
-    chapter = storm(window)
-    start, end = g2_range(window)
-    sel_start = chapter.text.text.index("By midnight")
-
-    window.ai.go_to_range(chapter.id, sel_start, end)
-    assert not window.ai.copy_for_sharing()
-    [dialog] = shown
-    assert dialog.list.count() == 1
-    line = dialog.list.item(0).text()
-    assert "g2" in line
-    assert "pending review" in line
-    assert "The Storm" in line
-    assert G2_START in line
-    assert clipboard.text() == "untouched"
-
-    window.ai.go_to_generation("g2")
-    assert window.ai.approve("g2")
-    window.ai.go_to_range(chapter.id, sel_start, end)
-    assert window.ai.copy_for_sharing()
-    assert len(shown) == 1
-    copied = clipboard.text()
-    body, label = copied.split("\n\n[", 1)
-    assert body == chapter.text.text[sel_start:end]
-    # Named as reviewer: who approved the copied passage (Tester), not the book's author.
-    assert label == f"AI-generated in part with {MODEL}; reviewed by {reviewer}.]"
-    assert "Ada Marlowe" not in label
-    assert "labelled as AI-generated" in window.statusBar().currentMessage()
-
-    # Text the author typed: copied as it is, without a label.
-    window.ai.go_to_range(chapter.id, 0, start - 2)
-    assert window.ai.copy_for_sharing()
-    assert clipboard.text() == chapter.text.text[: start - 2]
-    assert "AI-generated" not in clipboard.text()
-    assert len(shown) == 1

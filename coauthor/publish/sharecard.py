@@ -20,7 +20,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from coauthor.publish.labels import COLOURS
-from coauthor.publish.share import SharedText
+from coauthor.publish.share import AI_CLOSE, AI_OPEN, SharedText
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QGuiApplication, QImage
@@ -29,6 +29,7 @@ __all__ = [
     "AI_TINT",
     "CARD_LIMIT_CHARS",
     "CARD_WIDTH",
+    "card_label",
     "card_png",
     "card_refusal",
     "ensure_gui_application",
@@ -41,6 +42,14 @@ CARD_LIMIT_CHARS = 1500
 
 _MARGIN = 64
 _BAND = COLOURS["ai"]
+
+
+def card_label(label: str) -> str:
+    """The text form's label as the card states it: the card marks the model's text by tint
+    and underline, not by ``[AI]`` marks."""
+    return label.replace(
+        f"the parts between {AI_OPEN} and {AI_CLOSE}", "the tinted, underlined parts"
+    )
 
 
 def _mix(colour: str, share: float) -> str:
@@ -139,7 +148,7 @@ def render_card(shared: SharedText) -> QImage:
         cursor = QTextCursor(label)
         white = QTextCharFormat()
         white.setForeground(QColor("#ffffff"))
-        cursor.insertText(shared.label, white)
+        cursor.insertText(card_label(shared.label), white)
 
     passage = document(30)
     cursor = QTextCursor(passage)

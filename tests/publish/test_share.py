@@ -17,6 +17,7 @@ from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.publish.share import AI_CLOSE, AI_OPEN, shared_text
+from coauthor.publish.sharecard import card_label
 from coauthor.store import ProjectFile
 
 
@@ -237,3 +238,15 @@ def test_the_label_names_only_who_approved_the_shared_generations() -> None:
         nobody.label
     )
     assert shared_text(project, chapter, 0, 6).label is None
+
+
+def test_the_card_names_its_own_marking() -> None:
+    """The image shows no [AI] marks: its label says the model's text is tinted and underlined."""
+    label = (
+        "Contains AI-generated text: the parts between [AI] and [/AI] were drafted by a "
+        "language model (m); reviewed before sharing by Ann."
+    )
+    assert card_label(label) == (
+        "Contains AI-generated text: the tinted, underlined parts were drafted by a "
+        "language model (m); reviewed before sharing by Ann."
+    )

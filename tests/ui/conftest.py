@@ -177,6 +177,15 @@ def screenshot_dir() -> Path:
     return SCREENSHOTS
 
 
+@pytest.fixture(autouse=True)
+def empty_clipboard_after(qapp: QApplication) -> Iterator[None]:
+    """Leave the clipboard empty after each test. Text a test leaves there (a copy, a cut,
+    another application's text) outlives the test's widgets, and the offscreen platform
+    crashes (SIGSEGV) when it frees that text at interpreter exit, after every test passed."""
+    yield
+    qapp.clipboard().clear()
+
+
 @pytest.fixture
 def put_outside_text() -> Callable[[str], None]:
     """Put plain text on the clipboard as another application would (no private format)."""

@@ -238,8 +238,20 @@ class ProvenanceEditor(QPlainTextEdit):
     # -- positions --------------------------------------------------------------------------
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
-        """The standard menu, and Report Generation… on the model's text."""
+        """The standard menu, its Undo and Redo acting on the chapter's undo stack (Qt's own
+        act on the document's, which the editor does not use: they were always disabled), and
+        Report Generation… on the model's text."""
         menu = self.createStandardContextMenu(event.pos())
+        stack = self.undo_stack
+        for action in menu.actions():
+            name = action.objectName()
+            if stack is None or name not in ("edit-undo", "edit-redo"):
+                continue
+            undo = name == "edit-undo"
+            ours = stack.createUndoAction(menu) if undo else stack.createRedoAction(menu)
+            ours.setShortcut(action.shortcut())
+            menu.insertAction(action, ours)
+            menu.removeAction(action)
         chapter = self.chapter
         if chapter is not None and len(chapter.text):
             pos = self.to_code_point(self.cursorForPosition(event.pos()).position())

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import Generation
@@ -173,3 +175,43 @@ def test_read_chapter_as_markdown_is_recorded_and_undone(open_window, tmp_path: 
         assert [c.markup for c in reopened.load().chapters] == ["markdown"]
     finally:
         reopened.close()
+
+
+def test_the_context_menus_undo_takes_back_the_last_edit(window: MainWindow, qtbot) -> None:
+    """Right-click ▸ Undo is enabled after typing and takes the typing back (it acts on the
+    chapter's undo stack, as Edit ▸ Undo does); Redo then puts it back."""
+    editor = window.editor
+    chapter = window.chapter
+    assert chapter is not None
+    before = chapter.text.text
+    editor.go_to(0)
+    QTest.keyClicks(editor, "Yes. ")
+    assert chapter.text.text == "Yes. " + before
+
+    def choose(prefix: str) -> list[tuple[str, bool]]:
+        seen: list[tuple[str, bool]] = []
+
+        def act() -> None:
+            menu = QApplication.activePopupWidget()
+            if menu is None:
+                QTimer.singleShot(20, act)
+                return
+            actions = [a for a in menu.actions() if not a.isSeparator()]
+            seen.extend((a.text().replace("&", ""), a.isEnabled()) for a in actions)
+            chosen = next(a for a in actions if a.text().replace("&", "").startswith(prefix))
+            menu.close()
+            chosen.trigger()
+
+        QTimer.singleShot(0, act)
+        point = editor.cursorRect().center()
+        editor.contextMenuEvent(
+            QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, editor.mapToGlobal(point))
+        )
+        return seen
+
+    items = dict(choose("Undo"))
+    assert any(text.startswith("Undo") and enabled for text, enabled in items.items())
+    assert chapter.text.text == before
+    items = dict(choose("Redo"))
+    assert any(text.startswith("Redo") and enabled for text, enabled in items.items())
+    assert chapter.text.text == "Yes. " + before

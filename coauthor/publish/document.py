@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,8 @@ __all__ = [
     "Paragraph",
     "Span",
     "atomic_write",
+    "book_language",
+    "export_time",
     "atomic_write_all",
     "check_target",
     "build_document",
@@ -61,6 +64,31 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 Progress = Callable[[int, int, str], None]
 """Called as (done, total, what) by long exports."""
+
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def book_language(meta_language: str) -> str:
+    """The book's language as a BCP 47 tag for the exports: ``en`` when none is given, ``und``
+    (undetermined) when what is given is not a tag."""
+    language = meta_language.strip().replace("_", "-")
+    if not language:
+        return "en"
+    return language if _LANGUAGE.match(language) else "und"
+
+
+def export_time(modified: datetime | None) -> datetime:
+    """When an export says it was made: ``modified``, else ``SOURCE_DATE_EPOCH`` (reproducible
+    builds), else now; always in UTC, without microseconds when it is now."""
+    if modified is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        if epoch.isdigit():
+            return datetime.fromtimestamp(int(epoch), UTC)
+        return datetime.now(UTC).replace(microsecond=0)
+    if modified.tzinfo is None:
+        return modified.replace(tzinfo=UTC)
+    return modified.astimezone(UTC)
 
 
 def clean_xml_text(text: str) -> str:

@@ -43,8 +43,6 @@ the text it shows (``#`` or ``* * *``), which ``read_export`` reads back from ``
 from __future__ import annotations
 
 import io
-import os
-import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,7 +65,14 @@ from coauthor.core.exportformat import (
     DOCX_STYLES,
 )
 from coauthor.core.origin import Origin
-from coauthor.publish.document import BookDocument, Progress, atomic_write, roles_table
+from coauthor.publish.document import (
+    BookDocument,
+    Progress,
+    atomic_write,
+    book_language,
+    export_time,
+    roles_table,
+)
 from coauthor.publish.docx_styles import (
     CODE_BLOCK_STYLE,
     CODE_CHAR_STYLE,
@@ -602,24 +607,6 @@ def _properties(document: Document, book: BookDocument, language: str, when: dat
     props.modified = naive
 
 
-def _language(meta_language: str) -> str:
-    language = meta_language.strip().replace("_", "-")
-    if not language:
-        return "en"
-    return language if re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", language) else "und"
-
-
-def _when(modified: datetime | None) -> datetime:
-    if modified is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        if epoch.isdigit():
-            return datetime.fromtimestamp(int(epoch), UTC)
-        return datetime.now(UTC).replace(microsecond=0)
-    if modified.tzinfo is None:
-        return modified.replace(tzinfo=UTC)
-    return modified.astimezone(UTC)
-
-
 def _settings(document: Document) -> None:
     """The template's settings, less its claim that spelling was checked, and with the lines
     ending in a line break not stretched in a justified paragraph (verse, addresses)."""
@@ -649,7 +636,7 @@ def _build(
         if rel.reltype.endswith("/stylesWithEffects"):
             document.part.rels.pop(rid)
     _settings(document)
-    language = _language(book.meta.language)
+    language = book_language(book.meta.language)
     apply_styles(document, look, language)
     section = document.sections[0]
     section.page_width, section.page_height = Inches(8.5), Inches(11)
@@ -747,7 +734,7 @@ def export_docx(
     look = LOOKS.get(style)
     if look is None:
         raise ValueError(f"{style!r} is not a DOCX style: choose {' or '.join(DOCX_STYLES)}")
-    when = _when(modified)
+    when = export_time(modified)
     built, texts, total = _build(document, look, provenance_styling, progress, when)
     saved = io.BytesIO()
     built.save(saved)

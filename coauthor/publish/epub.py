@@ -49,12 +49,11 @@ The ``schema`` prefix is reserved in EPUB 3 and is used without being declared.
 from __future__ import annotations
 
 import html
-import os
 import re
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +68,9 @@ from coauthor.publish.document import (
     ChapterDoc,
     Progress,
     atomic_write,
+    book_language,
     clean_xml_text,
+    export_time,
 )
 from coauthor.publish.html_export import Marking, blocks_html
 from coauthor.publish.labels import AI_DRAFTED
@@ -162,13 +163,6 @@ def _lines(value: str) -> str:
     return "<br/>\n".join(_text(line) for line in value.split("\n"))
 
 
-def _language(meta_language: str) -> str:
-    language = meta_language.strip().replace("_", "-")
-    if not language:
-        return "en"
-    return language if _LANGUAGE.match(language) else "und"
-
-
 def _direction(language: str) -> str | None:
     return "rtl" if language.split("-", maxsplit=1)[0].lower() in _RTL else None
 
@@ -189,17 +183,6 @@ def digital_source_type(roles: Roles) -> str:
     if entire and roles.share(Origin.AI) >= AI_ONLY_SHARE:
         return DIGITAL_SOURCE_TYPES["ai"]
     return DIGITAL_SOURCE_TYPES["mixed"]
-
-
-def _modified(modified: datetime | None) -> datetime:
-    if modified is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        if epoch.isdigit():
-            return datetime.fromtimestamp(int(epoch), UTC)
-        return datetime.now(UTC).replace(microsecond=0)
-    if modified.tzinfo is None:
-        return modified.replace(tzinfo=UTC)
-    return modified.astimezone(UTC)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -387,7 +370,7 @@ def _metadata(book: epub.EpubBook, document: BookDocument, lang: str, has_cover:
 def _build(
     document: BookDocument, *, provenance_styling: bool, progress: Progress | None
 ) -> tuple[epub.EpubBook, int]:
-    lang = _language(document.meta.language)
+    lang = book_language(document.meta.language)
     direction = _direction(lang)
     ctx = _Context(lang, direction, provenance_styling, {g.id: g for g in document.generations})
     total = len(document.chapters) + 2
@@ -527,7 +510,7 @@ def export_epub(
     ``SOURCE_DATE_EPOCH`` environment variable, then the current time, is used.
     """
     book, total = _build(document, provenance_styling=provenance_styling, progress=progress)
-    options = {"mtime": _modified(modified), "epub3_pages": False}
+    options = {"mtime": export_time(modified), "epub3_pages": False}
 
     def write(temp: Path) -> None:
         # EpubWriter rather than write_epub, which turns an OSError into a warning and False.

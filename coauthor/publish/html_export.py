@@ -41,6 +41,7 @@ from coauthor.publish.document import (
     BookDocument,
     Progress,
     atomic_write,
+    book_language,
     clean_xml_text,
     roles_table,
 )
@@ -230,13 +231,6 @@ def origin_marking(generations: dict[str, Generation], sources: dict[str, str]) 
     return mark
 
 
-def _language(meta_language: str) -> str:
-    language = meta_language.strip().replace("_", "-")
-    if not language:
-        return "en"
-    return language if re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", language) else "und"
-
-
 def book_context(document: BookDocument, provenance_styling: bool) -> dict[str, object]:
     """What ``book.html.j2`` is rendered with."""
     meta = document.meta
@@ -259,7 +253,7 @@ def book_context(document: BookDocument, provenance_styling: bool) -> dict[str, 
     ]
     return {
         "meta": meta,
-        "lang": _language(meta.language),
+        "lang": book_language(meta.language),
         "title": meta.title or "Untitled",
         "csp": CONTENT_SECURITY_POLICY,
         "disclosure": document.disclosure,

@@ -45,10 +45,10 @@ from coauthor.publish.document import (
     ExportWriteError,
     Progress,
     atomic_write,
+    book_language,
     roles_table,
 )
 from coauthor.publish.html_export import Marking, blocks_html, environment, origin_marking
-from coauthor.publish.html_export import _language as book_language
 from coauthor.publish.manifest import build_manifest, display_title, manifest_text, sha256_bytes
 from coauthor.publish.read_export import PDF_ATTACHMENT, PDF_MARKER, pdf_manifest_span
 

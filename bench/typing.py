@@ -12,8 +12,8 @@ the chapter on.
 
 Each keystroke is timed from just before ``QTest.keyClick`` (the key event is delivered
 synchronously: the editor inserts, ``contentsChange`` updates the core ``ProvenanceText``, pushes
-the undo command and records the edit in the history; the repaint that follows paints the
-block's provenance under its text)
+the undo command and records the edit in the history; the document layout gives the block
+its formats again, provenance and Markdown, before Qt lays it out and repaints it)
 to the end of one ``QApplication.processEvents()`` that follows it (queued work: repaints, and
 any timer that is due: autosave every 500 ms, overview strip and book map 400 ms, status bar
 800 ms, so a timer's work lands in the keystroke it coincides with). The keys are letters and
@@ -96,7 +96,7 @@ if __name__ != "typing":  # standing in for the standard library's module, load 
     from coauthor.ui.aicontroller import AiController
     from coauthor.ui.app import create_window
     from coauthor.ui.editor import EditCommand, ProvenanceEditor
-    from coauthor.ui.highlighter import MarkdownStyler, ProvenanceHighlighter, ViewMode
+    from coauthor.ui.highlighter import BlockStyler, ProvenanceHighlighter, ViewMode
     from coauthor.ui.mainwindow import MainWindow
     from coauthor.ui.maps import BookMap, OverviewStrip
     from coauthor.ui.session import ProjectSession
@@ -406,9 +406,9 @@ def sections() -> list[tuple[str, type, str]]:
     return [
         ("edit sync: core, undo, log", ProvenanceEditor, "_on_contents_change"),
         ("edit sync: core, undo, log", EditCommand, "mergeWith"),
-        ("provenance overlay paint", ProvenanceHighlighter, "paint"),
-        ("markdown styling: the edited paragraph", MarkdownStyler, "on_change"),
-        ("markdown styling: blocks first shown", MarkdownStyler, "style_visible"),
+        ("heatmap paint (that view only)", ProvenanceHighlighter, "paint"),
+        ("formats (provenance, Markdown): edited", BlockStyler, "on_change"),
+        ("formats (provenance, Markdown): shown", BlockStyler, "style_visible"),
         ("key press: Qt inserts and lays out", ProvenanceEditor, "keyPressEvent"),
         ("editor paint (Qt's, all of it)", ProvenanceEditor, "paintEvent"),
         ("window hooks", MainWindow, "_on_text_changed"),

@@ -52,7 +52,12 @@ from coauthor.ui.clipboard import (
     fragment_from_mime,
     fragment_to_mime,
 )
-from coauthor.ui.highlighter import MarkdownLayout, MarkdownStyler, ProvenanceHighlighter
+from coauthor.ui.highlighter import (
+    BlockStyler,
+    MarkdownLayout,
+    ProvenanceHighlighter,
+    center_scene_breaks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +190,7 @@ class ProvenanceEditor(QPlainTextEdit):
         self.undo_stack: QUndoStack | None = None
         self.project_key = ""
         self.tooltip_provider: Callable[[Chapter, int], str] | None = None
-        self.overlay: ProvenanceHighlighter | None = None
+        self._overlay: ProvenanceHighlighter | None = None
         self._loading = False
         self._replaying = False
         self._incoming: Fragment | None = None
@@ -196,9 +201,9 @@ class ProvenanceEditor(QPlainTextEdit):
         self.last_removal: Source = ()
         """The source of the text the last change took out (for its undo)."""
         self._units = 0  # UTF-16 length of the chapter as last synced
-        # A Markdown chapter is shown styled: formats on the blocks' layouts, set by the
-        # document layout as each edit is laid out (ui/highlighter.MarkdownStyler).
-        self.styler = MarkdownStyler(self)
+        # The provenance, and a Markdown chapter's styles: formats on the blocks' layouts, set
+        # by the document layout as each edit is laid out (ui/highlighter.BlockStyler).
+        self.styler = BlockStyler(self)
         document = QTextDocument(self)
         document.setDocumentLayout(MarkdownLayout(document, self.styler))
         self.setDocument(document)
@@ -224,13 +229,17 @@ class ProvenanceEditor(QPlainTextEdit):
         self.project_key = project_key
         self._loading = True
         markdown = chapter is not None and chapter.markup == "markdown"
+        styler = self.styler
         try:
             # The new blocks have no formats: styled as they are painted, not all at once.
-            self.styler.enabled = False
+            styler.paused = True
+            styler.scenes = False
             self.setPlainText(chapter.text.text if chapter is not None else "")
         finally:
             self._loading = False
-            self.styler.enabled = self.styler.pending = markdown
+            styler.paused = False
+            styler.enabled = markdown
+            styler.refresh()
         self._units = chapter.text.utf16_length() if chapter is not None else 0
         self.setReadOnly(chapter is None)
         self.moveCursor(QTextCursor.MoveOperation.Start)
@@ -601,12 +610,12 @@ class ProvenanceEditor(QPlainTextEdit):
             cursor.removeSelectedText()
 
     def _on_scrolled(self, _value: int) -> None:
-        if self.styler.enabled:
+        if self.styler.active:
             self.styler.pending = True
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        if self.styler.enabled:
+        if self.styler.active:
             self.styler.pending = True
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
@@ -616,17 +625,34 @@ class ProvenanceEditor(QPlainTextEdit):
 
     # -- painting -------------------------------------------------------------------------
 
+    @property
+    def overlay(self) -> ProvenanceHighlighter | None:
+        """What decides how the provenance is shown (origin colours, plain, heatmap)."""
+        return self._overlay
+
+    @overlay.setter
+    def overlay(self, overlay: ProvenanceHighlighter | None) -> None:
+        self._overlay = overlay
+        self.styler.provenance = overlay
+        if overlay is not None:
+            overlay.on_changed = self.styler.refresh
+        self.styler.refresh()
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        if self.styler.pending:
-            self.styler.style_visible()  # before anything is painted: never a plain flash
-        # Provenance first, under the text Qt then draws over it (the viewport's base colour
-        # was filled before this event).
-        if self.overlay is not None and self.chapter is not None:
+        styler = self.styler
+        if styler.pending:
+            styler.style_visible()  # before anything is painted: never a plain flash
+        # The colours are the blocks' formats, drawn by Qt; only the heatmap is painted, under
+        # the text Qt then draws over it (the viewport's base colour was filled before this).
+        overlay = self._overlay
+        if overlay is not None and overlay.paints and self.chapter is not None:
             painter = QPainter(self.viewport())
             try:
-                self.overlay.paint(painter, QRectF(event.rect()))
+                overlay.paint(painter, QRectF(event.rect()))
             finally:
                 painter.end()
+        elif styler.scenes:
+            center_scene_breaks(self, QRectF(event.rect()))
         super().paintEvent(event)
 
     # -- undo keys and tooltips -------------------------------------------------------------

@@ -1,17 +1,22 @@
 """Provenance made visible in the editor: plain, origin colours, or a paragraph heatmap.
 
-The colours are painted by the editor's ``paintEvent`` under the text, for the blocks Qt is
-repainting and nothing else; the document's formats are never touched. (A
-``QSyntaxHighlighter`` re-formats the edited paragraph on every keystroke, which makes Qt
-repaint the whole editor: this way a keystroke repaints one paragraph, as in a bare editor.)
+Origin colours and the marks of pending text are character formats on the blocks' layouts
+(``QTextLayout.setFormats``), set by ``BlockStyler`` with the Markdown styling: Qt draws them
+under the text in C++, and a keystroke only re-formats its own paragraph before Qt lays it out
+again. The document's formats are never touched, so the text, the record and the undo stack
+are not either. (A ``QSyntaxHighlighter`` re-formats the edited paragraph on every keystroke,
+which makes Qt repaint the whole editor; painting the colours from Python in ``paintEvent``
+cost a painter and a pass over the paragraph's lines on every keystroke.) The heatmap shades
+whole paragraphs, which character formats cannot do: it is painted under the text.
 
 Pending AI text is marked in every mode, not by colour alone: a wavy underline and a
-hatched background. Runs are read from the chapter's ``ProvenanceText``; nothing is cached
-that could drift from it.
+hatched background. Runs are read from the chapter's ``ProvenanceText`` whenever a block is
+formatted; a review, a mode or a palette change formats every block again as it is shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, cast
@@ -60,7 +65,14 @@ from coauthor.ui.mdstyle import (
 )
 from coauthor.ui.palette import OriginPalette, blend_over
 
-__all__ = ["BlockMark", "MarkdownLayout", "MarkdownStyler", "ProvenanceHighlighter", "ViewMode"]
+__all__ = [
+    "BlockMark",
+    "BlockStyler",
+    "MarkdownLayout",
+    "ProvenanceHighlighter",
+    "ViewMode",
+    "center_scene_breaks",
+]
 
 PENDING = ReviewState.PENDING
 
@@ -82,7 +94,8 @@ class BlockMark:
 
 
 class ProvenanceHighlighter:
-    """Decides what each block shows, and paints it under the editor's text."""
+    """Decides what each block shows: its formats (origin colours, pending marks), or the
+    heatmap painted under the editor's text."""
 
     def __init__(self, editor: QPlainTextEdit, palette: OriginPalette) -> None:
         self.editor = editor
@@ -90,11 +103,15 @@ class ProvenanceHighlighter:
         self.generations: dict[str, Generation] = {}
         self.mode = ViewMode.ORIGINS
         self.palette = palette
+        self.on_changed: Callable[[], None] | None = None
+        """Called when what the blocks show changed (the editor formats them again)."""
         self._pending_hatch = QBrush()
         self._wave_tile = QPixmap()
         self._pending_fill = QBrush()
         self._pending_plain = QBrush()
         self._fills: dict[Origin, QColor] = {}
+        self._tints: dict[Origin, QTextCharFormat] = {}
+        self._pending_formats: dict[ViewMode, QTextCharFormat] = {}
         self.set_palette(palette)
 
     # -- state ------------------------------------------------------------------------------
@@ -116,6 +133,21 @@ class ProvenanceHighlighter:
         self._fills = {
             origin: blend_over(colour, base) for origin, colour in palette.backgrounds.items()
         }
+        self._tints = {}
+        for origin, colour in self._fills.items():
+            fmt = QTextCharFormat()
+            fmt.setBackground(colour)
+            self._tints[origin] = fmt
+        self._pending_formats = {}
+        for mode, brush in (
+            (ViewMode.ORIGINS, self._pending_fill),
+            (ViewMode.PLAIN, self._pending_plain),
+        ):
+            fmt = QTextCharFormat()
+            fmt.setBackground(brush)
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            fmt.setUnderlineColor(hatch)
+            self._pending_formats[mode] = fmt
         self.rehighlight()
 
     def pending_brush(self) -> QBrush:
@@ -135,8 +167,37 @@ class ProvenanceHighlighter:
             self.rehighlight()
 
     def rehighlight(self) -> None:
-        """Provenance changed without the text changing (a review, a mode): repaint."""
+        """Provenance changed without the text changing (a review, a mode): show it again."""
+        if self.on_changed is not None:
+            self.on_changed()
         self.editor.viewport().update()
+
+    @property
+    def formats_blocks(self) -> bool:
+        """Whether the blocks carry the provenance as formats (every mode but the heatmap,
+        which is painted)."""
+        return self.chapter is not None and self.mode is not ViewMode.HEATMAP
+
+    @property
+    def paints(self) -> bool:
+        """Whether the editor must paint the provenance under its text (the heatmap)."""
+        return self.chapter is not None and self.mode is ViewMode.HEATMAP
+
+    def block_ranges(self, block: QTextBlock) -> tuple[list[QTextLayout.FormatRange], int]:
+        """The block's provenance as format ranges (origin tints, the pending marks), and a
+        key that changes when they do (0 when there are none)."""
+        spans, _ = self._spans(block)
+        if not spans:
+            return [], 0
+        tints = self._tints
+        pending_format = self._pending_formats[self.mode]
+        ranges = []
+        for start, end, origin, pending in spans:
+            r = QTextLayout.FormatRange()
+            r.start, r.length = start, end - start
+            r.format = pending_format if pending else tints[origin]
+            ranges.append(r)
+        return ranges, hash(tuple(spans)) | 1
 
     # -- what a block shows -----------------------------------------------------------------
 
@@ -192,49 +253,28 @@ class ProvenanceHighlighter:
     # -- painting ---------------------------------------------------------------------------
 
     def paint(self, painter: QPainter, area: QRectF) -> None:
-        """Paint the provenance of the blocks that meet ``area`` (viewport coordinates).
-
-        This runs on every keystroke (Qt repaints the edited paragraph), so it is written for
-        speed: the first block is found by Qt's hit test rather than by walking from the top of
-        the viewport, blank blocks are skipped before anything is computed, and a line covered
-        by one span needs no glyph positions.
-        """
-        if self.chapter is None:
+        """Paint the heatmap of the blocks that meet ``area`` (viewport coordinates): each
+        paragraph's shade, and the marks of its pending text over it (``paints``)."""
+        if not self.paints:
             return
         editor = self.editor
-        offset = editor.contentOffset()
-        dx, dy = offset.x(), offset.y()
-        heatmap = self.mode is ViewMode.HEATMAP
-        width = editor.viewport().width() if heatmap else 0
-        top, bottom = area.top(), area.bottom()
-        geometry_of = editor.blockBoundingGeometry
-        # A keystroke repaints from the top of the cursor's paragraph: then that is the first
-        # block to paint, found without a hit test.
-        block = editor.textCursor().block()
-        _, block_top, _, block_height = cast("_Rect", geometry_of(block).getRect())
-        if not block_top + dy <= top < block_top + dy + block_height:
-            block = editor.cursorForPosition(QPoint(0, max(0, int(top)))).block()
-        while block.isValid():
-            left, block_top, _, block_height = cast("_Rect", geometry_of(block).getRect())
-            block_top += dy
-            if block_top > bottom:
-                break
-            if block.length() > 1 and block_top + block_height >= top and block.isVisible():
-                state = block.userState()
-                if state & _STATE_SCENE and state != -1:
-                    center_scene_break(editor, block)
-                spans, ai_share = self._spans(block)
-                if heatmap and ai_share:
-                    painter.fillRect(
-                        QRectF(0, block_top, width, block_height), self.palette.heat(ai_share)
-                    )
-                if spans:
-                    # Lines outside the area are skipped, unless the whole block is inside it
-                    # (a keystroke repaints its paragraph: then no line needs the test).
-                    clip = block_top < top or block_top + block_height > bottom
-                    corner = QPointF(left + dx, block_top)
-                    self._paint_spans(painter, block, spans, corner, area if clip else None)
-            block = block.next()
+        width = editor.viewport().width()
+        for block, left, block_top, block_height in _blocks_in(editor, area):
+            state = block.userState()
+            if state & _STATE_SCENE and state != -1:
+                center_scene_break(editor, block)
+            spans, ai_share = self._spans(block)
+            if ai_share:
+                painter.fillRect(
+                    QRectF(0, block_top, width, block_height), self.palette.heat(ai_share)
+                )
+            if spans:
+                # Lines outside the area are skipped, unless the whole block is inside it
+                # (a keystroke repaints its paragraph: then no line needs the test).
+                top, bottom = area.top(), area.bottom()
+                clip = block_top < top or block_top + block_height > bottom
+                corner = QPointF(left, block_top)
+                self._paint_spans(painter, block, spans, corner, area if clip else None)
 
     def _paint_spans(
         self,
@@ -289,6 +329,38 @@ class ProvenanceHighlighter:
                     tile(QRectF(left, wave_y, width, _WAVE_HEIGHT), wave)
                 else:
                     fill(QRectF(left, y, width, height), fills[origin])
+
+
+def _blocks_in(
+    editor: QPlainTextEdit, area: QRectF
+) -> Iterator[tuple[QTextBlock, float, float, float]]:
+    """The visible, non-blank blocks that meet ``area`` (viewport coordinates), each with its
+    left, top and height in the viewport. The first is found by Qt's hit test, or is the
+    cursor's paragraph when the area starts there (a keystroke repaints from its top)."""
+    offset = editor.contentOffset()
+    dx, dy = offset.x(), offset.y()
+    top, bottom = area.top(), area.bottom()
+    geometry_of = editor.blockBoundingGeometry
+    block = editor.textCursor().block()
+    _, block_top, _, block_height = cast("_Rect", geometry_of(block).getRect())
+    if not block_top + dy <= top < block_top + dy + block_height:
+        block = editor.cursorForPosition(QPoint(0, max(0, int(top)))).block()
+    while block.isValid():
+        left, block_top, _, block_height = cast("_Rect", geometry_of(block).getRect())
+        block_top += dy
+        if block_top > bottom:
+            break
+        if block.length() > 1 and block_top + block_height >= top and block.isVisible():
+            yield block, left + dx, block_top, block_height
+        block = block.next()
+
+
+def center_scene_breaks(editor: QPlainTextEdit, area: QRectF) -> None:
+    """Centre the scene breaks among the blocks that meet ``area``, before Qt paints them."""
+    for block, _, _, _ in _blocks_in(editor, area):
+        state = block.userState()
+        if state & _STATE_SCENE and state != -1:
+            center_scene_break(editor, block)
 
 
 def _x(line: QTextLine, position: int) -> float:
@@ -357,6 +429,13 @@ _INLINE_SPECIAL = frozenset("*_`\\")
 """The characters inline styling turns on (emphasis runs, code spans, escapes)."""
 
 
+def _state_key(segments: list[Segment], provenance: int) -> int:
+    """What a block's ``userState`` records of its formats (``_EMPTY``: none)."""
+    if not provenance:
+        return hash(tuple(segments)) & _STATE_HASH
+    return hash((tuple(segments), provenance)) & _STATE_HASH
+
+
 @dataclass(slots=True)
 class _Typed:
     """The block an edit last styled: its number, text and state then, its segments and the
@@ -367,15 +446,21 @@ class _Typed:
     state: int
     segments: list[Segment]
     ranges: list[QTextLayout.FormatRange]
+    """The Markdown formats of its segments (the provenance's come first, made anew)."""
     unit_chars: int
+    provenance: int
+    """The key of its provenance formats (``ProvenanceHighlighter.block_ranges``)."""
 
 
-class MarkdownStyler:
-    """Shows a Markdown chapter styled: character formats on the blocks' layouts.
+class BlockStyler:
+    """Shows a chapter's provenance, and a Markdown chapter styled: character formats on the
+    blocks' layouts.
 
-    The formats go to each block's ``QTextLayout`` (``setFormats``), never into the document,
-    so the text, the provenance and the undo record are untouched, and typing next to italics
-    is not italic. They are set from the document layout's ``documentChanged``
+    Each block's formats are its provenance (``ProvenanceHighlighter.block_ranges``: origin
+    tints, pending marks; none in the heatmap, which is painted) followed by its Markdown
+    styles (a Markdown chapter only); Qt merges them where they overlap. The formats go to
+    each block's ``QTextLayout`` (``setFormats``), never into the document, so the text, the
+    provenance and the undo record are untouched, and typing next to italics is not italic. They are set from the document layout's ``documentChanged``
     (``MarkdownLayout``): after the edit reached the document and the core, before Qt lays the
     edited block out again; Qt then lays out and repaints that one block, as for any keystroke.
     (A ``QSyntaxHighlighter`` marks the whole range it re-formats as changed twice over, which
@@ -386,13 +471,21 @@ class MarkdownStyler:
     of the block the last edit styled, rather than scanning its paragraph again; nothing is
     set at all if none comes after it.
 
-    Each block's ``userState`` records what was applied: a hash of its segments, the style
-    generation (bumped when the font or palette changes) and whether it is a scene break.
+    Each block's ``userState`` records what was applied: a hash of its segments and its
+    provenance, the style generation (bumped when the font, the palette, the view mode or a
+    review changes) and whether it is a scene break.
     """
 
     def __init__(self, editor: QPlainTextEdit) -> None:
         self.editor = editor
         self.enabled = False
+        """Markdown styling (a Markdown chapter is shown)."""
+        self.provenance: ProvenanceHighlighter | None = None
+        """Where the provenance formats come from (none: only Markdown styling)."""
+        self.paused = False
+        """A chapter is being loaded: its blocks are formatted as they are first painted."""
+        self.scenes = False
+        """A scene break was styled: the editor centres them as it paints."""
         self.pending = False
         """Blocks on screen may be unstyled: ``style_visible`` before the next paint."""
         self._generation = 1
@@ -403,10 +496,18 @@ class MarkdownStyler:
 
     # -- state ----------------------------------------------------------------------------------
 
+    @property
+    def active(self) -> bool:
+        """Whether blocks get formats: Markdown styling, or the provenance as formats."""
+        provenance = self.provenance
+        return not self.paused and (
+            self.enabled or (provenance is not None and provenance.formats_blocks)
+        )
+
     def set_enabled(self, enabled: bool) -> None:
         """Style (a Markdown chapter) or not (plain text, no chapter); clears old formats."""
         if enabled == self.enabled:
-            self.pending = enabled
+            self.pending = self.active
             return
         self.enabled = enabled
         if not enabled:
@@ -414,11 +515,14 @@ class MarkdownStyler:
         self.refresh()
 
     def refresh(self) -> None:
-        """The font or the palette changed: every block is styled again, as painted."""
+        """The font, the palette, the view mode or a review changed: every block is styled
+        again, as painted (none has formats any more if none should)."""
         self._generation = self._generation % 63 + 1
         self._formats.clear()
         self._typed = None
-        self.pending = self.enabled
+        self.pending = self.active
+        if not self.pending and not self.paused:
+            self.clear()
         self.editor.viewport().update()
 
     def clear(self) -> None:
@@ -427,6 +531,7 @@ class MarkdownStyler:
         block = document.firstBlock()
         self._restyling = True
         self._typed = None
+        self.scenes = False
         try:
             while block.isValid():
                 if block.userState() != -1:
@@ -442,9 +547,9 @@ class MarkdownStyler:
     def on_change(self, start: int, added: int, removed: int = 0) -> tuple[int, int]:
         """Style the blocks an edit touched (and their paragraphs); return the range Qt must
         lay out again, ``(start, added)``, widened if other lines of a paragraph changed."""
-        if not self.enabled or self._restyling:
+        if self._restyling or not self.active:
             return start, added
-        if added + removed == 1 and self._restyle_typed(start, added):
+        if self.enabled and added + removed == 1 and self._restyle_typed(start, added):
             return start, added
         self._typed = None
         document = self.editor.document()
@@ -455,7 +560,19 @@ class MarkdownStyler:
         if not first.isValid():
             return start, added
         if last.blockNumber() - first.blockNumber() > _SYNC_BLOCKS:
+            # Styled as painted. The blocks the edit kept (its first and last) keep formats
+            # of text that changed: a new generation has every block on screen styled again.
+            self._generation = self._generation % 63 + 1
             self.pending = True
+            return start, added
+        if not self.enabled:  # the provenance only: each edited block by itself
+            block = first
+            while True:
+                number = block.blockNumber()
+                self._style([block], number, number)
+                if number >= last.blockNumber():
+                    break
+                block = block.next()
             return start, added
         lo, hi = start, start + added
         for block in self._units(first, last):
@@ -509,6 +626,12 @@ class MarkdownStyler:
         segments = typed.segments
         ranges = typed.ranges
         shifted = False
+        provenance = self.provenance
+        tints, key = (
+            provenance.block_ranges(block)
+            if provenance is not None and provenance.formats_blocks
+            else ([], 0)
+        )
         if segments and segments[-1][1] >= pos + (0 if added else 1):
             # Insertion: boundaries from ``pos`` on move right; deletion: those after it left.
             edge = pos if added else pos + 1
@@ -525,14 +648,13 @@ class MarkdownStyler:
                 r.start, r.length = new_start, seg_end + step - new_start
             segments = moved
             shifted = True
-        if shifted:
-            block.layout().setFormats(ranges)
-            state = (self._generation << _STATE_GENERATION_SHIFT) | (
-                hash(tuple(segments)) & _STATE_HASH
-            )
+        if shifted or key != typed.provenance:
+            block.layout().setFormats(tints + ranges if tints else ranges)
+            state = (self._generation << _STATE_GENERATION_SHIFT) | _state_key(segments, key)
             block.setUserState(state)
             typed.state = state
             typed.segments = segments
+            typed.provenance = key
         typed.text = text
         typed.unit_chars += step
         return True
@@ -570,32 +692,36 @@ class MarkdownStyler:
         whether any block's formats were set. With ``remember``, an edit of one block: what it
         was given is kept for the next keystroke in it."""
         lines = [b.text() for b in blocks]
-        styles = style_unit(lines)
+        styles = style_unit(lines) if self.enabled else [[] for _ in lines]
         remember = remember and edited_start == edited_end
         changed: list[QTextBlock] = []
         touched = False
         generation = self._generation << _STATE_GENERATION_SHIFT
+        provenance = self.provenance
+        if provenance is not None and not provenance.formats_blocks:
+            provenance = None
         for block, text, segments in zip(blocks, lines, styles, strict=True):
-            key = hash(tuple(segments)) & _STATE_HASH
-            state = generation | key
+            tints, tint_key = provenance.block_ranges(block) if provenance else ([], 0)
+            state = generation | _state_key(segments, tint_key)
             if segments and segments[-1][2] & SCENE:
                 state |= _STATE_SCENE
+                self.scenes = True
             old = block.userState()
             had_formats = old != -1 and old & _STATE_HASH != _EMPTY
             number = block.blockNumber()
-            if not segments and not had_formats:
+            if not segments and not tints and not had_formats:
                 block.setUserState(state)  # nothing to set or to take off (most prose)
                 if remember and number == edited_start:
-                    self._remember(blocks, block, text, state, [], [])
+                    self._remember(blocks, block, text, state, [], [], 0)
                 continue
             edited = edited_start <= number <= edited_end
             if old == state and not edited:
                 continue  # the same formats as before
             ranges = self._ranges(text, segments)
-            block.layout().setFormats(ranges)
+            block.layout().setFormats(tints + ranges if tints else ranges)
             block.setUserState(state)
             if remember and number == edited_start:
-                self._remember(blocks, block, text, state, segments, ranges)
+                self._remember(blocks, block, text, state, segments, ranges, tint_key)
             touched = True
             if not edited:
                 changed.append(block)
@@ -609,6 +735,7 @@ class MarkdownStyler:
         state: int,
         segments: list[Segment],
         ranges: list[QTextLayout.FormatRange],
+        provenance: int,
     ) -> None:
         """Keep what the edited ``block`` was given, unless its unit was cut short (longer than
         ``MAX_UNIT_CHARS``: a deletion could make it whole again)."""
@@ -619,7 +746,9 @@ class MarkdownStyler:
             ):
                 return
         unit_chars = sum(len(b.text()) + 1 for b in blocks)
-        self._typed = _Typed(block.blockNumber(), text, state, segments, ranges, unit_chars)
+        self._typed = _Typed(
+            block.blockNumber(), text, state, segments, ranges, unit_chars, provenance
+        )
 
     def _ranges(self, text: str, segments: list[Segment]) -> list[QTextLayout.FormatRange]:
         units = None if text.isascii() else Utf16Map(text)
@@ -680,7 +809,7 @@ class MarkdownStyler:
     def style_visible(self) -> None:
         """Style the blocks on screen that are not (a chapter just shown, a scroll)."""
         self.pending = False
-        if not self.enabled:
+        if not self.active:
             return
         editor = self.editor
         document = editor.document()
@@ -697,7 +826,7 @@ class MarkdownStyler:
                 if block.userState() >> _STATE_GENERATION_SHIFT & 63 != generation or (
                     block.userState() == -1
                 ):
-                    blocks = _unit_around(block)
+                    blocks = _unit_around(block) if self.enabled else [block]
                     number = blocks[0].blockNumber()
                     if self._style(blocks, number, blocks[-1].blockNumber())[1]:
                         start = blocks[0].position()
@@ -766,11 +895,11 @@ def _unit_around(block: QTextBlock) -> list[QTextBlock]:
 class MarkdownLayout(QPlainTextDocumentLayout):
     """The editor's document layout: styles what an edit touched before laying it out."""
 
-    def __init__(self, document: QTextDocument, styler: MarkdownStyler) -> None:
+    def __init__(self, document: QTextDocument, styler: BlockStyler) -> None:
         super().__init__(document)
         self.styler = styler
 
     def documentChanged(self, start: int, removed: int, added: int) -> None:  # noqa: N802 - Qt override
-        if self.styler.enabled:
+        if self.styler.active:
             start, added = self.styler.on_change(start, added, removed)
         super().documentChanged(start, removed, added)

@@ -1,6 +1,6 @@
 """Where the editor styles a Markdown manuscript: a fast scanner, pure Python, no Qt.
 
-The editor (``ui/highlighter.MarkdownStyler``) asks for one *unit* at a time: the lines of a
+The editor (``ui/highlighter.BlockStyler``) asks for one *unit* at a time: the lines of a
 paragraph, a heading or a scene break (``continues`` says where one ends). ``style_unit``
 returns, for each line, ``(start, end, flags)`` segments in code points; the flags say what the
 editor shows (italic, bold, code, a dimmed marker, a heading, a quote, a scene break). The text

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCharFormat
 from PySide6.QtTest import QTest
 
 from coauthor.core.book import Chapter
@@ -61,13 +62,18 @@ def queue_ids(window: MainWindow) -> list[str]:
 
 
 def wave_marked(window: MainWindow, pos: int) -> bool:
-    """Whether the editor marks the block holding ``pos`` as pending (hatch, wavy underline).
-
-    The editor paints provenance itself (no ``WaveUnderline`` in the layout formats since
-    ac70d65): the stretches it paints come from ``block_marks``, read at paint time.
-    """
-    block = window.editor.document().findBlock(window.editor.to_utf16(pos))
-    return any(mark.pending for mark in window.highlighter.block_marks(block)[0])
+    """Whether the editor shows ``pos`` as pending: a wavy-underlined format over it in its
+    paragraph's layout, which Qt draws (the formats are given as blocks are painted)."""
+    editor = window.editor
+    editor.viewport().repaint()
+    unit = editor.to_utf16(pos)
+    block = editor.document().findBlock(unit)
+    offset = unit - block.position()
+    return any(
+        r.start <= offset < r.start + r.length
+        and r.format.underlineStyle() is QTextCharFormat.UnderlineStyle.WaveUnderline
+        for r in block.layout().formats()
+    )
 
 
 def queue_key(window: MainWindow, key: Qt.Key) -> None:

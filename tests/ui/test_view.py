@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QKeySequence, QPalette, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QHelpEvent,
+    QImage,
+    QKeySequence,
+    QPalette,
+    QTextCursor,
+    QTextFormat,
+)
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -134,6 +142,48 @@ def test_pending_ai_text_is_marked_in_plain_mode_too(
     QTest.keyClick(editor, Qt.Key.Key_2, CTRL)
     qtbot.wait(20)
     window.grab().save(str(screenshot_dir / "pending-origins.png"))
+
+
+def _background_at(window: MainWindow, pos: int) -> QColor | None:
+    """The background Qt draws under code point ``pos``: from its paragraph's layout formats
+    (the provenance is given as formats as blocks are painted), None if it has none."""
+    editor = window.editor
+    editor.viewport().repaint()
+    unit = editor.to_utf16(pos)
+    block = editor.document().findBlock(unit)
+    offset = unit - block.position()
+    colour = None
+    for r in block.layout().formats():
+        if r.start <= offset < r.start + r.length and r.format.hasProperty(
+            QTextFormat.Property.BackgroundBrush
+        ):
+            colour = r.format.background().color()
+    return colour
+
+
+def test_typing_inside_model_text_shows_the_new_words_as_the_authors_at_once(
+    window: MainWindow, qtbot
+) -> None:
+    """The colours follow each keystroke: the word typed into the model's passage is the
+    author's (no tint) in the paint that follows, the passage around it stays tinted; the
+    heatmap carries no character tints (it shades paragraphs); back to origins, they return."""
+    editor = window.editor
+    ai = first_run_start(window, Origin.AI)
+    tint = _background_at(window, ai + 5)
+    assert tint is not None
+    assert tint.blue() > tint.red()
+    editor.go_to(ai + 5)
+    editor.setFocus()
+    QTest.keyClicks(editor, "Hello")
+    assert window.chapter is not None
+    assert window.chapter.text.origin_at(ai + 6)[0] is Origin.HUMAN
+    assert _background_at(window, ai + 6) is None  # the typed word, mid-passage
+    assert _background_at(window, ai + 2) == tint  # the model's text before it
+    assert _background_at(window, ai + 11) == tint  # and after it
+    QTest.keyClick(editor, Qt.Key.Key_3, CTRL)  # heatmap
+    assert _background_at(window, ai + 2) is None
+    QTest.keyClick(editor, Qt.Key.Key_2, CTRL)  # origin colours
+    assert _background_at(window, ai + 2) == tint
 
 
 # -- 14. tooltips ------------------------------------------------------------------------------

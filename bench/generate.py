@@ -379,9 +379,10 @@ class Comparison:
 def compare(runs: int, max_tokens: int, log: ServerLog) -> Comparison:
     server = EmbeddedServer()
     providers = Providers(ProviderConfig(kind=ProviderKind.EMBEDDED), server)
+    # Through chat on both paths (``as_chat``): the direct call is a chat completion.
     request = build_request(
         Mode.CONTINUE, before=opening(CONTEXT_PARAGRAPHS), temperature=0.0, max_tokens=max_tokens
-    )
+    ).as_chat()
     started = time.perf_counter()
     server.ensure_started()
     start_s = time.perf_counter() - started

@@ -1,6 +1,7 @@
 """One client path for every provider: the ``openai`` SDK pointed at a base URL.
 
-``ModelClient.stream_chat`` streams a chat completion, retrying with backoff on 429 and 5xx
+``ModelClient.stream_chat`` streams a chat completion (``stream_completion`` a plain completion,
+shaped as a continuation of prose by ``continuation.Continuation``), retrying with backoff on 429 and 5xx
 before the first token (reporting each wait), and turns every failure into a
 ``ProviderError`` with a sentence for the author. Once text has arrived, a failure is not
 retried: what arrived is returned as a cancelled result, never silently inserted.
@@ -18,8 +19,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
+from coauthor.ai.continuation import Continuation
 from coauthor.ai.errors import (
     FailureKind,
     ProviderError,
@@ -50,6 +53,8 @@ class StreamResult:
     chunks: int = 0
     finish_reason: str | None = None
     retries: list[str] = field(default_factory=list)
+    shaping: dict[str, object] = field(default_factory=dict)
+    """What ``Continuation`` did to a plain completion (``Continuation.facts``)."""
 
     def timing(self) -> dict[str, float | int | None]:
         return {
@@ -155,27 +160,73 @@ class ModelClient:
         *,
         temperature: float = 0.7,
         max_tokens: int = 200,
+        seed: int | None = None,
         on_delta: Callable[[str], None] | None = None,
         on_wait: WaitCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> StreamResult:
-        """Stream one completion. Raises ``ProviderError`` when nothing usable arrived."""
-        self._refuse_insecure()
-        cancel = cancel or threading.Event()
-        started = time.perf_counter()
-        retries: list[str] = []
+        """Stream one chat completion. Raises ``ProviderError`` when nothing usable arrived."""
+        extra = {} if seed is None else {"seed": seed}
+        return self._stream(
+            lambda: self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=temperature,
+                max_tokens=max_tokens,
+                stream=True,
+                **extra,  # type: ignore[arg-type]
+            ),
+            lambda choice: choice.delta.content if choice.delta is not None else None,
+            on_delta=on_delta,
+            on_wait=on_wait,
+            cancel=cancel,
+        )
+
+    def stream_completion(
+        self,
+        prompt: str,
+        *,
+        temperature: float = 0.7,
+        max_tokens: int = 200,
+        seed: int | None = None,
+        after_space: bool = False,
+        on_delta: Callable[[str], None] | None = None,
+        on_wait: WaitCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> StreamResult:
+        """Stream a plain completion of ``prompt`` (``/v1/completions``), shaped as a
+        continuation of prose (``continuation.Continuation``: it ends at a paragraph end, and
+        echoes of the prompt are removed). Failures as ``stream_chat``."""
+        extra = {} if seed is None else {"seed": seed}
+        return self._stream(
+            lambda: self._client.completions.create(
+                model=self.model,
+                prompt=prompt,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                stream=True,
+                **extra,  # type: ignore[arg-type]
+            ),
+            lambda choice: choice.text,
+            on_delta=on_delta,
+            on_wait=on_wait,
+            cancel=cancel,
+            shape=Continuation(prompt, after_space=after_space),
+        )
+
+    def _open(
+        self,
+        create: Callable[[], Any],
+        retries: list[str],
+        on_wait: WaitCallback | None,
+        cancel: threading.Event,
+    ) -> Any:
+        """The stream ``create`` opens, retried with backoff on 429 and 5xx."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                stream = self._client.chat.completions.create(
-                    model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    stream=True,
-                )
-                break
+                return create()
             except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
                 wait = self._retry_wait(exc, attempt)
                 if wait is None or cancel.is_set():
@@ -188,8 +239,32 @@ class ModelClient:
                     raise self._error(
                         FailureKind.CANCELLED, "Cancelled while waiting to retry."
                     ) from None
+
+    def _stream(
+        self,
+        create: Callable[[], Any],
+        piece_of: Callable[[Any], str | None],
+        *,
+        on_delta: Callable[[str], None] | None,
+        on_wait: WaitCallback | None,
+        cancel: threading.Event | None,
+        shape: Continuation | None = None,
+    ) -> StreamResult:
+        """Open the stream ``create`` makes and read it; ``piece_of`` takes the text out of a
+        chunk's first choice. With ``shape``, the text is the continuation it keeps, and the
+        stream is closed as soon as that has ended."""
+        self._refuse_insecure()
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        retries: list[str] = []
+        stream = self._open(create, retries, on_wait, cancel)
         parts: list[str] = []
         result = StreamResult("", Outcome.COMPLETE, retries=retries)
+
+        def hand_on(text: str) -> None:
+            if text and on_delta is not None:
+                on_delta(text)
+
         try:
             with stream:
                 for chunk in stream:
@@ -199,16 +274,19 @@ class ModelClient:
                     if not chunk.choices:
                         continue
                     choice = chunk.choices[0]
-                    delta = choice.delta.content if choice.delta is not None else None
+                    delta = piece_of(choice)
                     if delta:
                         if result.first_token_s is None:
                             result.first_token_s = time.perf_counter() - started
                         parts.append(delta)
                         result.chunks += 1
-                        if on_delta is not None:
-                            on_delta(delta)
+                        hand_on(shape.feed(delta) if shape is not None else delta)
                     if choice.finish_reason:
                         result.finish_reason = choice.finish_reason
+                    if shape is not None and shape.done:
+                        # The continuation has ended: closing the stream stops the server.
+                        result.finish_reason = "stop"
+                        break
         except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError
             error = self._translate(exc)
             if error.kind is FailureKind.CONNECTION:
@@ -229,8 +307,16 @@ class ModelClient:
                 result.error = error
             else:
                 raise error from None
+        if shape is not None:
+            complete = result.outcome is Outcome.COMPLETE and result.error is None
+            shape.close(token_limit=complete and result.finish_reason == "length")
+            hand_on(shape.rest())
+            result.shaping = shape.facts()
+            text = shape.text
+        else:
+            text = "".join(parts)
         # A pair of surrogates split across two chunks is joined here; a lone half is U+FFFD.
-        result.text = valid_unicode("".join(parts))
+        result.text = valid_unicode(text)
         result.total_s = time.perf_counter() - started
         if (
             result.outcome is Outcome.COMPLETE

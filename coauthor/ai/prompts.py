@@ -3,11 +3,16 @@
 The context is the text before the cursor, bounded to fit the model's context window (the
 request says when it was trimmed), plus the book's synopsis and notes if the author wrote any.
 Token counts are estimated at four characters a token, on the safe side for prose.
+
+Continue also carries the context alone as ``Request.prompt``: where the provider has a plain
+completion endpoint, the model is given the text itself to continue, which small models do far
+better than following an instruction (``continuation``). The chat messages stay for providers
+without one, and every other mode is an instruction, always sent through chat.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 __all__ = ["Mode", "Request", "build_request", "trim_context"]
@@ -49,15 +54,38 @@ class Request:
     notes: list[str] = field(default_factory=list)
     context_span: tuple[int, int] | None = None
     """Where the context before the cursor sits in the user message (``shrink`` cuts only it)."""
+    prompt: str | None = None
+    """For a plain completion (Continue): the context, without the spaces it may end with; None
+    for an instruction, or when there is no text before the cursor."""
+    after_space: bool = False
+    """The context ended with a space or tab that ``prompt`` leaves out (a prompt ending in a
+    space makes a model write badly), so the continuation's leading spaces are dropped."""
+    seed: int | None = None
+    """The sampling seed sent with the request (the benchmark's); None sends none."""
 
     def parameters(self) -> dict[str, object]:
-        return {
+        parameters: dict[str, object] = {
             "mode": self.mode.value,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "alternatives": self.alternatives,
             "context_trimmed_chars": self.trimmed_chars,
         }
+        if self.seed is not None:
+            parameters["seed"] = self.seed
+        return parameters
+
+    def as_chat(self) -> Request:
+        """The same request with no plain-completion prompt: always sent through chat."""
+        return replace(self, prompt=None, after_space=False, notes=[*self.notes])
+
+
+def _completion_prompt(mode: Mode, context: str) -> tuple[str | None, bool]:
+    """``Request.prompt`` and ``Request.after_space`` for ``context``."""
+    if mode is not Mode.CONTINUE or not context.strip():
+        return None, False
+    prompt = context.rstrip(" \t")
+    return prompt, len(prompt) < len(context)
 
 
 def trim_context(before: str, budget_chars: int) -> tuple[str, int]:
@@ -87,6 +115,7 @@ def build_request(
     max_tokens: int = 200,
     context_tokens: int = 2048,
     alternatives: int = 3,
+    seed: int | None = None,
 ) -> Request:
     """The chat messages for one request, with the context bounded to the model's window."""
     book_notes = []
@@ -131,6 +160,8 @@ def build_request(
         len(f"\n\nPassage:\n{selection}") if mode in (Mode.REWRITE, Mode.EXPAND) else 0
     )
     request.context_span = (end - len(context), end)
+    request.prompt, request.after_space = _completion_prompt(mode, context)
+    request.seed = seed
     if trimmed:
         request.notes.append(
             f"The context was trimmed to fit the model: the first {trimmed:,} characters before "
@@ -163,7 +194,11 @@ def shrink(request: Request, factor: float = 0.5) -> Request:
         request.trimmed_chars + dropped,
         [*request.notes],
         span,
+        seed=request.seed,
     )
+    if request.prompt is not None:
+        context = content[span[0] : span[1]] if span is not None else body
+        shrunk.prompt, shrunk.after_space = _completion_prompt(request.mode, context)
     shrunk.notes.append(
         f"The server said the request was too long for its context; Coauthor trimmed "
         f"{dropped:,} more characters of context and asked again."

@@ -4,6 +4,12 @@
 ``ModelClient`` for OpenAI, a compatible server, or the embedded model. ``generate`` runs a
 request (several for brainstorming), trims and retries once when the server says the context
 is too long, and returns records that keep everything, whatever the outcome.
+
+Continue goes to the server's plain completion endpoint (``/v1/completions``) where it has one:
+the embedded model's server and most compatible servers do; OpenAI's chat models do not, so
+OpenAI always gets chat, and a compatible server that answers 404 there gets chat from then on
+(``Providers.offers_completions``). The record of a plain completion says so
+(``parameters["endpoint"]``), and its prompt message is the exact text sent (role ``prompt``).
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ class Providers:
         self.config = config
         self.embedded = embedded or EmbeddedServer()
         self._cached: tuple[tuple[str, str | None, str, float], ModelClient] | None = None
+        self._chat_only: set[tuple[str, str, str]] = set()
 
     def provider_name(self) -> str:
         return self.config.kind.value
@@ -87,6 +94,21 @@ class Providers:
         if self.config.kind is ProviderKind.EMBEDDED:
             return self.embedded.model_name
         return self.config.model or "(default)"
+
+    def offers_completions(self) -> bool:
+        """Whether Continue should ask for a plain completion (``/v1/completions``)."""
+        if self.config.kind is ProviderKind.OPENAI:
+            return False  # its current models are chat models only
+        # The embedded llama.cpp server has it; so do most compatible servers.
+        return self._completions_key() not in self._chat_only
+
+    def lacks_completions(self) -> None:
+        """The current server said it has no plain completions: chat from now on."""
+        self._chat_only.add(self._completions_key())
+
+    def _completions_key(self) -> tuple[str, str, str]:
+        config = self.config
+        return (config.kind.value, config.base_url, config.model)
 
     def client(self) -> ModelClient:
         """A client for the current settings, kept while they stay the same.
@@ -149,7 +171,11 @@ def _record(
     started_ms: int,
     clock: Callable[[], int],
     chapter_id: int | None,
+    *,
+    completion: bool = False,
 ) -> Generation:
+    """The record of one request as sent: ``completion``, ``request.prompt`` to
+    ``/v1/completions``; else ``request.messages`` to chat."""
     outcome = (
         result.outcome
         if result is not None
@@ -162,6 +188,13 @@ def _record(
     timing: dict[str, object] = dict(result.timing()) if result is not None else {}
     if result is not None and result.retries:
         timing["retries"] = result.retries
+    if result is not None:
+        timing.update(result.shaping)
+    parameters = request.parameters()
+    messages: list[dict[str, str]] = request.messages
+    if completion and request.prompt is not None:
+        parameters["endpoint"] = "completions"
+        messages = [{"role": "prompt", "content": request.prompt}]
     message = (
         str(error) if error is not None else (str(result.error) if result and result.error else "")
     )
@@ -169,8 +202,8 @@ def _record(
         gen_id,
         providers.provider_name(),
         providers.model_name(),
-        request.parameters(),
-        request.messages,
+        parameters,
+        messages,
         result.text if result is not None else "",
         outcome,
         started_ms,
@@ -215,34 +248,80 @@ def generate(
         current = request
         result: StreamResult | None = None
         error: ProviderError | None = None
-        for attempt in range(3):
+        completion = False
+        shrinks = 0
+        while True:
+            completion = current.prompt is not None and providers.offers_completions()
+            deltas = (lambda text, i=index: on_delta(i, text)) if on_delta else None
             try:
-                result = client.stream_chat(
-                    current.messages,
-                    temperature=current.temperature,
-                    max_tokens=current.max_tokens,
-                    on_delta=(lambda text, i=index: on_delta(i, text)) if on_delta else None,
-                    on_wait=on_wait,
-                    cancel=cancel,
-                )
+                if completion and current.prompt is not None:
+                    result = client.stream_completion(
+                        current.prompt,
+                        temperature=current.temperature,
+                        max_tokens=current.max_tokens,
+                        seed=current.seed,
+                        after_space=current.after_space,
+                        on_delta=deltas,
+                        on_wait=on_wait,
+                        cancel=cancel,
+                    )
+                else:
+                    result = client.stream_chat(
+                        current.messages,
+                        temperature=current.temperature,
+                        max_tokens=current.max_tokens,
+                        seed=current.seed,
+                        on_delta=deltas,
+                        on_wait=on_wait,
+                        cancel=cancel,
+                    )
                 error = result.error
                 break
             except ProviderError as exc:
                 error = exc
-                if exc.kind is not FailureKind.CONTEXT_OVERFLOW or attempt == 2:
+                if completion and _no_completions(exc):  # then completion is False: once
+                    providers.lacks_completions()
+                    note = (
+                        f"{client.host} has no plain completions for this model "
+                        f"(HTTP {exc.status} from /v1/completions): Continue asks through chat."
+                    )
+                    run.notes.append(note)
+                    if on_note:
+                        on_note(note)
+                    continue
+                if exc.kind is not FailureKind.CONTEXT_OVERFLOW or shrinks == 2:
                     break  # the record keeps the messages that were really sent
+                shrinks += 1
                 current = shrink(current)
                 run.notes.append(current.notes[-1])
                 if on_note:
                     on_note(current.notes[-1])
         run.records.append(
-            _record(new_id(), providers, current, result, error, started, clock, chapter_id)
+            _record(
+                new_id(),
+                providers,
+                current,
+                result,
+                error,
+                started,
+                clock,
+                chapter_id,
+                completion=completion,
+            )
         )
         if error is not None:
             run.error = error
             if result is None or result.outcome is not Outcome.COMPLETE:
                 break
     return run
+
+
+def _no_completions(error: ProviderError) -> bool:
+    """Whether ``error`` says the server has no plain completions (for this model): no such
+    route, or OpenAI's "This is a chat model and not supported in the v1/completions endpoint"."""
+    if error.status in (404, 405, 501):
+        return True
+    return error.status == 400 and "chat model" in str(error).lower()
 
 
 def now_ms() -> int:

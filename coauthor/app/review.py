@@ -74,7 +74,7 @@ def _show(
         (
             str(m.get("content", ""))
             for m in reversed(generation.messages)
-            if m.get("role") == "user"
+            if m.get("role") in ("user", "prompt")  # "prompt": a plain completion's text
         ),
         "",
     )

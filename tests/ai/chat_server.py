@@ -1,10 +1,12 @@
 """A scripted OpenAI-compatible chat server on the loopback interface, for the provider tests.
 
 ``ChatServer`` is a ``loopback.LoopbackServer``: a real ``ThreadingHTTPServer`` on 127.0.0.1
-(a free port), served from a daemon thread. It answers ``GET /v1/models`` and
-``POST /v1/chat/completions`` (streamed as server-sent events, or as one JSON body) the way
-OpenAI does, and it plays one scripted behaviour per completion request, in order, then
-``"ok"`` once the script is used up:
+(a free port), served from a daemon thread. It answers ``GET /v1/models``,
+``POST /v1/chat/completions`` and ``POST /v1/completions`` (plain completions, unless made with
+``plain_completions=False``: then that route is a 404, as on OpenAI's chat models), streamed as
+server-sent events or as one JSON body, the way OpenAI does, and it plays one scripted
+behaviour per completion request of either kind, in order, then ``"ok"`` once the script is
+used up:
 
 ``ok``          the reply text in several chunks, the last with ``finish_reason`` "stop"
 ``401``         an OpenAI-style ``invalid_api_key`` error
@@ -52,6 +54,8 @@ class Behaviour:
     pieces: tuple[str, ...] | None = None
     """The exact streamed chunks of ``ok`` (e.g. a surrogate pair split in two); else cut at
     spaces."""
+    finish: str = "stop"
+    """The ``finish_reason`` of the last chunk ("length": the token limit was reached)."""
 
 
 class Recorded(RecordedRequest):
@@ -84,7 +88,27 @@ class _Handler(JSONHandler[Behaviour]):
 
     # -- plumbing ---------------------------------------------------------------------------
 
+    @property
+    def _plain(self) -> bool:
+        """Whether this request is a plain completion (``/v1/completions``)."""
+        return self.path.rstrip("/") == "/v1/completions"
+
     def _chunk_object(self, model: str, delta: dict[str, str], finish: str | None) -> dict:
+        if self._plain:
+            return {
+                "id": self.server.owner.completion_id.replace("chatcmpl", "cmpl"),
+                "object": "text_completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "text": delta.get("content", ""),
+                        "logprobs": None,
+                        "finish_reason": finish,
+                    },
+                ],
+            }
         return {
             "id": self.server.owner.completion_id,
             "object": "chat.completion.chunk",
@@ -97,14 +121,14 @@ class _Handler(JSONHandler[Behaviour]):
         }
 
     def _sse_events(
-        self, model: str, text: str, pieces: tuple[str, ...] | None = None
+        self, model: str, text: str, pieces: tuple[str, ...] | None = None, finish: str = "stop"
     ) -> list[bytes]:
         events = [self._chunk_object(model, {"role": "assistant", "content": ""}, None)]
         events += [
             self._chunk_object(model, {"content": piece}, None)
             for piece in (pieces if pieces is not None else _chunks(text))
         ]
-        events.append(self._chunk_object(model, {}, "stop"))
+        events.append(self._chunk_object(model, {}, finish))
         return [f"data: {json.dumps(event)}\n\n".encode() for event in events]
 
     def _start_stream(self, *, chunked: bool) -> None:
@@ -147,6 +171,29 @@ class _Handler(JSONHandler[Behaviour]):
         else:
             self._not_found()
 
+    def do_POST(self) -> None:
+        if not self._plain:
+            super().do_POST()
+            return
+        owner = self.server.owner
+        body = self._read_body()
+        if not owner.plain_completions:
+            owner.record(self._recorded(body, None))
+            self._error(
+                404,
+                "This is a chat model and not supported in the v1/completions endpoint. Did "
+                "you mean to use v1/chat/completions?",
+                "invalid_request_error",
+                None,
+            )
+            return
+        behaviour = owner.next_behaviour()
+        owner.record(self._recorded(body, behaviour))
+        try:
+            self._play(behaviour, body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away (a cancel, a timeout)
+
     def _play(self, behaviour: Behaviour, body: dict[str, Any]) -> None:
         owner = self.server.owner
         kind = behaviour.kind
@@ -170,6 +217,20 @@ class _Handler(JSONHandler[Behaviour]):
                 self._hang_up()
                 return
             kind = "ok"
+        if not body.get("stream") and self._plain:
+            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}
+            self._json(
+                200,
+                {
+                    "id": owner.completion_id,
+                    "object": "text_completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [choice],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                },
+            )
+            return
         if not body.get("stream"):
             self._json(
                 200,
@@ -190,7 +251,7 @@ class _Handler(JSONHandler[Behaviour]):
                 },
             )
             return
-        events = self._sse_events(model, text, behaviour.pieces)
+        events = self._sse_events(model, text, behaviour.pieces, behaviour.finish)
         if kind == "ok":
             self._start_stream(chunked=True)
             for event in events:
@@ -223,11 +284,16 @@ class ChatServer(LoopbackServer[Behaviour, Recorded]):
     """The scripted server; ``url`` is its OpenAI base URL (ending in ``/v1``)."""
 
     def __init__(
-        self, *, models: tuple[str, ...] = ("test-model", "other-model"), reply: str = DEFAULT_REPLY
+        self,
+        *,
+        models: tuple[str, ...] = ("test-model", "other-model"),
+        reply: str = DEFAULT_REPLY,
+        plain_completions: bool = True,
     ) -> None:
         super().__init__(_Handler, idle=Behaviour())
         self.models = models
         self.reply = reply
+        self.plain_completions = plain_completions
 
     @property
     def completion_id(self) -> str:
@@ -237,6 +303,11 @@ class ChatServer(LoopbackServer[Behaviour, Recorded]):
     def completions(self) -> list[Recorded]:
         """The chat-completion requests, in the order they arrived."""
         return self._requests_to("/chat/completions")
+
+    @property
+    def plain(self) -> list[Recorded]:
+        """The plain-completion requests (``/v1/completions``), in the order they arrived."""
+        return self._requests_to("/v1/completions")
 
     def script(self, *behaviours: str | Behaviour) -> None:
         """Queue behaviours for the next completion requests (then ``ok``)."""

@@ -55,7 +55,9 @@ def providers_for(server_url: str, *, timeout: float = 3.0) -> Providers:
 
 
 def continue_request(before: str = "It was raining on the harbour.") -> Request:
-    return build_request(Mode.CONTINUE, before=before, temperature=0.3, max_tokens=50)
+    """Continue through chat, as providers without plain completions get it (the plain
+    completion path has its own tests, in test_completion.py)."""
+    return build_request(Mode.CONTINUE, before=before, temperature=0.3, max_tokens=50).as_chat()
 
 
 def run_generate(providers: Providers, request: Request, **kwargs: object) -> GenerationRun:

@@ -27,6 +27,7 @@ import pytest
 
 from coauthor.ai import embedded
 from coauthor.ai.client import ModelClient
+from coauthor.ai.continuation import prose_faults
 from coauthor.ai.embedded import DEFAULT_MODEL_FILE, EmbeddedServer, ServerState, default_model_path
 from coauthor.ai.errors import FailureKind, ProviderError
 from coauthor.ai.prompts import Mode, build_request
@@ -156,7 +157,11 @@ def test_a_continuation_from_the_embedded_model(running: EmbeddedServer) -> None
     assert record.model == DEFAULT_MODEL_FILE
     assert record.parameters["max_tokens"] == 16
     assert record.parameters["mode"] == "continue"
-    assert record.messages == request.messages
+    # A plain completion of the text itself (/v1/completions), recorded as sent.
+    assert record.parameters["endpoint"] == "completions"
+    assert record.messages == [{"role": "prompt", "content": request.prompt}]
+    assert "commentary" not in prose_faults(request.prompt or "", record.output)
+    assert "\n" not in record.output.strip()  # it ends at a paragraph end
     first, total = record.timing["first_token_s"], record.timing["total_s"]
     assert isinstance(first, float)
     assert isinstance(total, float)

@@ -234,7 +234,7 @@ def test_no_api_key_reaches_the_file(
                 project.add_generation(record)
     finally:
         providers.close()
-    assert [r.behaviour for r in chat_server.completions] == ["echo-key", "ok"]
+    assert [r.behaviour for r in chat_server.plain] == ["echo-key", "ok"]  # Continue: plain
     failed, answered = project.generations["g1"], project.generations["g2"]
     assert failed.outcome is Outcome.FAILED
     assert failed.error

@@ -602,11 +602,20 @@ class ProjectFile:
     # -- reading the history ----------------------------------------------------------------
 
     def events(
-        self, chapter: int | None = None, upto: int | None = None, *, kind: str | None = None
+        self,
+        chapter: int | None = None,
+        upto: int | None = None,
+        *,
+        kind: str | None = None,
+        after: int | None = None,
     ) -> Iterator[EditEvent]:
-        """Stored events in order, optionally of one chapter, one kind, up to a sequence number."""
+        """Stored events in order, optionally of one chapter, one kind, after and up to a
+        sequence number."""
         where: list[str] = []
         args: list[object] = []
+        if after is not None:
+            where.append("seq > ?")
+            args.append(after)
         if kind is not None:
             where.append("kind = ?")
             args.append(kind)

@@ -1,7 +1,7 @@
 """Find and replace in the shown chapter, through the editor (so replacements are typed text).
 
 Replacing goes through the editor's document like typing does: the replacement is ``human``
-text, and Replace All is one undo step.
+text, and Replace All is one undo step, after a snapshot of the chapter as it was.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QTextCursor, QTextDocument
 
+from coauthor.core.snapshots import SnapshotKind
 from coauthor.ui.dialogs import FindReplaceDialog
 from coauthor.ui.workspace import Workspace
 
@@ -72,6 +73,11 @@ class FindController(QObject):
             QTextDocument.FindFlag.FindCaseSensitively if match_case else QTextDocument.FindFlag(0)
         )
         count = 0
+        project = self.workspace.project
+        if project is not None and not self.editor.document().find(text, cursor, flags).isNull():
+            # A bulk change: the chapter as it was is kept as a snapshot (``ui.snapshots``).
+            project.take_snapshot(f"Before Replace All “{text}”", [chapter], kind=SnapshotKind.BULK)
+            self.workspace.mark_dirty()
         if stack is not None:
             stack.beginMacro(f"Replace All “{text}”")
         try:

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import Generation, ReviewState
@@ -69,8 +69,11 @@ K = TypeVar("K", bound=Hashable)
 # -- shares ----------------------------------------------------------------------------------
 
 
-def shares(counts: Mapping[K, int]) -> dict[K, int]:
+def shares(counts: Mapping[K, int], points: int = 100) -> dict[K, int]:
     """Whole percentages of ``counts`` that add up to exactly 100 (all 0 when the total is 0).
+
+    With ``points``, the same rounding hands out that many points instead of 100 (a share
+    already rounded, split between its parts so that they add up to it).
 
     Largest-remainder rounding: each part first gets the whole part of its exact share
     (``100 * count / total``), then the percentage points still missing go one each to the parts
@@ -82,9 +85,9 @@ def shares(counts: Mapping[K, int]) -> dict[K, int]:
     total = sum(counts.values())
     if total <= 0:
         return dict.fromkeys(counts, 0)
-    floors = {key: 100 * n // total for key, n in counts.items()}
-    remainders = {key: 100 * n % total for key, n in counts.items()}  # in units of 1/total
-    missing = 100 - sum(floors.values())
+    floors = {key: points * n // total for key, n in counts.items()}
+    remainders = {key: points * n % total for key, n in counts.items()}  # in units of 1/total
+    missing = points - sum(floors.values())
     order = sorted(
         (key for key in counts if remainders[key]),
         key=lambda key: (floors[key] != 0, -remainders[key]),
@@ -274,22 +277,28 @@ def _space_mask(text: str) -> bytes:
     return data.translate(_SPACE_MASK)
 
 
-def words_by_origin(text: ProvenanceText) -> dict[Origin, int]:
-    """Words of the text by origin.
+def words_by_origin(
+    text: ProvenanceText, key: Callable[[Origin, str | None], Hashable] | None = None
+) -> dict[Any, int]:
+    """Words of the text by origin (or by ``key(origin, ref)`` of each run, when given: the
+    report counts declared own writing apart from other pasted text).
 
     One pass in C over a one-byte-per-character mask of the text: each stretch of one origin
     counts the words that start in it, then each word that runs across a change of origin
     (rare) is moved to the origin of most of its characters.
     """
-    result = dict.fromkeys(Origin, 0)
+    result: dict[Any, int] = dict.fromkeys(Origin, 0)
     spans: list[list] = []  # [start, end, origin], runs of one origin whatever their refs
     pos = 0
-    for length, origin, _ in text.runs():
-        if spans and spans[-1][2] is origin:
+    for length, origin, ref in text.runs():
+        part = origin if key is None else key(origin, ref)
+        if spans and spans[-1][2] == part:
             spans[-1][1] += length
         else:
-            spans.append([pos, pos + length, origin])
+            spans.append([pos, pos + length, part])
         pos += length
+    if key is not None:
+        result = dict.fromkeys((span[2] for span in spans), 0)
     if not spans:
         return result
     mask = _space_mask(text.text)
@@ -310,7 +319,7 @@ def words_by_origin(text: ProvenanceText) -> dict[Origin, int]:
         first = i - 1
         while spans[first][0] > word_start:
             first -= 1
-        tally: dict[Origin, int] = {}  # in order of first appearance in the word
+        tally: dict[Any, int] = {}  # in order of first appearance in the word
         k = first
         while k < len(spans) and spans[k][0] < word_end:
             start, end, origin = spans[k]

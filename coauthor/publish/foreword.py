@@ -95,8 +95,9 @@ class ForewordFacts:
     """What any foreword, generated or reworded, must state, and the figures it may state.
 
     ``percents`` holds every percentage the foreword may give: the shares of the characters
-    by origin (and pasted and imported together) and the share of the drafts the author
-    changed. ``passages`` is ``GenerationCounts.passages``; ``counts`` every generation count.
+    by origin (and pasted and imported together; the pasted share split into text from
+    elsewhere and text the author declared their own writing) and the share of the drafts the
+    author changed. ``passages`` is ``GenerationCounts.passages``; ``counts`` every generation count.
     """
 
     models: tuple[str, ...]
@@ -127,7 +128,18 @@ def _models_sentence(models: list[tuple[str, str]]) -> str:
 
 
 def template_context(meta: BookMeta, roles: Roles) -> dict[str, object]:
+    """The figures the foreword template is rendered with (and the manifest records).
+
+    ``pasted_elsewhere_percent`` and ``declared_percent`` (the pasted share split by
+    ``Roles.pasted_split``) are there only when the author declared pasted text their own
+    writing, so the figures and foreword of every other book stay as they were.
+    """
     percents = roles.percents
+    declared = (
+        dict(zip(("pasted_elsewhere_percent", "declared_percent"), roles.pasted_split, strict=True))
+        if roles.declared
+        else {}
+    )
     return {
         "title": meta.title,
         "author": _author(meta),
@@ -139,6 +151,7 @@ def template_context(meta: BookMeta, roles: Roles) -> dict[str, object]:
         "ai_percent": percents[Origin.AI],
         "human_percent": percents[Origin.HUMAN],
         "pasted_percent": percents[Origin.PASTED],
+        **declared,
         "imported_percent": percents[Origin.IMPORTED],
         "edited_percent": roles.edited_percent,
         **roles.counts.as_dict(),
@@ -182,7 +195,14 @@ def foreword_facts(roles: Roles) -> ForewordFacts:
         tuple(dict.fromkeys(name for name, _ in roles.models)) if roles.chars[Origin.AI] else (),
         percents[Origin.AI],
         percents[Origin.HUMAN],
-        frozenset({*percents.values(), roles.elsewhere_percent, roles.edited_percent}),
+        frozenset(
+            {
+                *percents.values(),
+                roles.elsewhere_percent,
+                roles.edited_percent,
+                *(roles.pasted_split if roles.declared else ()),
+            }
+        ),
         counts.passages,
         frozenset(counts.as_dict().values()),
     )

@@ -221,6 +221,8 @@ def origin_marking(generations: dict[str, Generation], sources: dict[str, str]) 
                 return "o-ai", AI_DRAFTED
             name = model_identity(generation.model)
             return "o-ai", f"Drafted by {name} (generation {generation.id})"
+        if origin is Origin.PASTED and ref is not None:
+            return "o-pasted", f"Pasted; the author declared it their own writing ({ref})"
         if origin is Origin.PASTED:
             return "o-pasted", "Pasted from outside Coauthor"
         if origin is Origin.IMPORTED:

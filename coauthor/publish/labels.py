@@ -21,6 +21,7 @@ COLOURS = {
     "pasted": "#E69F00",
     "imported": "#009E73",
     "pending": "#D55E00",
+    "declared": "#CC79A7",
 }
 LABELS = {
     "human": "Written by the author",
@@ -28,6 +29,7 @@ LABELS = {
     "pasted": "Pasted from elsewhere",
     "imported": "Imported from files",
     "pending": f"{AI_DRAFTED}, pending review",
+    "declared": "Pasted, declared the author's own writing",
 }
 
 PROVIDER_NAMES = {

@@ -31,7 +31,10 @@ It holds, in order:
 - the reported generations: each generation the author reported to its provider as
   problematic (time, generation, category, the author's reason, who, whether the surrounding
   text went with it, and the SHA-256 of the file written for the provider);
-- the imports (source, kind, declared own writing, SHA-256, time).
+- the imports (source, kind, declared own writing, SHA-256, time);
+- in a book with text pasted as the author's own writing: that text as its own origin in the
+  figures, and the declarations (id, time, who, characters declared and still in the book,
+  SHA-256), worded as what they are: the author's statements, recorded, not proof.
 
 All text from the book, the models and the records is escaped, after characters HTML and XML
 forbid become U+FFFD, so raw HTML, scripts and links in it are inert. The report's one volatile
@@ -86,7 +89,9 @@ __all__ = [
 REPORT_TEMPLATE = "report.html.j2"
 HEATMAP_SEGMENTS = 20
 
-_ORDER: tuple[str, ...] = ("human", "ai", "pending", "pasted", "imported")
+_ORDER: tuple[str, ...] = ("human", "ai", "pending", "pasted", "declared", "imported")
+"""The origins as the report shows them; ``declared`` (pasted text the author declared their
+own writing) only in a book that has some."""
 _EMPTY_CELL = "#ffffff"
 _LOW = (0xF2, 0xF2, 0xF2)  # a segment without model text
 _HIGH = (0x00, 0x48, 0x7A)  # a segment all model text (a darker shade of #0072B2)
@@ -133,7 +138,9 @@ def _figures(document: BookDocument) -> _Figures:
     review is counted apart in characters, and with the model's words."""
     pending = _pending_ids(document)
     waiting = 0
-    words = dict.fromkeys(_ORDER, 0)
+    roles = document.roles
+    declared = roles.declared
+    words = {key: 0 for key in _ORDER if key != "declared" or declared}
     for chapter in document.chapters:
         if pending:
             waiting += sum(
@@ -142,17 +149,24 @@ def _figures(document: BookDocument) -> _Figures:
                 for span in paragraph.spans
                 if span.origin is Origin.AI and span.ref in pending
             )
-        for origin, n in words_by_origin(_chapter_text(chapter)).items():
-            words[origin.value] += n
-    roles = document.roles
+        for key, n in words_by_origin(
+            _chapter_text(chapter), _word_key if declared else None
+        ).items():
+            words[str(key)] += n
     chars = {
         "human": roles.chars[Origin.HUMAN],
         "ai": roles.chars[Origin.AI] - waiting,
         "pending": waiting,
-        "pasted": roles.chars[Origin.PASTED],
+        "pasted": roles.chars[Origin.PASTED] - declared,
+        "declared": declared,
         "imported": roles.chars[Origin.IMPORTED],
     }
-    return _Figures(chars, words)
+    return _Figures({key: chars[key] for key in words}, words)
+
+
+def _word_key(origin: Origin, ref: str | None) -> str:
+    """The report's origin of a run: pasted text naming a declaration counts apart."""
+    return "declared" if origin is Origin.PASTED and ref is not None else origin.value
 
 
 def _origin_rows(figures: _Figures) -> list[dict[str, object]]:
@@ -170,7 +184,7 @@ def _origin_rows(figures: _Figures) -> list[dict[str, object]]:
             "words_percent": f"{word_shares[key]}%",
         }
         for key in _ORDER
-        if key != "pending" or figures.chars[key]
+        if key in figures.chars and (key != "pending" or figures.chars[key])
     ]
 
 
@@ -182,7 +196,7 @@ def _bar(figures: _Figures) -> dict[str, object]:
     segments = []
     x = 0.0
     for key in _ORDER:
-        count = figures.chars[key]
+        count = figures.chars.get(key, 0)
         if not count or not total:
             continue
         w = width * count / total
@@ -206,7 +220,9 @@ def _bar(figures: _Figures) -> dict[str, object]:
             "share": f"{char_shares[key]}% of the characters",
             "y": 64 + 22 * index,
         }
-        for index, key in enumerate(k for k in _ORDER if k != "pending" or figures.chars[k])
+        for index, key in enumerate(
+            k for k in _ORDER if k in figures.chars and (k != "pending" or figures.chars[k])
+        )
     ]
     return {
         "width": width,
@@ -442,6 +458,26 @@ def _imports(document: BookDocument) -> list[dict[str, str]]:
     ]
 
 
+def _declarations(document: BookDocument) -> list[dict[str, object]]:
+    """Each declaration of own writing, with how many of its characters are in the book now."""
+    surviving: dict[str, int] = {}
+    for chapter in document.chapters:
+        for length, origin, ref in chapter.runs:
+            if origin is Origin.PASTED and ref is not None:
+                surviving[ref] = surviving.get(ref, 0) + length
+    return [
+        {
+            "id": d.id,
+            "time": iso_time(d.time),
+            "by": d.by,
+            "length": d.length,
+            "surviving": surviving.get(d.id, 0),
+            "sha256": d.sha256,
+        }
+        for d in sorted(document.declarations, key=lambda d: d.seq)
+    ]
+
+
 def _chapter_rows(document: BookDocument) -> list[dict[str, object]]:
     rows = []
     for chapter in document.chapters:
@@ -566,6 +602,8 @@ def report_context(
         "screening": screening,
         "reports": _reports(document),
         "imports": _imports(document),
+        "declarations": _declarations(document),
+        "declared_chars": figures.chars.get("declared", 0),
         "signing": _signing(document),
     }
 

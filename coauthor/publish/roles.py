@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from coauthor.core.book import Chapter
+from coauthor.core.declarations import declared_chars
 from coauthor.core.generation import Generation
 from coauthor.core.models import models_used
 from coauthor.core.origin import Origin
@@ -107,6 +108,9 @@ class Roles:
     never_inserted: int = 0
     passages: int = 0
     unrecorded: int = 0
+    declared: int = 0
+    """Characters of ``chars[PASTED]`` the author pasted and declared their own writing
+    (``core.declarations``): a declaration recorded in the chain, not a proof."""
 
     unit = CHARACTERS
     """What the shares are shares of."""
@@ -133,6 +137,17 @@ class Roles:
         ``percents``, so that a row still adds up to 100."""
         percents = self.percents
         return percents[Origin.PASTED] + percents[Origin.IMPORTED]
+
+    @property
+    def pasted_split(self) -> tuple[int, int]:
+        """The pasted share (``percents[PASTED]``) split into (pasted from elsewhere, declared
+        the author's own writing), whole percentages adding up to it (``shares`` of its
+        points), so every share of the text still adds up to 100."""
+        points = self.percents[Origin.PASTED]
+        pasted = self.chars[Origin.PASTED]
+        declared = min(self.declared, pasted)
+        split = shares({"elsewhere": pasted - declared, "declared": declared}, points)
+        return split["elsewhere"], split["declared"]
 
     @property
     def changed(self) -> int:
@@ -221,6 +236,7 @@ def measure_roles(chapters: list[Chapter], generations: dict[str, Generation]) -
     scope = in_scope(chapters, generations, surviving)
     measures = generation_measures(chapters, {g.id: g for g in scope if surviving.get(g.id, 0) > 0})
     counts = generation_counts(scope, surviving)
+    declared = declared_chars(chapters) if chars[Origin.PASTED] else 0
     return Roles(
         chars=chars,
         drafted=sum(m.original for m in measures.values()),
@@ -239,4 +255,5 @@ def measure_roles(chapters: list[Chapter], generations: dict[str, Generation]) -
         never_inserted=counts.never_inserted,
         passages=counts.passages,
         unrecorded=counts.unrecorded,
+        declared=declared,
     )

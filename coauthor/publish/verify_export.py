@@ -474,6 +474,8 @@ _PERCENTS = (
     ("ai_percent", "drafted by a language model"),
     ("human_percent", "written by the author"),
     ("pasted_percent", "pasted"),
+    ("pasted_elsewhere_percent", "pasted from elsewhere"),
+    ("declared_percent", "pasted and declared the author's own writing"),
     ("imported_percent", "imported"),
 )
 

@@ -114,11 +114,18 @@ class Passage:
     excerpt: str
 
     def line(self) -> str:
-        """One line for the CLI and the refusal dialog."""
+        """One line for the CLI and the exports' refusal: where the passage is, in characters."""
         return (
             f"chapter {self.chapter_number} ({self.chapter_title}), characters "
             f"{self.start}-{self.end}: {self.detail}: “{self.excerpt}”"
         )
+
+    def summary(self) -> str:
+        """The passage as an author finds it (the refusal dialog): its chapter and its first
+        words, then why it is in the way; ``line`` gives its place in characters."""
+        words = self.excerpt.removesuffix("…").split()
+        first = " ".join(words[:8]) + ("…" if len(words) > 8 or self.excerpt.endswith("…") else "")
+        return f"{self.chapter_title} (chapter {self.chapter_number}): “{first}” — {self.detail}"
 
 
 @dataclass(frozen=True)

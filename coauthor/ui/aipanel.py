@@ -112,17 +112,16 @@ class AiPanel(QWidget):
         self.generate_button.clicked.connect(self._request)
         self.regenerate_button.clicked.connect(self._request)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self.insert_button.clicked.connect(lambda: self.insert_requested.emit(self.chosen()))
+        self.insert_button.clicked.connect(self._request_insert)
         self.report_button.clicked.connect(lambda: self.report_requested.emit(self.chosen()))
         self.alternatives.currentRowChanged.connect(self._show_alternative)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._request)
-        QShortcut(
-            QKeySequence("Ctrl+Shift+Return"),
-            self,
-            lambda: self.insert_requested.emit(self.chosen()),
-        )
+        QShortcut(QKeySequence("Ctrl+Shift+Return"), self, self._request_insert)
         QShortcut(QKeySequence("Escape"), self, self.cancel_requested.emit)
         self._outputs: list[str] = []
+        self._has_result = False
+        self._inserted: set[int] = set()
+        """The alternatives already inserted: Insert is off for them (it would insert twice)."""
         self.set_running(running=False, has_result=False)
 
     def current_mode(self) -> Mode:
@@ -137,15 +136,29 @@ class AiPanel(QWidget):
                 self.length.value(),
             )
 
+    def _request_insert(self) -> None:
+        if self.insert_button.isEnabled():
+            self.insert_requested.emit(self.chosen())
+
     def set_running(self, *, running: bool, has_result: bool) -> None:
+        self._has_result = not running and has_result
         self.generate_button.setEnabled(not running)
         self.regenerate_button.setEnabled(not running and has_result)
         self.cancel_button.setEnabled(running)
-        self.insert_button.setEnabled(not running and has_result)
         self.report_button.setEnabled(not running and has_result)
+        self._update_insert()
+
+    def mark_inserted(self, index: int) -> None:
+        """The alternative ``index`` is in the manuscript now: Insert is off for it."""
+        self._inserted.add(index)
+        self._update_insert()
+
+    def _update_insert(self) -> None:
+        self.insert_button.setEnabled(self._has_result and self.chosen() not in self._inserted)
 
     def start(self, alternatives: int) -> None:
         self._outputs = [""] * alternatives
+        self._inserted.clear()
         self.preview.clear()
         self.note.clear()
         self.alternatives.clear()
@@ -179,6 +192,7 @@ class AiPanel(QWidget):
     def _show_alternative(self, index: int) -> None:
         if 0 <= index < len(self._outputs):
             self.preview.setPlainText(self._outputs[index])
+        self._update_insert()
 
     def show_note(self, text: str, *, error: bool = False, settings_link: bool = False) -> None:
         link = ' <a href="settings">Open the model settings</a>' if settings_link else ""

@@ -30,10 +30,25 @@ __all__ = [
     "MoveChapter",
     "RemoveChapter",
     "SetMarkup",
+    "new_chapter_title",
 ]
 
 _MIME_ROW = "application/x-coauthor-chapter-row"
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def new_chapter_title(chapters: Sequence[Chapter], index: int) -> str:
+    """The title of a chapter added at ``index``: "Chapter N" for its place in the book (the
+    third chapter is "Chapter 3", wherever it was added), or "New Chapter" when a chapter
+    already has that title (numbers would then repeat or mislead); the author renames it."""
+    taken = {chapter.title for chapter in chapters}
+    by_place = f"Chapter {index + 1}"
+    if by_place not in taken:
+        return by_place
+    title, n = "New Chapter", 2
+    while title in taken:
+        title, n = f"New Chapter {n}", n + 1
+    return title
 
 
 class ChapterListModel(QAbstractListModel):

@@ -1,4 +1,8 @@
-"""The legend: what each colour and mark in the editor means, in words."""
+"""The legend: what each colour and mark in the editor means, in words.
+
+It follows the view: the origins' colours in the Plain and Origin Colours views, the shades of
+AI share in the Heatmap view (where the editor shows no origin colours).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,10 @@ class _Swatch(QWidget):
         painter.end()
 
 
+_HEAT_STEPS = ((0.0, "No AI text"), (0.5, "Half AI text"), (1.0, "All AI text"))
+"""The Heatmap view's shades, by share of AI text in a paragraph."""
+
+
 class Legend(QWidget):
     def __init__(self, palette: OriginPalette, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,10 +51,23 @@ class Legend(QWidget):
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.swatches = {origin: _Swatch(palette.swatch(origin)) for origin in Origin}
+        self.origin_rows: list[QWidget] = []
         for row, origin in enumerate(Origin):
+            label = QLabel(LABELS[origin])
             layout.addWidget(self.swatches[origin], row, 0)
-            layout.addWidget(QLabel(LABELS[origin]), row, 1)
+            layout.addWidget(label, row, 1)
+            self.origin_rows += [self.swatches[origin], label]
+        self.heat_swatches = [_Swatch(palette.heat(share)) for share, _ in _HEAT_STEPS]
+        self.heat_rows: list[QWidget] = []
         row = len(Origin)
+        for swatch, (_, text) in zip(self.heat_swatches, _HEAT_STEPS, strict=True):
+            label = QLabel(text)
+            layout.addWidget(swatch, row, 0)
+            layout.addWidget(label, row, 1)
+            self.heat_rows += [swatch, label]
+            row += 1
+            swatch.hide()
+            label.hide()
         self.pending_swatch = _Swatch(palette.pending_swatch, pending=True)
         layout.addWidget(self.pending_swatch, row, 0)
         layout.addWidget(QLabel(f"{PENDING_LABEL} (wavy underline, hatched)"), row, 1)
@@ -60,6 +81,9 @@ class Legend(QWidget):
             swatch.update()
         self.pending_swatch.color = palette.pending_swatch
         self.pending_swatch.update()
+        for swatch, (share, _) in zip(self.heat_swatches, _HEAT_STEPS, strict=True):
+            swatch.color = palette.heat(share)
+            swatch.update()
 
     def set_mode(self, mode: ViewMode) -> None:
         notes = {
@@ -67,4 +91,10 @@ class Legend(QWidget):
             ViewMode.ORIGINS: "Origin colours: every character tinted by where it came from.",
             ViewMode.HEATMAP: "Heatmap: each paragraph shaded by its share of AI text.",
         }
-        self.mode_note.setText(notes[ViewMode(mode)])
+        mode = ViewMode(mode)
+        self.mode_note.setText(notes[mode])
+        heat = mode is ViewMode.HEATMAP
+        for widget in self.origin_rows:
+            widget.setVisible(not heat)
+        for widget in self.heat_rows:
+            widget.setVisible(heat)

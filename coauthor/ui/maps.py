@@ -109,7 +109,8 @@ class OverviewStrip(QWidget):
 
 
 class BookMap(QWidget):
-    """Chapters (rows) by position (columns), coloured by AI share; click to open a place."""
+    """Chapters (rows, each named at its left) by position (columns), coloured by AI share;
+    a row without model text says so. Click to open a place."""
 
     open_requested = Signal(int, int)  # chapter id, position
     COLUMNS = 24
@@ -133,6 +134,17 @@ class BookMap(QWidget):
     def _row_height(self) -> float:
         return self.height() / max(1, len(self.rows))
 
+    def label_width(self) -> int:
+        """The width of the chapter names' column: the longest name, at most 40% of the map."""
+        if not self.rows:
+            return 0
+        metrics = self.fontMetrics()
+        widest = max(metrics.horizontalAdvance(title) for _, title, _ in self.rows)
+        return min(widest + 14, int(self.width() * 0.4))  # 4 px either side, and slack
+
+    def _cell_width(self) -> float:
+        return max(1, self.width() - self.label_width()) / self.COLUMNS
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().base())
@@ -141,11 +153,21 @@ class BookMap(QWidget):
             painter.end()
             return
         row_height = self._row_height()
-        cell_width = self.width() / self.COLUMNS
+        left = self.label_width()
+        cell_width = self._cell_width()
         hatch = QBrush(self.palette_.pending_swatch, Qt.BrushStyle.BDiagPattern)
-        for r, (_, _, segments) in enumerate(self.rows):
+        metrics = self.fontMetrics()
+        quiet = self.palette().placeholderText().color()
+        for r, (_, title, segments) in enumerate(self.rows):
+            painter.setPen(self.palette().text().color())
+            name = QRectF(4, r * row_height, left - 8, row_height)
+            painter.drawText(
+                name,
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(0, left - 8)),
+            )
             for c, segment in enumerate(segments):
-                rect = QRectF(c * cell_width, r * row_height, cell_width, row_height)
+                rect = QRectF(left + c * cell_width, r * row_height, cell_width, row_height)
                 share = segment.ai_share
                 if segment.length:
                     painter.fillRect(
@@ -156,6 +178,15 @@ class BookMap(QWidget):
                     )
                 if segment.pending:
                     painter.fillRect(rect, hatch)
+            if not any(segment.counts[Origin.AI] for segment in segments):
+                # Not a blank row: say why it has no colour.
+                painter.setPen(quiet)
+                empty = not any(segment.length for segment in segments)
+                painter.drawText(
+                    QRectF(left + 4, r * row_height, self.width() - left - 8, row_height),
+                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                    "empty" if empty else "no AI text",
+                )
         grid = QColor(self.palette().mid().color())
         grid.setAlpha(80)
         painter.setPen(grid)
@@ -170,7 +201,10 @@ class BookMap(QWidget):
         chapter_id, _, segments = self.rows[r]
         if not segments:
             return chapter_id, 0
-        c = min(len(segments) - 1, max(0, int(x / (self.width() / self.COLUMNS))))
+        left = self.label_width()
+        if x < left:
+            return chapter_id, 0  # its name: the chapter's start
+        c = min(len(segments) - 1, max(0, int((x - left) / self._cell_width())))
         return chapter_id, segments[c].start
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override

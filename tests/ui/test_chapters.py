@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QMenu
 
 from coauthor.core.book import Chapter
 from coauthor.core.origin import Origin
 from coauthor.store import ProjectFile
+from coauthor.ui.highlighter import ViewMode
 from coauthor.ui.mainwindow import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -62,9 +64,9 @@ def test_clicking_a_chapter_opens_it(window: MainWindow, qtbot) -> None:
 
 def test_add_chapter_after_the_current_one(window: MainWindow, qtbot) -> None:
     window.add_chapter()
-    assert titles(window) == ["The Keeper", "Chapter 4", "The Almanac", "The Storm"]
+    assert titles(window) == ["The Keeper", "Chapter 2", "The Almanac", "The Storm"]
     assert window.chapter is not None
-    assert window.chapter.title == "Chapter 4"
+    assert window.chapter.title == "Chapter 2"
     assert window.editor.toPlainText() == ""
     # The new title is open for editing in the list; type a name and press Enter.
     line = window.chapter_view.findChild(QLineEdit)
@@ -236,3 +238,104 @@ def test_replace_all_is_one_undo_step(window: MainWindow) -> None:
     assert state(chapter) == after
     assert window.finder.replace_all("tide", "TIDE", False) == before[0].lower().count("tide")
     assert "tide" not in chapter.text.text
+
+
+def test_a_new_chapter_is_numbered_by_its_place_without_repeating_a_title(
+    window: MainWindow,
+) -> None:
+    """Added second, it is "Chapter 2" (not "Chapter 4", the count of chapters plus one);
+    where that title is taken it is "New Chapter", never a second "Chapter 2"."""
+    window.add_chapter()  # after "The Keeper", the chapter open
+    assert titles(window) == ["The Keeper", "Chapter 2", "The Almanac", "The Storm"]
+    window.show_chapter(window.project.chapters[0])  # type: ignore[union-attr]
+    window.add_chapter()
+    assert titles(window) == ["The Keeper", "New Chapter", "Chapter 2", "The Almanac", "The Storm"]
+    window.show_chapter(window.project.chapters[4])  # type: ignore[union-attr]
+    window.add_chapter()
+    assert titles(window)[-1] == "Chapter 6"
+
+
+def test_move_up_and_down_with_their_shortcuts_and_undo(
+    window: MainWindow, sample_project: Path
+) -> None:
+    [chapter_menu] = [
+        a.menu()
+        for a in window.menuBar().actions()
+        if a.text() == "&Chapter" and isinstance(a.menu(), QMenu)
+    ]
+    assert isinstance(chapter_menu, QMenu)
+    by_text = {a.text(): a for a in chapter_menu.actions()}
+    assert by_text["Move &Up"].shortcut() == QKeySequence("Ctrl+Shift+PgUp")
+    assert by_text["Move Do&wn"].shortcut() == QKeySequence("Ctrl+Shift+PgDown")
+    keeper = window.chapter
+    assert keeper is not None
+    assert keeper.title == "The Keeper"
+    QTest.keyClick(window.editor, Qt.Key.Key_PageDown, CTRL | SHIFT)  # Move Down
+    assert titles(window) == ["The Almanac", "The Keeper", "The Storm"]
+    assert window.chapter is keeper  # still open, and selected in the list
+    assert window.chapter_view.currentIndex().row() == 1
+    assert "Undo" in window.statusBar().currentMessage()
+    QTest.keyClick(window.editor, Qt.Key.Key_PageDown, CTRL | SHIFT)
+    QTest.keyClick(window.editor, Qt.Key.Key_PageDown, CTRL | SHIFT)  # already last: stays
+    assert titles(window) == ["The Almanac", "The Storm", "The Keeper"]
+    QTest.keyClick(window.editor, Qt.Key.Key_PageUp, CTRL | SHIFT)  # Move Up
+    assert titles(window) == ["The Almanac", "The Keeper", "The Storm"]
+    window.undo_action.trigger()
+    assert titles(window) == ["The Almanac", "The Storm", "The Keeper"]
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert titles(window) == ["The Keeper", "The Almanac", "The Storm"]
+    window.redo_action.trigger()
+    assert window.session is not None
+    assert window.session.flush()
+    assert stored_titles(sample_project) == ["The Almanac", "The Keeper", "The Storm"]
+
+
+def test_the_book_map_names_every_chapter_even_one_without_ai_text(
+    window: MainWindow, qtbot, screenshot_dir: Path
+) -> None:
+    book_map = window.book_map
+    window.map_dock.raise_()
+    qtbot.waitUntil(lambda: len(book_map.rows) == 3, timeout=2000)
+    assert [title for _, title, _ in book_map.rows] == ["The Keeper", "The Almanac", "The Storm"]
+    left = book_map.label_width()
+    assert left > 0
+    image = book_map.grab().toImage()
+    base = book_map.palette().base().color().rgb()
+    row_height = book_map.height() / 3
+
+    def inked(x0: int, x1: int, row: int) -> bool:
+        """Whether anything is drawn in the row between x0 and x1 (text, colour)."""
+        y0, y1 = round(row * row_height) + 2, round((row + 1) * row_height) - 2
+        return any(image.pixel(x, y) != base for x in range(x0, x1) for y in range(y0, y1))
+
+    for row in range(3):
+        assert inked(2, left - 2, row), f"row {row} has no name"
+    # "The Almanac" has no AI text: its row is not blank either ("no AI text" is written).
+    assert inked(left + 2, book_map.width() - 2, 1)
+    # Clicking a name opens the chapter at its start.
+    qtbot.mouseClick(book_map, LEFT, pos=QPoint(left // 2, round(row_height * 2.5)))
+    assert window.chapter is window.project.chapters[2]  # type: ignore[union-attr]
+    assert window.editor.textCursor().position() == 0
+    book_map.grab().save(str(screenshot_dir / "book_map.png"))
+
+
+def test_the_legend_follows_the_view_and_is_in_sight_at_first_launch(
+    window: MainWindow, qtbot, screenshot_dir: Path
+) -> None:
+    legend = window.legend
+    qtbot.waitUntil(lambda: not legend.visibleRegion().isEmpty(), timeout=2000)
+    assert window.ai.ai_dock.isVisible()  # the AI tab is in front of its tabs, as at launch
+    assert not window.legend_dock.isFloating()
+    assert window.legend_dock not in window.tabifiedDockWidgets(window.ai.ai_dock)
+
+    window.mode_actions[ViewMode.ORIGINS].trigger()
+    assert all(w.isVisible() for w in legend.origin_rows)
+    assert not any(w.isVisible() for w in legend.heat_rows)
+    window.mode_actions[ViewMode.HEATMAP].trigger()
+    assert not any(w.isVisible() for w in legend.origin_rows)
+    assert all(w.isVisible() for w in legend.heat_rows)
+    assert "Heatmap" in legend.mode_note.text()
+    window.grab().save(str(screenshot_dir / "legend_heatmap.png"))
+    window.mode_actions[ViewMode.ORIGINS].trigger()
+    assert all(w.isVisible() for w in legend.origin_rows)

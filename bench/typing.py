@@ -21,6 +21,11 @@ spaces, every tenth a Backspace; 50 warm-up keystrokes, then 500 timed ones (``p
 ``gc`` left on). Then the same keys go to a bare ``QPlainTextEdit`` with the same text, font and
 size as Coauthor's editor (so the text wraps the same), no highlighter, in the same run.
 
+Spell check is on in Coauthor, as out of the box (``--spell off`` for the figures without it):
+the lines on screen are checked once before the keys, as after a pause, so the blocks carry
+their underlines and each keystroke carries the typed line's over the edit from the cache. The
+check itself runs 400 ms after the last keystroke, which keys typed back to back never leave.
+
 Checked after each run: the core text equals ``editor.toPlainText()`` and the text the keys
 should give; the bare editor ends with the same text; the history written to the project file
 since the window opened, replayed onto the initial chapter, gives the core text and runs (the log
@@ -101,6 +106,7 @@ if __name__ != "typing":  # standing in for the standard library's module, load 
     from coauthor.ui.maps import BookMap, OverviewStrip
     from coauthor.ui.session import ProjectSession
     from coauthor.ui.settings import AppSettings
+    from coauthor.ui.spelling import SpellingUnderlines
 
 SOURCE = Path(__file__).resolve().parent.parent / "data" / "pride_and_prejudice.txt"
 SIZES = (10_000, 100_000, 1_000_000)
@@ -280,6 +286,9 @@ class Stats:
 class CoauthorRun:
     """A project of one size opened in a real main window, ready to type in."""
 
+    spell_check = True
+    """View ▸ Check Spelling (``--spell``); on, a dictionary for the book must be installed."""
+
     def __init__(self, folder: Path, size: int, paragraphs: list[str]) -> None:
         self.size = size
         path = folder / f"typing-{size}.coauthor"
@@ -288,6 +297,7 @@ class CoauthorRun:
         settings = AppSettings(folder / f"config-{size}", folder / f"data-{size}")
         settings.view_mode = ViewMode.ORIGINS.value
         settings.show_overview = True
+        settings.spell_check = self.spell_check
         window = create_window(settings, [str(path)])
         if window.session is None or window.session.path.resolve() != path.resolve():
             fail(f"{path} did not open")
@@ -310,6 +320,14 @@ class CoauthorRun:
             fail("the overview strip is hidden or origin colours are off")
         if not self.editor.styler.enabled:
             fail("Markdown styling is off in the editor")
+        if self.spell_check:  # the dictionary opens in a worker
+            deadline = time.perf_counter() + 10
+            while not window.spelling.underlines.active and time.perf_counter() < deadline:
+                settle(20)
+            if not window.spelling.underlines.active:
+                fail(f"spell check is on but not checking: {window.spelling.problem}")
+            window.spelling.underlines.check_visible(None)  # as after a pause, all at once
+            settle()
         project = window.project
         assert project is not None
         self.project = project
@@ -419,6 +437,8 @@ def sections() -> list[tuple[str, type, str]]:
         ("timer: overview and book map", MainWindow, "update_maps"),
         ("timer: status bar", MainWindow, "update_status"),
         ("timer: review queue", AiController, "refresh"),
+        ("spelling: underlines from its cache", SpellingUnderlines, "block_ranges"),
+        ("timer: spelling's idle check", SpellingUnderlines, "check_visible"),
     ]
 
 
@@ -585,11 +605,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-breakdown", action="store_true", help="skip the instrumented pass")
     parser.add_argument(
+        "--spell",
+        choices=("on", "off"),
+        default="on",
+        help="View ▸ Check Spelling in Coauthor (on by default, as for the author)",
+    )
+    parser.add_argument(
         "--no-emphasis",
         action="store_true",
         help="plain prose paragraphs (by default each has a word in *italics* and one in **bold**)",
     )
     args = parser.parse_args(argv)
+    CoauthorRun.spell_check = args.spell == "on"
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     paragraphs = prose_paragraphs(emphasis=not args.no_emphasis)
@@ -597,6 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{SOURCE.name}: {len(paragraphs):,} paragraphs; paragraphs in turn imported, generated"
         " (every other one approved) and typed; a Markdown chapter, styled"
         + ("" if args.no_emphasis else ", with *italics* and **bold** in every paragraph")
+        + f"; spell check {args.spell}"
     )
     print(
         f"{args.warmup} warm-up + {args.keys} timed keystrokes per editor and size, every tenth"

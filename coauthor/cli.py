@@ -79,6 +79,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    if args.by_day or args.csv:
+        return _stats_by_day(args)
     with opened(args.project, readonly=True) as (_, project):
         stats = book_stats(project.chapters, project.generations)
     if args.json:
@@ -87,6 +89,73 @@ def cmd_stats(args: argparse.Namespace) -> int:
         _write(escape_json_controls(text) + "\n", exact=True)
         return 0
     _write(_stats_table(project, stats))
+    return 0
+
+
+def _stats_by_day(args: argparse.Namespace) -> int:
+    """Words written per day by origin, deletions, time and sessions (``core.daily``)."""
+    import datetime as dt
+
+    from coauthor.app.statistics import default_cache_dir, summarise
+    from coauthor.core.daily import ORIGIN_ORDER, by_day, daily_csv
+
+    project_file = ProjectFile.open(args.project, readonly=True)
+    try:
+        tally = summarise(
+            project_file.conn, Path(args.project), None if args.no_cache else default_cache_dir()
+        )
+    finally:
+        project_file.close()
+    days = by_day(tally, dt.UTC if args.utc else None)
+    if args.csv:
+        _write(daily_csv(days, newline="\n"))
+        return 0
+    if args.json:
+        rows = [
+            {
+                "date": d.date.isoformat(),
+                "words": {o.value: d.words[o] for o in ORIGIN_ORDER},
+                "chars": {o.value: d.chars[o] for o in ORIGIN_ORDER},
+                "deleted": d.deleted,
+                "restored": d.restored,
+                "sessions": d.sessions,
+                "seconds": d.seconds,
+            }
+            for d in days
+        ]
+        _write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    header = (
+        f"{'date':<10} {'typed':>9} {'model':>9} {'pasted':>9} {'imported':>9} "
+        f"{'deleted':>9} {'restored':>9} {'sessions':>8} {'time':>7}"
+    )
+    zone = "UTC" if args.utc else "local time"
+    lines = [
+        f"{Path(args.project).name}: words written per day by origin ({zone})",
+        header,
+        "-" * len(header),
+    ]
+
+    def row(label: str, ds: list) -> str:
+        words = " ".join(f"{sum(d.words[o] for d in ds):>9,}" for o in ORIGIN_ORDER)
+        minutes = sum(d.seconds for d in ds) // 60
+        return (
+            f"{label:<10} {words} {sum(d.deleted for d in ds):>9,} "
+            f"{sum(d.restored for d in ds):>9,} {sum(d.sessions for d in ds):>8,} "
+            f"{minutes // 60:>3}:{minutes % 60:02d}"
+        )
+
+    lines.extend(row(d.date.isoformat(), [d]) for d in days)
+    lines.append("-" * len(header))
+    lines.append(row("total", days))
+    lines.append("")
+    lines.append(
+        "words: inserted by edits, by origin (model: accepted from a generation); text put back "
+        "by undo or moved is not counted again; deleted, restored: characters; time (h:mm): "
+        "pauses of at most 5 minutes between changes, added up; a longer pause starts a new "
+        "session. From the tamper-evident record of edits: not proof of who typed."
+    )
+    _write("\n".join(lines) + "\n")
     return 0
 
 
@@ -302,6 +371,61 @@ def cmd_replay(args: argparse.Namespace) -> int:
     finally:
         project_file.close()
     _write(text.text, exact=True)
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    with opened(args.project, readonly=False) as (_, project):
+        chapters = [project.find_chapter(args.chapter)] if args.chapter else None
+        snapshot = project.take_snapshot(args.name, chapters)
+    scope = f"“{chapters[0].title}”" if chapters else "the book"
+    print(
+        escape_controls(f"Took the snapshot “{snapshot.name}” of {scope} (event {snapshot.as_of})"),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_snapshots(args: argparse.Namespace) -> int:
+    from coauthor.app.snapshots import describe_snapshot, taken_at
+
+    with opened(args.project, readonly=True) as (_, project):
+        for number, snapshot in enumerate(project.named_snapshots, 1):
+            _write(
+                f"{number:>4}  {taken_at(snapshot)}  {snapshot.kind:<6}  event {snapshot.as_of:<8}"
+                f"  {snapshot.name}  ({describe_snapshot(project, snapshot)})\n"
+            )
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from coauthor.app.snapshots import compare
+    from coauthor.core.snapdiff import describe_changes
+    from coauthor.core.snapshots import SnapshotNotFound, find_snapshot
+
+    with opened(args.project, readonly=True) as (project_file, project):
+        try:
+            old = find_snapshot(project.named_snapshots, args.old)
+            new = find_snapshot(project.named_snapshots, args.new) if args.new else None
+        except SnapshotNotFound as exc:
+            raise CommandFailed(str(exc)) from None
+        comparisons = compare(project_file, project, old, new)
+    target = f"“{new.name}”" if new is not None else "the text now"
+    lines = [f"From the snapshot “{old.name}” to {target}:"]
+    for comparison in comparisons:
+        if not comparison.changed:
+            continue
+        note = ""
+        if comparison.old is None:
+            note = " (not in the first)"
+        elif comparison.new is None:
+            note = " (not in the second)"
+        count = len(comparison.changes)
+        lines.append(f"== {comparison.title}{note}: {count} change{'' if count == 1 else 's'}")
+        lines.extend(describe_changes(comparison.changes))
+    if len(lines) == 1:
+        lines.append("no differences")
+    _write("\n".join(lines) + "\n")
     return 0
 
 
@@ -604,6 +728,11 @@ def _describe_fact(payload: str | None) -> str:
         )
     if op == "key":
         return f"signing key {data.get('fingerprint')} of {data.get('name')!r}"
+    if op == "snapshot":
+        return (
+            f"snapshot {data.get('name')!r} ({data.get('kind')}) of the state after event "
+            f"{data.get('as_of')}"
+        )
     details = {k: v for k, v in data.items() if k != "op"}
     return f"{op} {json.dumps(details, ensure_ascii=False, sort_keys=True)}" if details else op
 
@@ -681,9 +810,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author", help="the author, when the project is created")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("stats", help="characters and words by origin")
+    p = sub.add_parser("stats", help="characters and words by origin; --by-day: writing per day")
     p.add_argument("project")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--by-day",
+        action="store_true",
+        help="words written per day by origin (typed, model, pasted, imported), characters "
+        "deleted and restored, sessions and time writing, from the history",
+    )
+    p.add_argument("--csv", action="store_true", help="with --by-day: print CSV")
+    p.add_argument("--utc", action="store_true", help="with --by-day: days in UTC, not local")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="with --by-day: read the whole history, neither using nor writing the summary "
+        "cached in $COAUTHOR_CACHE_DIR (default ~/.cache/coauthor)",
+    )
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
@@ -731,6 +874,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chapter", required=True, metavar="TITLE_OR_NUMBER")
     p.add_argument("--event", required=True, type=_event_number, metavar="N")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("snapshot", help="name the state of the book or a chapter as it is now")
+    p.add_argument("project")
+    p.add_argument("--name", required=True)
+    p.add_argument("--chapter", metavar="TITLE_OR_NUMBER", help="one chapter (default: the book)")
+    p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("snapshots", help="list the named snapshots with their dates")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_snapshots)
+
+    p = sub.add_parser(
+        "diff", help="print what changed since a snapshot, with the origin of every change"
+    )
+    p.add_argument("project")
+    p.add_argument(
+        "--from", dest="old", required=True, metavar="NAME", help="a snapshot's name or number"
+    )
+    p.add_argument(
+        "--to", dest="new", metavar="NAME", help="another snapshot (default: the text now)"
+    )
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("review", help="review pending generations in the terminal")
     p.add_argument("project")

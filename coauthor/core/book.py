@@ -28,6 +28,9 @@ class BookMeta:
     """"yes" to add a table of roles per chapter to the foreword."""
     cover: str = ""
     """Path of the cover image, if any."""
+    present_notice: str = ""
+    """A second line for the banner of Present mode, e.g. "This application has not yet been
+    approved for launch"; empty for none."""
 
     def to_dict(self) -> dict[str, str]:
         return dict(self.__dict__)

@@ -13,7 +13,12 @@ In strict mode it also checks what each event claims:
 - a restore names its source, and the text and runs it puts back equal that source;
 - an approval names a generation the chain holds, whose text is in a chapter of the book,
   after it was shown to the reviewer;
-- a report names a generation the chain holds, one of the report categories and a reason.
+- a report names a generation the chain holds, one of the report categories and a reason;
+- a presentation's events name the session running, show only approved generations, and
+  give a reason for every flagged prompt sent.
+- a named snapshot names chapters the chain created and a state before its own event.
+- pasted text naming a declaration of the author's own writing names one the chain holds,
+  and is exactly the text that declaration names (its length and SHA-256).
 
 Issues are collected as ``ChainIssue`` (the first one is what ``verify`` reports).
 """
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coauthor.core.book import MARKUPS, BookMeta, Chapter, ImportRecord
+from coauthor.core.declarations import DECLARATION_KINDS, Declaration
 from coauthor.core.generation import Generation, ReviewState, generation_from_record
 from coauthor.core.history import (
     EDIT,
@@ -40,8 +46,11 @@ from coauthor.core.history import (
 )
 from coauthor.core.origin import Origin
 from coauthor.core.project import (
+    DEMO_ACTIONS,
     REPORT_CATEGORIES,
     SHARE_FORMS,
+    DemoAction,
+    DemoEvent,
     Override,
     Project,
     Report,
@@ -50,6 +59,7 @@ from coauthor.core.project import (
     SigningKey,
 )
 from coauthor.core.provenance import Fragment
+from coauthor.core.snapshots import NamedSnapshot, SnapshotKind
 
 __all__ = [
     "ChainIssue",
@@ -216,6 +226,8 @@ class ChainReplayer:
             generation = self.project.generations.get(event.ref)
             if generation is not None and generation.inserted_at is None:
                 generation.inserted_at = event.time
+        elif self.strict and event.origin is Origin.PASTED and event.ref is not None:
+            self._check_declared(event)
 
     def feed_row(self, row: tuple) -> None:
         """``feed`` for an event as the store reads it (the columns of its ``events`` table,
@@ -234,7 +246,9 @@ class ChainReplayer:
                 if n and (pos + n > len(text) or not text.holds(pos, deleted)):
                     self.feed(EditEvent.from_row(row[:12]))  # names what is wrong
                     return
-                if inserted and (origin is None or pos > len(text) - n):
+                if inserted and (
+                    origin is None or pos > len(text) - n or (ref is not None and origin == "p")
+                ):  # a declared paste is checked against its declaration
                     self.feed(EditEvent.from_row(row[:12]))
                     return
                 self.count += 1
@@ -303,6 +317,22 @@ class ChainReplayer:
                 event.seq,
                 f"event {event.seq} puts back text whose text or origins differ from its "
                 "source in the record",
+            )
+
+    def _check_declared(self, event: EditEvent) -> None:
+        """A pasted insertion naming a declaration: the chain holds it, for this very text."""
+        declaration = self.project.declarations.get(event.ref or "")
+        if declaration is None:
+            self._issue(
+                event.seq,
+                f"event {event.seq} pastes text as the author's own writing under declaration "
+                f"{event.ref}, which the history does not hold",
+            )
+        elif not declaration.matches(event.inserted):
+            self._issue(
+                event.seq,
+                f"event {event.seq} pastes text that is not the text declaration {event.ref} "
+                "names (its length or SHA-256 differs)",
             )
 
     def _meta(self, event: EditEvent) -> None:
@@ -376,6 +406,10 @@ class ChainReplayer:
             self._review(event, payload)
         elif op == "report":
             self._report(event, payload)
+        elif op == "demo":
+            self._demo(event, payload)
+        elif op == "snapshot":
+            self._snapshot(event, payload)
         elif op == "import":
             record = payload.get("record")
             if isinstance(record, dict):
@@ -401,6 +435,8 @@ class ChainReplayer:
                     str(payload.get("sha256", "")),
                 )
             )
+        elif op == "declare":
+            self._declare(event, payload)
         elif op == "override":
             key = str(payload["text_hash"])
             project.overrides[key] = Override(
@@ -426,6 +462,32 @@ class ChainReplayer:
             )
         elif self.strict:
             self._issue(event.seq, f"event {event.seq} records an unknown kind of fact ({op!r})")
+
+    def _declare(self, event: EditEvent, payload: dict[str, Any]) -> None:
+        declaration = Declaration(
+            str(payload["id"]),
+            event.time,
+            str(payload["sha256"]),
+            int(payload["length"]),
+            str(payload.get("kind", "")),
+            str(payload.get("by", "")),
+            event.seq,
+        )
+        if self.strict:
+            if declaration.kind not in DECLARATION_KINDS:
+                self._issue(
+                    event.seq,
+                    f"event {event.seq} records an unknown kind of declaration "
+                    f"({declaration.kind!r})",
+                )
+                return
+            if declaration.id in self.project.declarations:
+                self._issue(
+                    event.seq,
+                    f"event {event.seq} records declaration {declaration.id} a second time",
+                )
+                return
+        self.project.declarations.setdefault(declaration.id, declaration)
 
     def _generation(self, event: EditEvent, payload: dict[str, Any]) -> None:
         project = self.project
@@ -496,6 +558,51 @@ class ChainReplayer:
             ReviewRecord(event.seq, event.time, gid, state, reviewer, shown_ms, note)
         )
 
+    def _snapshot(self, event: EditEvent, payload: dict[str, Any]) -> None:
+        """A named snapshot: the chapters it names exist and the state it names is earlier."""
+        name = str(payload.get("name", ""))
+        as_of = payload.get("as_of")
+        chapters = payload.get("chapters")
+        try:
+            kind = SnapshotKind(str(payload.get("kind", "manual")))
+        except ValueError:
+            kind = SnapshotKind.MANUAL
+            if self.strict:
+                self._issue(event.seq, f"event {event.seq} records a snapshot of an unknown kind")
+        if (
+            not isinstance(as_of, int)
+            or isinstance(as_of, bool)
+            or not 0 <= as_of < event.seq
+            or not isinstance(chapters, list)
+            or not all(isinstance(c, int) and not isinstance(c, bool) for c in chapters)
+        ):
+            self._issue(
+                event.seq,
+                f"event {event.seq} records a snapshot of a state that is not earlier in the "
+                "record",
+            )
+            return
+        if self.strict and not name.strip():
+            self._issue(event.seq, f"event {event.seq} records a snapshot without a name")
+        unknown = [c for c in chapters if c not in self._by_id]
+        if self.strict and unknown:
+            self._issue(
+                event.seq,
+                f"event {event.seq} records a snapshot of chapter {unknown[0]}, which the "
+                "history never created",
+            )
+        self.project.named_snapshots.append(
+            NamedSnapshot(
+                event.seq,
+                event.time,
+                name,
+                tuple(chapters),
+                as_of,
+                kind,
+                bool(payload.get("book", False)),
+            )
+        )
+
     def _report(self, event: EditEvent, payload: dict[str, Any]) -> None:
         gid = str(payload["generation"])
         category = str(payload.get("category", ""))
@@ -524,6 +631,40 @@ class ChainReplayer:
                 str(payload.get("by", "")),
                 str(payload.get("bundle_sha256", "")),
                 bool(payload.get("context", False)),
+            )
+        )
+
+    def _demo(self, event: EditEvent, payload: dict[str, Any]) -> None:
+        """A fact of a live demonstration: checked as ``Project.demo_refusal`` checks it when
+        it is recorded, and that every event names the session that is running."""
+        project = self.project
+        action = str(payload.get("action", ""))
+        generation = str(payload.get("generation", ""))
+        reason = str(payload.get("reason", ""))
+        problem = project.demo_refusal(action, generation, reason)
+        if problem and self.strict:
+            self._issue(event.seq, f"event {event.seq} (presentation): {problem}")
+        if action not in DEMO_ACTIONS:
+            return
+        session = event.seq if action == "start" else payload.get("session")
+        if action != "start" and session != project.open_demo and self.strict and not problem:
+            self._issue(
+                event.seq,
+                f"event {event.seq} names presentation {session}, but the one running "
+                f"started at event {project.open_demo}",
+            )
+        project.demos.append(
+            DemoEvent(
+                event.seq,
+                event.time,
+                int(session) if isinstance(session, int) else 0,
+                DemoAction(action),
+                str(payload.get("by", "")),
+                event.chapter,
+                generation,
+                str(payload.get("prompt_hash", "")),
+                tuple(str(c) for c in payload.get("categories") or ()),
+                reason,
             )
         )
 

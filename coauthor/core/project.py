@@ -7,16 +7,25 @@ store (``coauthor.store``) writes what changed; the UI and the CLI call the same
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from coauthor.core.book import MARKUPS, BookMeta, Chapter, ImportRecord
+from coauthor.core.declarations import (
+    OWN_WRITING,
+    Declaration,
+    declaration_payload,
+    text_sha256,
+)
 from coauthor.core.generation import Generation, ReviewState, generation_record
 from coauthor.core.history import EDIT, META, RESTORE, EditEvent, History
 from coauthor.core.origin import Origin
 from coauthor.core.provenance import EMPTY_FRAGMENT, Fragment
+from coauthor.core.snapshots import NamedSnapshot, SnapshotKind
 from coauthor.core.text import clean_field, valid_unicode, valid_value
 
 __all__ = [
@@ -25,11 +34,16 @@ __all__ = [
     "Project",
     "ProjectError",
     "Report",
+    "DEMO_ACTIONS",
+    "DemoAction",
+    "DemoEvent",
+    "DemoSession",
     "ReviewRecord",
     "SHARE_FORMS",
     "Share",
     "SigningKey",
     "Source",
+    "demo_sessions",
     "now_ms",
     "source_to_json",
 ]
@@ -142,6 +156,56 @@ class Share:
     sha256: str
 
 
+class DemoAction(StrEnum):
+    """What a live demonstration (Present mode) records (``Project.record_demo``)."""
+
+    START = "start"
+    SHOWN = "shown"
+    OVERRIDE = "override"
+    END = "end"
+
+
+DEMO_ACTIONS = tuple(DemoAction)
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    """One fact of a live demonstration, as the chain records it (an ``op: demo`` event).
+
+    ``start`` opens a session (``session`` is then its own sequence number; ``chapter`` is
+    the chapter presented); ``shown`` puts an approved generation before the audience;
+    ``override`` sends a prompt the screening flagged (``prompt_hash`` is its text hash,
+    ``categories`` what flagged it, ``reason`` why it was sent anyway); ``end`` closes the
+    session. Every event but ``start`` names its session by the sequence number of its start.
+    """
+
+    seq: int
+    time: int
+    session: int
+    action: DemoAction
+    by: str = ""
+    chapter: int = 0
+    generation: str = ""
+    prompt_hash: str = ""
+    categories: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    """A live demonstration summed up from its events: when it started and ended (``ended``
+    None: the session was never ended, e.g. the app was killed), who presented, which
+    generations the audience saw and how many flagged prompts were sent anyway."""
+
+    start: int
+    started: int
+    ended: int | None
+    by: str
+    chapter: int
+    shown: tuple[str, ...]
+    overrides: int
+
+
 class ProjectError(Exception):
     """A request the project cannot carry out, in words an author understands."""
 
@@ -170,6 +234,12 @@ class Project:
         self.reports: list[Report] = []
         # Every passage shared, oldest first (the chain's share events).
         self.shares: list[Share] = []
+        # Named snapshots, oldest first (the chain's snapshot events; ``core.snapshots``).
+        self.named_snapshots: list[NamedSnapshot] = []
+        # Every fact of the live demonstrations, oldest first (the chain's demo events).
+        self.demos: list[DemoEvent] = []
+        # Text the author pasted and declared their own writing, by id (``core.declarations``).
+        self.declarations: dict[str, Declaration] = {}
         # Text this session removed or copied, kept so a restore can be checked against it:
         # (chapter, as_of) -> [(start, fragment)]. See ``Source``.
         self._archive: dict[tuple[int, int], list[tuple[int, Fragment]]] = {}
@@ -337,6 +407,13 @@ class Project:
         origin = Origin(origin)
         if origin in (Origin.AI, Origin.IMPORTED) and ref is None:
             raise ProjectError(f"{origin.value} text needs the id of its generation or import")
+        if ref is not None and origin is Origin.PASTED:
+            declaration = self.declarations.get(ref)
+            if declaration is None or not declaration.matches(text):
+                raise ProjectError(
+                    f"pasted text can name only the declaration of that very text; the record "
+                    f"holds no such declaration {ref!r}"
+                )
         provenance = chapter.text
         if pos < 0 or pos + length > len(provenance):
             raise ProjectError(
@@ -583,6 +660,42 @@ class Project:
         self._meta_event(0, {"op": "import", "record": record.to_record()})
         return record
 
+    def paste_own_writing(
+        self,
+        chapter: Chapter,
+        pos: int,
+        length: int,
+        text: str,
+        *,
+        by: str = "",
+        time: int | None = None,
+    ) -> Declaration:
+        """Replace ``length`` characters at ``pos`` with pasted text the author declares their
+        own writing: a declaration event (the text's SHA-256 and length), then the text as
+        ``pasted`` naming it. Returns the declaration."""
+        if not text:
+            raise ProjectError("there is no text to declare")
+        if not text.isascii():
+            text = valid_unicode(text)
+        if pos < 0 or pos + length > len(chapter.text):
+            raise ProjectError(
+                f"position {pos}+{length} is outside the chapter ({len(chapter.text)} characters)"
+            )
+        when = self.clock() if time is None else time
+        declaration = Declaration(
+            f"d{len(self.declarations) + 1}",
+            when,
+            text_sha256(text),
+            len(text),
+            OWN_WRITING,
+            clean_field(by),
+        )
+        self._meta_event(chapter.id, declaration_payload(declaration), time=when)
+        declaration = dataclasses.replace(declaration, seq=self.history.last_seq)
+        self.declarations[declaration.id] = declaration
+        self.replace(chapter, pos, length, text, Origin.PASTED, declaration.id, time=when)
+        return declaration
+
     def record_share(self, chapter: Chapter, start: int, end: int, form: str, sha256: str) -> Share:
         """Record that ``chapter[start:end]`` was shared in ``form`` (what was handed out has
         the hash ``sha256``). The caller has passed the review gate for that range."""
@@ -607,6 +720,139 @@ class Project:
         share = Share(self.history.last_seq, when, chapter.id, start, end, form, sha256)
         self.shares.append(share)
         return share
+
+    @property
+    def open_demo(self) -> int | None:
+        """The session of the running demonstration (its start's sequence number), or None."""
+        for event in reversed(self.demos):
+            return None if event.action == "end" else event.session
+        return None
+
+    def demo_refusal(
+        self, action: DemoAction | str, generation: str = "", reason: str = ""
+    ) -> str | None:
+        """Why this demonstration event cannot be recorded, or None if it can.
+
+        Everything but ``start`` needs a running session; ``shown`` needs a generation the
+        presenter approved (pending text is never shown to an audience); ``override`` a reason.
+        A ``start`` while a session is still open (one the app never ended) begins a new one.
+        """
+        if action not in DEMO_ACTIONS:
+            return f"unknown demonstration event {action!r}: use one of {', '.join(DEMO_ACTIONS)}"
+        if action == "start":
+            return None
+        if self.open_demo is None:
+            return f"no presentation is running, so there is nothing to record as {action!r}"
+        if action == "shown":
+            record = self.generations.get(generation)
+            if record is None:
+                return f"the record holds no generation {generation!r}"
+            if record.review_state is not ReviewState.APPROVED:
+                return (
+                    f"generation {generation} has not been approved: text pending review is "
+                    "never shown to an audience"
+                )
+        if action == "override" and not reason.strip():
+            return "sending a flagged prompt needs a reason"
+        return None
+
+    def record_demo(
+        self,
+        action: DemoAction | str,
+        *,
+        by: str = "",
+        chapter: Chapter | None = None,
+        generation: str = "",
+        prompt_hash: str = "",
+        categories: tuple[str, ...] = (),
+        reason: str = "",
+    ) -> DemoEvent:
+        """Record one fact of a live demonstration (see ``DemoEvent``); raises
+        ``ProjectError`` when ``demo_refusal`` says why not."""
+        problem = self.demo_refusal(action, generation, reason)
+        if problem:
+            raise ProjectError(problem)
+        action = DemoAction(action)
+        by, reason = valid_unicode(by), valid_unicode(reason).strip()
+        payload: dict[str, object] = {"op": "demo", "action": str(action)}
+        if by:
+            payload["by"] = by
+        chapter_id = chapter.id if chapter is not None else 0
+        if action != "start":
+            payload["session"] = self.open_demo
+        if action == "shown":
+            chapter_id = self.generations[generation].chapter_id or 0
+            payload["generation"] = generation
+        if action == "override":
+            payload.update(prompt_hash=prompt_hash, categories=list(categories), reason=reason)
+        when = self.clock()
+        self._meta_event(chapter_id, payload, time=when)
+        seq = self.history.last_seq
+        event = DemoEvent(
+            seq,
+            when,
+            seq if action == "start" else int(self.open_demo or 0),
+            action,
+            by,
+            chapter_id,
+            generation,
+            prompt_hash if action == "override" else "",
+            tuple(categories) if action == "override" else (),
+            reason if action == "override" else "",
+        )
+        self.demos.append(event)
+        return event
+
+    def demo_sessions(self) -> list[DemoSession]:
+        """The live demonstrations, oldest first, summed up from the demo events."""
+        return demo_sessions(self.demos)
+
+    def take_snapshot(
+        self,
+        name: str,
+        chapters: list[Chapter] | None = None,
+        *,
+        kind: SnapshotKind = SnapshotKind.MANUAL,
+        as_of: int | None = None,
+    ) -> NamedSnapshot:
+        """Name the state of ``chapters`` (None: the whole book) after event ``as_of`` (None:
+        now). An earlier ``as_of`` names a state already in the record (the start of a day)."""
+        name = clean_field(name).strip()
+        if not name:
+            raise ProjectError("a snapshot needs a name")
+        whole_book = chapters is None
+        chosen = list(self.chapters) if chapters is None else chapters
+        for chapter in chosen:
+            if chapter not in self.chapters:
+                raise ProjectError(f"chapter {chapter.title!r} is not in the book")
+        last = self.history.last_seq
+        as_of = last if as_of is None else as_of
+        if not 0 <= as_of <= last:
+            raise ProjectError(f"event {as_of} is not in the record (the last is {last})")
+        # The event the snapshot names must not grow with typing that follows it.
+        self.history.frozen = max(self.history.frozen, as_of)
+        ids = tuple(chapter.id for chapter in chosen)
+        payload: dict[str, object] = {
+            "op": "snapshot",
+            "name": name,
+            "chapters": list(ids),
+            "as_of": as_of,
+            "kind": str(SnapshotKind(kind)),
+            "book": whole_book,
+        }
+        when = self.clock()
+        self._meta_event(ids[0] if len(ids) == 1 and not whole_book else 0, payload, time=when)
+        snapshot = NamedSnapshot(
+            self.history.last_seq, when, name, ids, as_of, SnapshotKind(kind), whole_book
+        )
+        self.named_snapshots.append(snapshot)
+        return snapshot
+
+    def hold_replayed(self, chapter_id: int, as_of: int, fragment: Fragment) -> None:
+        """Keep text replayed from the stored chain (a chapter after event ``as_of``), so a
+        restore may name it as its source; ``verify`` checks the restore against the chain."""
+        if fragment.text:
+            self._archive.setdefault((chapter_id, as_of), []).append((0, fragment))
 
     def record_override(
         self, text_hash: str, categories: tuple[str, ...], reason: str, reviewer: str
@@ -721,3 +967,34 @@ class Project:
             self.clock() if time is None else time,
             payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
         )
+
+
+def demo_sessions(events: list[DemoEvent]) -> list[DemoSession]:
+    """The demonstrations ``events`` describe, oldest first (a session never ended has
+    ``ended`` None)."""
+    starts: dict[int, DemoEvent] = {}
+    ended: dict[int, int] = {}
+    shown: dict[int, list[str]] = {}
+    overrides: dict[int, int] = {}
+    for event in events:
+        if event.action == "start":
+            starts[event.seq], shown[event.seq], overrides[event.seq] = event, [], 0
+        elif event.session in starts:
+            if event.action == "end":
+                ended[event.session] = event.time
+            elif event.action == "shown":
+                shown[event.session].append(event.generation)
+            elif event.action == "override":
+                overrides[event.session] += 1
+    return [
+        DemoSession(
+            seq,
+            start.time,
+            ended.get(seq),
+            start.by,
+            start.chapter,
+            tuple(shown[seq]),
+            overrides[seq],
+        )
+        for seq, start in starts.items()
+    ]

@@ -5,7 +5,8 @@ The chain is the only truth. ``verify`` replays every event from an empty book w
 against what was in the book and shown), then checks every table beside the chain against the
 project the replay produced: chapter snapshots (text, runs, process figures), chapter titles
 and order, generations, the review log, imports, overrides and the book's details. AI text
-whose generation the chain does not hold is named too. The first disagreement is reported.
+whose generation the chain does not hold is named too, and pasted text naming a declaration
+of own writing it does not hold. The first disagreement is reported.
 
 ``checked_project`` is what exports use: the project as the chain says it is, or
 ``ChainMismatch`` with one line naming the first bad event.
@@ -23,6 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coauthor.core.book import BookMeta
 from coauthor.core.chain import (
     ChainReplayer,
     Piece,
@@ -30,6 +32,7 @@ from coauthor.core.chain import (
     restore_source,
     unknown_ai_text,
 )
+from coauthor.core.declarations import undeclared_pasted_text
 from coauthor.core.generation import Generation
 from coauthor.core.history import GENESIS, EditEvent, row_hash, runs_from_json, runs_to_json
 from coauthor.core.project import Project
@@ -459,6 +462,19 @@ def _settle(
             None,
             project,
         )
+    undeclared = undeclared_pasted_text(project.chapters, project.declarations)
+    if undeclared:
+        chapter, start, end, ref = undeclared[0]
+        number = project.chapters.index(chapter) + 1
+        return VerifyResult(
+            False,
+            count,
+            f"chapter {number} ({chapter.title}), characters {start}-{end}: pasted text "
+            f"claimed as the author's own writing under declaration {ref}, which the history "
+            "does not hold",
+            None,
+            project,
+        )
     chapters = len(everything)
     return VerifyResult(
         True, count, f"verified {count} events in {chapters} chapters", None, project
@@ -531,7 +547,8 @@ def _compare_tables(project_file: ProjectFile, project: Project) -> str | None:
     if overrides != chained_overrides:
         return "the screening overrides differ from the override events of the history"
     row = conn.execute("SELECT value FROM meta WHERE key = 'book'").fetchone()
-    if row is None or json.loads(row[0]) != project.meta.to_dict():
+    # Read as details (a detail added in a later version is empty in older files).
+    if row is None or BookMeta.from_dict(json.loads(row[0])) != project.meta:
         return "the book's stored details differ from the history"
     return None
 

@@ -10,14 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QInputDialog
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMessageBox,
+)
 
 from coauthor.ai.embedded import EmbeddedServer
 from coauthor.ai.errors import FailureKind
@@ -47,8 +54,42 @@ __all__ = ["AiController"]
 
 _SETTINGS_KEY = "provider"
 
+_CLOSING = ",.;:!?)]}…’”—–"
+"""Characters that go on from the word before them: no space before them."""
+_OPENING = "([{“‘—–-/"
+"""Characters the next word follows directly: no space after them."""
+_BLOCK_START = re.compile(r"(#{1,6}|>|[-*+]|\d+[.)])\s")
+"""Text starting a Markdown block (a heading, a quotation, a list item): a paragraph of its own."""
+
+
+def joining_separators(before: str, text: str, after: str) -> tuple[str, str]:
+    """The whitespace that keeps generated ``text`` from being glued to the words around it,
+    when inserted after ``before`` and before ``after`` (the text either side; only their
+    nearest characters count): a paragraph break before text that starts a Markdown block,
+    else a space; nothing where whitespace is already there, or where punctuation joins.
+    """
+    lead = trail = ""
+    if text and before and not before[-1].isspace() and not text[0].isspace():
+        if _BLOCK_START.match(text):
+            lead = "\n\n"
+        elif text[0] not in _CLOSING and before[-1] not in _OPENING:
+            lead = " "
+    if (
+        text
+        and after
+        and not text[-1].isspace()
+        and not after[0].isspace()
+        and after[0] not in _CLOSING
+        and text[-1] not in _OPENING
+    ):
+        trail = " "
+    return lead, trail
+
 
 class AiController(QObject):
+    job_started = Signal(object)
+    """A generation's ``Job`` was made and is about to start (Present mode follows its stream)."""
+
     def __init__(self, workspace: Workspace, embedded: EmbeddedServer | None = None) -> None:
         super().__init__(workspace)
         self.workspace = workspace
@@ -91,7 +132,7 @@ class AiController(QObject):
         self.panel.settings_requested.connect(self.open_settings)
         self.queue.go_to_requested.connect(self.go_to_generation)
         self.queue.approve_requested.connect(self.approve)
-        self.queue.reject_requested.connect(self.reject)
+        self.queue.reject_requested.connect(self.confirm_reject)
         self.queue.edit_requested.connect(self.edit_generation)
         self.queue.report_requested.connect(self.report_generation)
         self.panel.report_requested.connect(self.report_shown)
@@ -213,6 +254,7 @@ class AiController(QObject):
         self.job.progress.connect(self._on_progress)
         self.job.finished.connect(self._on_finished)
         self.job.failed.connect(self._on_failed)
+        self.job_started.emit(self.job)
         self.job.start()
 
     def _on_progress(self, item: object) -> None:
@@ -285,6 +327,11 @@ class AiController(QObject):
         record = run.records[index]
         if not record.output or record.id not in project.generations:
             return
+        if project.has_text_in_book(record.id):
+            # A second click would put the same generation in twice.
+            self.panel.mark_inserted(index)
+            self.panel.show_note(f"{record.id} is already in the manuscript.")
+            return
         if (
             self.request_context
             and self.request_context[0] == chapter.id
@@ -292,10 +339,57 @@ class AiController(QObject):
         ):
             _, start, end = self.request_context
             ws.editor.select_range(start, min(end, len(chapter.text)))
-        ws.editor.insert_generated(record.output, record.id)
+        added = self._insert_joined(record.output, record.id)
         self.mark_shown(record.id)  # it was just read in the preview and is now on screen
-        self.panel.show_note(f"Inserted as AI text pending your review ({record.id}).")
+        self.panel.mark_inserted(index)
+        self.panel.show_note(
+            f"Inserted as AI text pending your review ({record.id})"
+            + (f", with {added}, recorded as your text." if added else ".")
+        )
         self.schedule_refresh()
+
+    def _insert_joined(self, output: str, generation_id: str) -> str:
+        """Insert a generation at the cursor (replacing the selection), with the space or
+        paragraph break the text either side needs (``joining_separators``); one undo step.
+
+        The separators are not the model's text: they are recorded as the author's (human)
+        text, in edits of their own in the history, as if typed; the generation's own
+        characters stay exactly what the model returned. Returns what was added, in words
+        for the note ("" when nothing was).
+        """
+        ws = self.workspace
+        editor, chapter = ws.editor, ws.chapter
+        assert chapter is not None
+        start, end = editor.selection_range()
+        text = chapter.text
+        lead, trail = joining_separators(
+            text.text_in(max(0, start - 1), start),
+            output,
+            text.text_in(end, min(len(text), end + 1)),
+        )
+        stack = ws.chapter_stacks.get(chapter.id) if lead or trail else None
+        if stack is not None:
+            stack.beginMacro(f"Insert {generation_id}")
+        try:
+            editor.insert_generated(output, generation_id)
+            after = editor.selection_range()[1]
+            if trail:
+                editor.go_to(after)
+                editor.insert_with_origin(trail, Origin.HUMAN)
+            if lead:
+                editor.go_to(start)
+                editor.insert_with_origin(lead, Origin.HUMAN)
+            if lead or trail:
+                editor.go_to(after + len(lead))  # the cursor at the end of the model's text
+        finally:
+            if stack is not None:
+                stack.endMacro()
+        names = [
+            ("a paragraph break" if sep == "\n\n" else "a space") + where
+            for sep, where in ((lead, " before it"), (trail, " after it"))
+            if sep
+        ]
+        return " and ".join(names)
 
     # -- review -----------------------------------------------------------------------------
 
@@ -313,8 +407,10 @@ class AiController(QObject):
         self._mark_visible_as_shown()
         self.queue.set_items(pending_items(project))
 
-    def mark_shown(self, generation_id: str) -> None:
-        self.shown.setdefault(generation_id, time.monotonic())
+    def mark_shown(self, generation_id: str, since: float | None = None) -> None:
+        """Note that the passage is on screen (``since``: when it first was, monotonic
+        seconds, if earlier than now, e.g. as it streamed into Present mode's private pane)."""
+        self.shown.setdefault(generation_id, time.monotonic() if since is None else since)
 
     def shown_ms(self, generation_id: str) -> int | None:
         """How long the passage has been shown, in milliseconds (None: never shown)."""
@@ -357,16 +453,52 @@ class AiController(QObject):
         self.mark_shown(generation_id)
 
     def go_to_range(self, chapter_id: int, start: int, end: int) -> None:
+        """Show ``start``..``end`` of the chapter, selected: the model's text in it has now
+        been shown (approving it needs that)."""
         self.workspace.go_to(chapter_id, start, end)
+        project = self.workspace.project
+        if project is None or start >= end:
+            return
+        chapter = project.chapter(chapter_id)
+        for _, origin, ref in chapter.text.runs_in(start, min(end, len(chapter.text))):
+            if origin is Origin.AI and ref:
+                self.mark_shown(ref)
+
+    def go_to_passage(self, chapter_id: int, start: int, end: int) -> None:
+        """Go to Passage from a refusal (export, share): show it, and open the review queue
+        on its generation, so A approves it there."""
+        self.go_to_range(chapter_id, start, end)
+        project = self.workspace.project
+        self.show_queue()
+        if project is None:
+            return
+        chapter = project.chapter(chapter_id)
+        refs = [
+            ref
+            for _, origin, ref in chapter.text.runs_in(start, min(end, len(chapter.text)))
+            if origin is Origin.AI and ref
+        ]
+        if refs:
+            self.queue.select(refs[0])
 
     def edit_generation(self, generation_id: str) -> None:
+        """Edit (E): go to the passage with the cursor at its end (not selecting it, so the
+        first key typed does not replace it) and put the focus in the editor."""
+        place = self._locate(generation_id)
         self.go_to_generation(generation_id)
+        if place is not None:
+            self.workspace.editor.go_to(place[2])
         self.workspace.editor.setFocus()
 
     def reviewer_name(self) -> str | None:
+        """Who reviews: the name in Preferences, else the book's author (Book Details), else
+        asked once and remembered."""
         name = self.workspace.settings.reviewer_name
         if name:
             return name
+        project = self.workspace.project
+        if project is not None and project.meta.author.strip():
+            return project.meta.author.strip()
         name, ok = QInputDialog.getText(
             self.workspace.window, "Reviewer", "Your name, recorded with each review you make:"
         )
@@ -379,22 +511,50 @@ class AiController(QObject):
         project = self.workspace.project
         if project is None or generation_id not in project.generations:
             return False
+        self._mark_visible_as_shown()  # on screen now counts as shown
         if generation_id not in self.shown:
-            self.workspace.show_message(
-                f"Read the passage first: {generation_id} has not been shown yet (press Enter in the queue to go to it).",
-                8000,
-            )
+            self._say(f"Read the passage first: press Enter to go to {generation_id}.")
             return False
         shown_ms = self.shown_ms(generation_id)
         problem = project.review_refusal(generation_id, ReviewState.APPROVED, shown_ms)
         if problem:
-            self.workspace.show_message(f"Not approved: {problem}.", 8000)
+            self._say(f"Not approved: {problem}.")
             self.refresh()
             return False
         reviewer = self.reviewer_name()
         if reviewer is None:
             return False
         self._push_review(generation_id, ReviewState.APPROVED, reviewer, shown_ms)
+        return True
+
+    def _say(self, text: str) -> None:
+        """A review message: in the status bar for a while, and in full in the queue (the
+        status bar cuts long messages off)."""
+        self.workspace.show_message(text, 8000)
+        self.queue.show_note(text)
+
+    def confirm_reject(self, generation_id: str) -> bool:
+        """Reject (R) from the queue: shows the passage and asks first, then says how to
+        take it back."""
+        project = self.workspace.project
+        place = self._locate(generation_id)
+        if project is None or place is None:
+            return False
+        self.go_to_generation(generation_id)  # what would go, in sight while asked
+        chapter_id, start, end = place
+        words = project.chapter(chapter_id).text.text_in(start, min(end, start + 200)).split()
+        first = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
+        answer = QMessageBox.question(
+            self.workspace.window,
+            "Reject Passage",
+            f"Reject {generation_id} (“{first}”)? Its text ({end - start:,} characters) is "
+            "removed from the chapter; Edit ▸ Undo brings it back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes or not self.reject(generation_id):
+            return False
+        self._say(f"Rejected {generation_id}: its text was removed. Edit ▸ Undo brings it back.")
         return True
 
     def reject(self, generation_id: str) -> bool:
@@ -446,6 +606,7 @@ class AiController(QObject):
             command.redo()
 
     def _after_review(self) -> None:
+        self.queue.show_note("")  # an earlier refusal no longer applies
         self.workspace.mark_dirty()
         self.workspace.reviews_changed.emit()  # the window repaints, recounts and remaps
         self.refresh()
@@ -510,7 +671,7 @@ class AiController(QObject):
         )
         if not result.allowed:
             dialog = GateDialog("Share passage", result, ws.window)
-            dialog.go_to_requested.connect(self.go_to_range)
+            dialog.go_to_requested.connect(self.go_to_passage)
             dialog.exec()
             return False
         shared = shared_text(project, chapter, start, end)

@@ -37,7 +37,14 @@ from PySide6.QtGui import (
     QUndoCommand,
     QUndoStack,
 )
-from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QToolTip, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QToolTip,
+    QWidget,
+)
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import ReviewState
@@ -182,6 +189,8 @@ class ProvenanceEditor(QPlainTextEdit):
     busy = Signal(str)
     report_requested = Signal(str)
     """Report Generation… chosen on a passage of this generation (its id)."""
+    notice = Signal(str)
+    """A sentence for the status bar (what Paste as My Own Writing recorded)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,6 +199,8 @@ class ProvenanceEditor(QPlainTextEdit):
         self.undo_stack: QUndoStack | None = None
         self.project_key = ""
         self.tooltip_provider: Callable[[Chapter, int], str] | None = None
+        self.context_menu_hook: Callable[[QMenu, int], None] | None = None
+        """Adds to the context menu for a document position (UTF-16): spelling suggestions."""
         self._overlay: ProvenanceHighlighter | None = None
         self._loading = False
         self._replaying = False
@@ -197,6 +208,7 @@ class ProvenanceEditor(QPlainTextEdit):
         self._incoming_source: Source = ()
         self._incoming_origin: Origin | None = None
         self._incoming_ref: str | None = None
+        self._declaring = False  # inside Paste as My Own Writing
         self._composing = False  # inside an input-method event
         self.last_removal: Source = ()
         """The source of the text the last change took out (for its undo)."""
@@ -251,6 +263,8 @@ class ProvenanceEditor(QPlainTextEdit):
         act on the document's, which the editor does not use: they were always disabled), and
         Report Generation… on the model's text."""
         menu = self.createStandardContextMenu(event.pos())
+        if self.context_menu_hook is not None:
+            self.context_menu_hook(menu, self.cursorForPosition(event.pos()).position())
         stack = self.undo_stack
         for action in menu.actions():
             name = action.objectName()
@@ -356,6 +370,17 @@ class ProvenanceEditor(QPlainTextEdit):
                 logger.warning("Text put back without a source in the record became pasted")
                 added = Fragment.single(added_text, Origin.PASTED)
                 project.replace(chapter, start, end - start, added_text, Origin.PASTED)
+        elif self._declaring and added_text:
+            meta = project.meta
+            declaration = project.paste_own_writing(
+                chapter, start, end - start, added_text, by=meta.author or meta.company
+            )
+            added = Fragment.single(added_text, Origin.PASTED, declaration.id)
+            self.notice.emit(
+                f"Pasted {len(added_text):,} characters as your own writing: your declaration "
+                f"{declaration.id} is recorded in the book's history. Edit ▸ Undo takes the "
+                "text out."
+            )
         else:
             origin = self._incoming_origin or Origin.HUMAN
             ref = self._incoming_ref if origin is Origin.AI else None
@@ -485,14 +510,9 @@ class ProvenanceEditor(QPlainTextEdit):
             return
         if not source.hasText():
             return
-        text = source.text()
-        if len(text) > PASTE_LIMIT_CHARS:
-            self.paste_refused.emit(
-                f"This paste has {len(text):,} characters; Coauthor takes up to "
-                f"{PASTE_LIMIT_CHARS:,} at once. Use File ▸ Import for text this large."
-            )
+        text = self._outside_text(source)
+        if text is None:
             return
-        text = clean_outside_text(text)
         if len(text) > PASTE_PROGRESS_CHARS:
             self.busy.emit(f"Pasting {len(text):,} characters…")
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -504,6 +524,51 @@ class ProvenanceEditor(QPlainTextEdit):
                 self.busy.emit("")
         else:
             self.insert_with_origin(text, Origin.PASTED)
+
+    def _outside_text(self, source: QMimeData) -> str | None:
+        """The text of a paste from another program, cleaned; None (and a message) if it is
+        larger than a paste may be."""
+        text = source.text()
+        if len(text) > PASTE_LIMIT_CHARS:
+            self.paste_refused.emit(
+                f"This paste has {len(text):,} characters; Coauthor takes up to "
+                f"{PASTE_LIMIT_CHARS:,} at once. Use File ▸ Import for text this large."
+            )
+            return None
+        return clean_outside_text(text)
+
+    def paste_as_own_writing(self) -> None:
+        """Edit ▸ Paste as My Own Writing: the clipboard's text from outside, recorded as pasted
+        with the author's declaration that it is their own writing (``core.declarations``), in
+        one undo step. Text copied inside this book keeps its origins and is pasted as usual."""
+        if self.chapter is None or self.isReadOnly():
+            return
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not mime.hasText():
+            return
+        if fragment_from_mime(mime, self.project_key) is not None:
+            self.insertFromMimeData(mime)
+            self.notice.emit(
+                "Text copied inside this book keeps its origins: Paste as My Own Writing is for "
+                "text from other programs."
+            )
+            return
+        text = self._outside_text(mime)
+        if not text:
+            return
+        stack = self.undo_stack
+        if stack is not None:
+            stack.beginMacro("Paste as My Own Writing")
+        self._declaring = True
+        self._incoming_origin = Origin.PASTED
+        try:
+            self.textCursor().insertText(text)
+        finally:
+            self._declaring = False
+            self._incoming_origin = None
+            if stack is not None:
+                stack.endMacro()
+        self.ensureCursorVisible()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         """A drop is a paste at the drop point; a move inside the editor cuts first.

@@ -43,6 +43,10 @@ class StatusFigures:
             cached = self._words[chapter.id] = words_by_origin(chapter.text)
         return cached
 
+    def book_words(self, project: Project) -> int:
+        """The book's length in words (from the cached counts)."""
+        return sum(sum(self.words(c).values()) for c in project.chapters)
+
     def texts(self, project: Project, chapter: Chapter | None) -> tuple[str, str, str]:
         """(chapter, book, pending) as the status bar shows them."""
         chapter_text = (
@@ -95,7 +99,11 @@ def describe_position(project: Project, chapter: Chapter, pos: int) -> str:
     if origin is Origin.AI and ref in project.generations:
         g = project.generations[ref]
         prompt = next(
-            (str(m.get("content", "")) for m in reversed(g.messages) if m.get("role") == "user"),
+            (
+                str(m.get("content", ""))
+                for m in reversed(g.messages)
+                if m.get("role") in ("user", "prompt")  # "prompt": a plain completion's text
+            ),
             "",
         )
         prompt = prompt if len(prompt) <= 120 else "…" + prompt[-119:]
@@ -116,6 +124,14 @@ def describe_position(project: Project, chapter: Chapter, pos: int) -> str:
             else "not declared the author's own writing"
         )
         return f"<b>Imported</b> from {_escape(record.source)}<br>{own}"
+    if origin is Origin.PASTED and ref is not None and ref in project.declarations:
+        declaration = project.declarations[ref]
+        by = f" by {_escape(declaration.by)}" if declaration.by else ""
+        return (
+            f"<b>Pasted</b>, declared the author's own writing{by}<br>Declaration "
+            f"{declaration.id}, {_format_ms(declaration.time)}: a statement recorded in the "
+            "book's history, not a proof"
+        )
     if origin is Origin.PASTED:
         return "<b>Pasted</b> from outside Coauthor (author unknown)"
     return "<b>Typed</b> by the author"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -70,6 +70,7 @@ __all__ = [
     "BlockStyler",
     "MarkdownLayout",
     "ProvenanceHighlighter",
+    "SpellingProvider",
     "ViewMode",
     "center_scene_breaks",
 ]
@@ -91,6 +92,15 @@ class BlockMark:
     length: int
     origin: Origin
     pending: bool
+
+
+class SpellingProvider(Protocol):
+    """Where the underlines of misspelled words come from (``ui.spelling.SpellingUnderlines``):
+    answers from what its idle check found, never from a dictionary on the keystroke path."""
+
+    @property
+    def active(self) -> bool: ...
+    def block_ranges(self, block: QTextBlock) -> tuple[list[QTextLayout.FormatRange], int]: ...
 
 
 class ProvenanceHighlighter:
@@ -482,6 +492,9 @@ class BlockStyler:
         """Markdown styling (a Markdown chapter is shown)."""
         self.provenance: ProvenanceHighlighter | None = None
         """Where the provenance formats come from (none: only Markdown styling)."""
+        self.spelling: SpellingProvider | None = None
+        """Where the underlines of misspelled words come from, appended to the provenance's
+        ranges and folded into their key (``_with_spelling``); none: no spell check."""
         self.paused = False
         """A chapter is being loaded: its blocks are formatted as they are first painted."""
         self.scenes = False
@@ -498,10 +511,13 @@ class BlockStyler:
 
     @property
     def active(self) -> bool:
-        """Whether blocks get formats: Markdown styling, or the provenance as formats."""
-        provenance = self.provenance
+        """Whether blocks get formats: Markdown styling, the provenance as formats, or the
+        underlines of misspelled words."""
+        provenance, spelling = self.provenance, self.spelling
         return not self.paused and (
-            self.enabled or (provenance is not None and provenance.formats_blocks)
+            self.enabled
+            or (provenance is not None and provenance.formats_blocks)
+            or (spelling is not None and spelling.active)
         )
 
     def set_enabled(self, enabled: bool) -> None:
@@ -632,6 +648,7 @@ class BlockStyler:
             if provenance is not None and provenance.formats_blocks
             else ([], 0)
         )
+        tints, key = self._with_spelling(block, tints, key)
         if segments and segments[-1][1] >= pos + (0 if added else 1):
             # Insertion: boundaries from ``pos`` on move right; deletion: those after it left.
             edge = pos if added else pos + 1
@@ -702,6 +719,7 @@ class BlockStyler:
             provenance = None
         for block, text, segments in zip(blocks, lines, styles, strict=True):
             tints, tint_key = provenance.block_ranges(block) if provenance else ([], 0)
+            tints, tint_key = self._with_spelling(block, tints, tint_key)
             state = generation | _state_key(segments, tint_key)
             if segments and segments[-1][2] & SCENE:
                 state |= _STATE_SCENE
@@ -726,6 +744,19 @@ class BlockStyler:
             if not edited:
                 changed.append(block)
         return changed, touched
+
+    def _with_spelling(
+        self, block: QTextBlock, tints: list[QTextLayout.FormatRange], key: int
+    ) -> tuple[list[QTextLayout.FormatRange], int]:
+        """The provenance's ranges and key, with the block's spelling underlines after them
+        (they win over the pending marks' underline) and in the key (so in ``userState``)."""
+        spelling = self.spelling
+        if spelling is None or not spelling.active:
+            return tints, key
+        marks, mark_key = spelling.block_ranges(block)
+        if not marks:
+            return tints, key
+        return tints + marks, hash((key, mark_key)) | 1
 
     def _remember(
         self,
@@ -836,6 +867,28 @@ class BlockStyler:
                         document.markContentsDirty(start, end - start)
                     block = blocks[-1]
                 block = block.next()
+        finally:
+            self._restyling = False
+
+    def restyle_visible(self) -> None:
+        """Set again the formats of the blocks ``style_visible`` covers whose state changed
+        (the spelling's idle check found new misspellings); the others are left alone."""
+        if not self.active:
+            return
+        editor = self.editor
+        document = editor.document()
+        bottom = editor.viewport().height() * 2
+        dy = editor.contentOffset().y()
+        block = editor.firstVisibleBlock()
+        self._restyling = True
+        try:
+            while block.isValid():
+                if editor.blockBoundingGeometry(block).top() + dy > bottom:
+                    break
+                blocks = _unit_around(block) if self.enabled else [block]
+                for changed in self._style(blocks, -1, -1)[0]:
+                    document.markContentsDirty(changed.position(), changed.length())
+                block = blocks[-1].next()
         finally:
             self._restyling = False
 

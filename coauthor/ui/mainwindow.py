@@ -41,20 +41,28 @@ from coauthor.ui.chapters import (
     RemoveChapter,
     RenameChapter,
     SetMarkup,
+    new_chapter_title,
 )
 from coauthor.ui.dialogs import PreferencesDialog
 from coauthor.ui.editor import EditorPane, ProvenanceEditor
 from coauthor.ui.figures import StatusFigures, describe_position
 from coauthor.ui.findreplace import FindController
+from coauthor.ui.focus import FocusMode
+from coauthor.ui.help import HelpController
 from coauthor.ui.highlighter import ProvenanceHighlighter, ViewMode
+from coauthor.ui.history import HistoryController
 from coauthor.ui.legend import Legend
 from coauthor.ui.maps import BookMap, OverviewStrip
 from coauthor.ui.menus import build_menus
 from coauthor.ui.palette import palette_for
+from coauthor.ui.present import PresentController
 from coauthor.ui.projectfiles import ProjectFiles
 from coauthor.ui.publishing import PublishController
 from coauthor.ui.session import ProjectSession
 from coauthor.ui.settings import DEFAULT_FONT_SIZE, MAX_FONT_SIZE, MIN_FONT_SIZE, AppSettings
+from coauthor.ui.snapshots import SnapshotController
+from coauthor.ui.spelling import SpellingController
+from coauthor.ui.statistics import StatisticsController
 from coauthor.ui.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -111,6 +119,12 @@ class MainWindow(QMainWindow):
         self.ai = AiController(self.workspace)
         self.publish = PublishController(self.workspace, self.ai)
         self.files = ProjectFiles(self.workspace)
+        self.statistics = StatisticsController(self.workspace, settings.data_dir / "cache")
+        self.snapshots = SnapshotController(self.workspace)
+        self.present = PresentController(self.workspace, self.ai)
+        self.history = HistoryController(self.workspace, self.origin_palette)
+        self.spelling = SpellingController(self.workspace)
+        self.help = HelpController(self, self.origin_palette)
 
         # Docks.
         self.chapter_view = ChapterListView()
@@ -121,28 +135,39 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.chapters_dock)
         self.book_map = BookMap(self.origin_palette)
         self.legend = Legend(self.origin_palette)
+        # A dock of its own, above the tabbed ones: at first launch the legend is in sight,
+        # not behind the AI tab.
+        self.legend_dock = QDockWidget("Legend", self)
+        self.legend_dock.setObjectName("legendDock")
+        self.legend_dock.setWidget(self.legend)
         map_panel = QWidget()
         map_layout = QVBoxLayout(map_panel)
-        map_layout.addWidget(self.legend)
         map_layout.addWidget(QLabel("Book map: chapters × position, shaded by AI share"))
         map_layout.addWidget(self.book_map, 1)
         self.map_dock = QDockWidget("Provenance", self)
         self.map_dock.setObjectName("provenanceDock")
         self.map_dock.setWidget(map_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.map_dock)
         right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.addDockWidget(right, self.legend_dock)
+        self.addDockWidget(right, self.map_dock)
         self.addDockWidget(right, self.ai.ai_dock)
         self.addDockWidget(right, self.ai.review_dock)
         self.tabifyDockWidget(self.map_dock, self.ai.review_dock)
         self.tabifyDockWidget(self.ai.review_dock, self.ai.ai_dock)
         self.ai.ai_dock.raise_()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history.dock)
 
         # Status bar.
         self.chapter_status = QLabel()
         self.book_status = QLabel()
         self.pending_status = QLabel()
         self.save_status = QLabel()
-        for label in (self.chapter_status, self.book_status, self.pending_status):
+        for label in (
+            self.statistics.status_label,
+            self.chapter_status,
+            self.book_status,
+            self.pending_status,
+        ):
             self.statusBar().addPermanentWidget(label)
         self.statusBar().addWidget(self.save_status)
 
@@ -151,6 +176,8 @@ class MainWindow(QMainWindow):
         self._map_timer = _single_shot(self, _MAP_DELAY_MS, self.update_maps)
         self._refresh_due_since: float | None = None
 
+        self.focus = FocusMode(self, self.editor, settings, extras=[self.overview])
+
         self.menus = build_menus(
             self,
             parent=self,
@@ -158,9 +185,17 @@ class MainWindow(QMainWindow):
             finder=self.finder,
             files=self.files,
             undo_group=self.workspace.undo_group,
-            docks=[self.chapters_dock, self.map_dock],
+            docks=[self.chapters_dock, self.legend_dock, self.map_dock],
             ai=self.ai,
             publish=self.publish,
+            snapshots=self.snapshots.actions,
+            present=self.present.present_action,
+            statistics=self.statistics.statistics_action,
+            goals=self.statistics.goals_action,
+            history=self.history.action,
+            help_actions=self.help.actions,
+            spelling=self.spelling.action,
+            focus=[self.focus.action, self.focus.wider_action, self.focus.narrower_action],
         )
         self.undo_action, self.redo_action = self.menus.undo, self.menus.redo
         self.full_screen_action = self.menus.full_screen
@@ -205,9 +240,11 @@ class MainWindow(QMainWindow):
         editor.changed.connect(self._on_text_changed)
         editor.paste_refused.connect(editor.refuse)
         editor.busy.connect(lambda text: self.statusBar().showMessage(text))
+        editor.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         editor.tooltip_provider = self.describe_position
         editor.verticalScrollBar().valueChanged.connect(self._update_visible_fraction)
         self.overview.jump_requested.connect(self.jump_to)
+        self.ai.queue.history_requested.connect(self.history.show_generation)
         self.book_map.open_requested.connect(self.open_place)
         self.chapter_view.open_requested.connect(self.show_chapter)
         self.map_dock.visibilityChanged.connect(
@@ -259,6 +296,9 @@ class MainWindow(QMainWindow):
         self.overview.set_palette(palette)
         self.book_map.set_palette(palette)
         self.legend.set_palette(palette)
+        self.help.palette = palette
+        self.history.view.viewer.set_palette(palette)
+        self.spelling.set_dark(self.palette())
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -329,6 +369,10 @@ class MainWindow(QMainWindow):
             return True
         # A job still reading the book (export, screening, an import's sources) ends first:
         # asked to stop, then waited for, so no thread outlives the project or the window.
+        self.present.leave()  # a presentation still running ends first, recorded
+        self.statistics.stop()
+        self.history.stop()  # a read of the history still running ends first
+        self.spelling.stop()  # a dictionary still being opened
         for job in (self.publish.job, self.publish.screen_job, self.files.job):
             if job is not None and job.running:
                 job.cancel()
@@ -371,6 +415,7 @@ class MainWindow(QMainWindow):
         for act in self.project_actions:
             act.setEnabled(False)
         self.setWindowTitle("Coauthor")
+        self.statistics.clear()
         for label in (self.chapter_status, self.book_status, self.pending_status, self.save_status):
             label.setText("")
 
@@ -411,7 +456,7 @@ class MainWindow(QMainWindow):
             else len(project.chapters)
         )
         command = AddChapter(
-            project, self.chapter_model, f"Chapter {len(project.chapters) + 1}", index
+            project, self.chapter_model, new_chapter_title(project.chapters, index), index
         )
         self.book_stack.push(command)
         if command.chapter is not None:
@@ -470,6 +515,19 @@ class MainWindow(QMainWindow):
             )
             self.show_chapter_selection(chapter)
             self.workspace.activate_book_stack()
+
+    def move_current_chapter(self, step: int) -> None:
+        """Chapter ▸ Move Up (-1) or Move Down (+1): one place, undoable (Edit ▸ Undo)."""
+        project, chapter = self.project, self.chapter
+        if project is None or chapter is None or chapter not in project.chapters:
+            return
+        index = project.chapters.index(chapter) + step
+        if not 0 <= index < len(project.chapters):
+            return
+        self.move_chapter(chapter, index)
+        self.statusBar().showMessage(
+            f"“{chapter.title}” is now chapter {index + 1}. Edit ▸ Undo moves it back.", 6000
+        )
 
     def delete_current_chapter(self) -> None:
         if (
@@ -575,6 +633,7 @@ class MainWindow(QMainWindow):
             (self.chapter_status, self.book_status, self.pending_status), texts, strict=True
         ):
             label.setText(text)
+        self.statistics.refresh(self.figures.book_words(project))
 
     def update_maps(self, *, book_map: bool = False) -> None:
         """Refresh the overview strip, and the book map if it can be seen (or ``book_map``).
@@ -716,6 +775,7 @@ class MainWindow(QMainWindow):
         if not self.close_project_interactive():
             event.ignore()
             return
+        self.focus.leave()  # the window's own layout is what is remembered
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.finder.dialog.close()

@@ -1,4 +1,4 @@
-"""The menu bar, in one place: File, Edit, Format, Chapter, View, AI, Book, in that order.
+"""The menu bar, in one place: File, Edit, Format, Chapter, View, AI, Book, Help, in that order.
 
 The window's own actions are made here and connected to the window's slots; the controllers
 bring theirs (the AI controller its actions and docks, the publish controller the Book
@@ -40,6 +40,7 @@ class MenuHost(Protocol):
     def toggle_chapter_markup(self) -> None: ...
     def rename_current_chapter(self) -> None: ...
     def delete_current_chapter(self) -> None: ...
+    def move_current_chapter(self, step: int) -> None: ...
     def step_chapter(self, step: int) -> None: ...
     def set_view_mode(self, mode: ViewMode) -> None: ...
     def zoom(self, step: int) -> None: ...
@@ -74,6 +75,14 @@ def build_menus(
     docks: list[QDockWidget],
     ai: AiController,
     publish: PublishController,
+    snapshots: list[QAction] | None = None,
+    present: QAction | None = None,
+    statistics: QAction | None = None,
+    goals: QAction | None = None,
+    history: QAction | None = None,
+    help_actions: list[QAction] | None = None,
+    spelling: QAction | None = None,
+    focus: list[QAction] | None = None,
 ) -> Menus:
     """Build the whole menu bar; ``docks`` are the window's own (their toggles go in View)."""
 
@@ -118,6 +127,12 @@ def build_menus(
     menu.addAction(action("Cu&t", editor.cut, keys.Cut))
     menu.addAction(action("&Copy", editor.copy, keys.Copy))
     menu.addAction(action("&Paste", editor.paste, keys.Paste))
+    paste_own = action("Paste as My &Own Writing", editor.paste_as_own_writing, "Ctrl+Alt+V")
+    paste_own.setStatusTip(
+        "Paste text that is your own writing (an earlier draft, dictation): it stays marked as "
+        "pasted, and your declaration that you wrote it is recorded in the book's history."
+    )
+    menu.addAction(paste_own)
     menu.addAction(action("Select &All", editor.selectAll, keys.SelectAll))
     menu.addSeparator()
     menu.addAction(action("&Find…", lambda: finder.show(replace=False), keys.Find))
@@ -150,11 +165,18 @@ def build_menus(
         action("&New Chapter", window.add_chapter, "Ctrl+Shift+N"),
         action("&Rename Chapter", window.rename_current_chapter, "F2"),
         action("&Delete Chapter", window.delete_current_chapter, "Ctrl+Shift+Del"),
+        action("Move &Up", lambda: window.move_current_chapter(-1), "Ctrl+Shift+PgUp"),
+        action("Move Do&wn", lambda: window.move_current_chapter(+1), "Ctrl+Shift+PgDown"),
         action("Ne&xt Chapter", lambda: window.step_chapter(1), "Ctrl+PgDown"),
         action("Pre&vious Chapter", lambda: window.step_chapter(-1), "Ctrl+PgUp"),
     ]
     for act in chapter_actions:
         menu.addAction(act)
+    if snapshots:  # Take Snapshot…, Snapshots… (``ui.snapshots``): enabled with a project open
+        menu.addSeparator()
+        for act in snapshots:
+            menu.addAction(act)
+        chapter_actions.extend(snapshots)
 
     menu = bar.addMenu("&View")
     group = QActionGroup(parent)
@@ -179,10 +201,20 @@ def build_menus(
     full_screen = action("&Full Screen", window.toggle_full_screen, keys.FullScreen)
     full_screen.setCheckable(True)
     menu.addAction(full_screen)
+    for act in focus or ():  # Focus Mode, Wider / Narrower Column (``ui.focus``)
+        menu.addAction(act)
+    if present is not None:
+        menu.addAction(present)  # Present mode (``ui.present``): enabled with a project open
     menu.addSeparator()
     show_overview = action("Show Overview &Strip", window.toggle_overview)
     show_overview.setCheckable(True)
     menu.addAction(show_overview)
+    if spelling is not None:  # Check Spelling (``ui.spelling``, F7): on and off at any time
+        menu.addAction(spelling)
+    if statistics is not None:  # Statistics… (``ui.statistics``): enabled with a project open
+        menu.addAction(statistics)
+    if history is not None:  # History… (``ui.history``, Ctrl+Shift+H): with a project open
+        menu.addAction(history)
     for dock in docks:
         menu.addAction(dock.toggleViewAction())
 
@@ -195,6 +227,14 @@ def build_menus(
     menu = bar.addMenu("&Book")
     for act in publish.actions:
         menu.addAction(act)
+    if goals is not None:  # Writing Goals… (``ui.statistics``): enabled with a project open
+        menu.addSeparator()
+        menu.addAction(goals)
+
+    if help_actions:  # About Coauthor, the guide (``ui.help``): last, as on every desktop
+        menu = bar.addMenu("&Help")
+        for act in help_actions:
+            menu.addAction(act)
 
     return Menus(
         recent_menu=recent_menu,
@@ -203,7 +243,9 @@ def build_menus(
         full_screen=full_screen,
         show_overview=show_overview,
         mode_actions=mode_actions,
-        project_actions=[copy, backup, import_, close, *chapter_actions, *publish.actions],
+        project_actions=[copy, backup, import_, close, *chapter_actions, *publish.actions]
+        + ([present] if present is not None else [])
+        + [act for act in (statistics, goals, history) if act is not None],
         format_actions=format_actions,
         read_as_markdown=read_as_markdown,
     )

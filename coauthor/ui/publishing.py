@@ -106,6 +106,7 @@ class BookDetailsDialog(QDialog):
             ("language", "Language (e.g. en, fr)"),
             ("rights", "Rights"),
             ("cover", "Cover image"),
+            ("present_notice", "Present mode notice"),
         ):
             edit = QLineEdit(getattr(meta, name))
             self.fields[name] = edit
@@ -118,6 +119,10 @@ class BookDetailsDialog(QDialog):
                 form.addRow(label + ":", row)
             else:
                 form.addRow(label + ":", edit)
+        self.fields["present_notice"].setPlaceholderText(
+            "A second line for the banner of View ▸ Present, e.g. “This application has not "
+            "yet been approved for launch”"
+        )
         self.description = QPlainTextEdit(meta.description)
         self.synopsis = QPlainTextEdit(meta.synopsis)
         self.notes = QPlainTextEdit(meta.notes)
@@ -546,11 +551,19 @@ class PublishController(QObject):
             if self._moderator() is not None
             else OFFLINE_DESCRIPTION
         )
+        # The folder of the last export, while it exists; else the book's.
+        remembered = self.workspace.settings.export_dir
+        folder = Path(remembered) if remembered and Path(remembered).is_dir() else None
         dialog = ExportDialog(
-            session.path.parent, session.project.meta.title, screening, self.workspace.window
+            folder or session.path.parent,
+            session.project.meta.title,
+            screening,
+            self.workspace.window,
         )
         if dialog.exec():
-            self.export(dialog.chosen_format(), Path(dialog.target.text()), dialog.options())
+            target = Path(dialog.target.text())
+            self.workspace.settings.export_dir = str(target.parent)
+            self.export(dialog.chosen_format(), target, dialog.options())
 
     def export(self, fmt: ExportFormat, target: Path, options: ExportOptions) -> bool:
         """Start the export in a worker job; False (after saying why) if it cannot start.
@@ -674,7 +687,7 @@ class PublishController(QObject):
                 pending = [p for p in error.gate.passages if p.reason == "pending"]
                 if pending or self._screening is None:
                     gate_dialog = GateDialog(f"Export to {self._fmt.value}", error.gate, ws.window)
-                    gate_dialog.go_to_requested.connect(self.ai.go_to_range)
+                    gate_dialog.go_to_requested.connect(self.ai.go_to_passage)
                     gate_dialog.exec()
                 else:
                     self.show_screening(self._screening)

@@ -144,13 +144,16 @@ class ReviewCommand(QUndoCommand):
 
 class ReviewQueue(QWidget):
     """Pending passages; keyboard first: Enter goes to, A approves, R rejects, E edits.
-    Report… (a button, or the list's context menu) reports the selected generation."""
+    Report… (a button, or the list's context menu) reports the selected generation; Show in
+    History (the context menu) replays the chapter's history from where its text came in."""
 
     go_to_requested = Signal(str)
     approve_requested = Signal(str)
     reject_requested = Signal(str)
     edit_requested = Signal(str)
     report_requested = Signal(str)
+    history_requested = Signal(str)
+    """Show in History: the writing history where the generation's text came in."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +164,11 @@ class ReviewQueue(QWidget):
         self.tree.setAccessibleName("Passages pending review")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.note = QLabel()
+        """The last review message in full (the status bar cuts long ones off)."""
+        self.note.setObjectName("reviewNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
         buttons = QHBoxLayout()
         self.go_button = QPushButton("Go to (Enter)")
         self.approve_button = QPushButton("Approve (A)")
@@ -181,6 +189,7 @@ class ReviewQueue(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.note)
         layout.addLayout(buttons)
         self.go_button.clicked.connect(lambda: self._emit(self.go_to_requested))
         self.approve_button.clicked.connect(lambda: self._emit(self.approve_requested))
@@ -205,6 +214,19 @@ class ReviewQueue(QWidget):
         item = self.tree.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
 
+    def select(self, generation_id: str) -> bool:
+        """Make the generation's row the current one (False if it is not listed)."""
+        for i in range(self.tree.topLevelItemCount()):
+            row = self.tree.topLevelItem(i)
+            if row is not None and row.data(0, Qt.ItemDataRole.UserRole) == generation_id:
+                self.tree.setCurrentItem(row)
+                return True
+        return False
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
     def context_menu(self) -> QMenu | None:
         """The selected passage's menu (None when nothing is selected)."""
         if not self.current_id():
@@ -215,6 +237,7 @@ class ReviewQueue(QWidget):
             ("Approve", self.approve_requested),
             ("Reject", self.reject_requested),
             ("Report Generation…", self.report_requested),
+            ("Show in History", self.history_requested),
         ):
             menu.addAction(text).triggered.connect(lambda _=False, s=signal: self._emit(s))
         return menu
@@ -291,8 +314,10 @@ class GateDialog(QDialog):
         )
         intro.setWordWrap(True)
         self.list = QListWidget()
+        self.list.setWordWrap(True)  # each line whole, on as many rows as it needs
         for passage in result.passages:
-            item = QListWidgetItem(passage.line())
+            item = QListWidgetItem(passage.summary())
+            item.setToolTip(passage.line())
             item.setData(Qt.ItemDataRole.UserRole, passage)
             self.list.addItem(item)
         self.list.setCurrentRow(0)

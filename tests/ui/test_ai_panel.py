@@ -31,6 +31,7 @@ from coauthor.ui.modelsettings import ModelSettingsDialog
 from coauthor.ui.settings import AppSettings
 
 LEFT = Qt.MouseButton.LeftButton
+SHIFT_CTRL = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
 MODEL_WAIT_MS = 90_000  # the real model on a small, busy machine: a few tokens can take seconds
 SERVER_WAIT_MS = 10_000
 TOKENS = 8
@@ -209,8 +210,13 @@ def test_continue_streams_into_the_preview_and_reaches_the_book_only_through_ins
 
     qtbot.mouseClick(panel.insert_button, LEFT)
     at = pos + 5  # the cursor, after the typed text
-    assert chapter.text.text == typed[:at] + record.output + typed[at:]
-    assert origins(chapter, at, at + len(record.output)) == {(Origin.AI, record.id)}
+    # With the space the text either side needs, if any (the author's text, not the model's).
+    lead, trail = aicontroller.joining_separators(typed[:at], record.output, typed[at:])
+    joined = lead + record.output + trail
+    assert chapter.text.text == typed[:at] + joined + typed[at:]
+    assert origins(chapter, at + len(lead), at + len(lead) + len(record.output)) == {
+        (Origin.AI, record.id)
+    }
     assert window.editor.toPlainText() == chapter.text.text
     assert chapter.text.text[pos:at] == " Yes."
 
@@ -220,7 +226,9 @@ def test_continue_streams_into_the_preview_and_reaches_the_book_only_through_ins
     assert record.parameters["mode"] == "continue"
     assert record.parameters["temperature"] == 0.0
     assert record.parameters["max_tokens"] == TOKENS
-    assert [m["role"] for m in record.messages] == ["system", "user"]
+    # Continue is a plain completion of the text before the cursor, recorded as sent.
+    assert record.parameters["endpoint"] == "completions"
+    assert [m["role"] for m in record.messages] == ["prompt"]
     assert record.messages[-1]["content"].endswith(FIRST_SENTENCE)
     assert record.outcome is Outcome.COMPLETE
     assert record.chapter_id == chapter.id
@@ -617,3 +625,87 @@ def test_test_connection_names_the_host_or_the_unreachable_address(
     assert verdict.startswith("✗ ")
     assert closed in verdict
     assert "connection refused" in verdict
+
+
+# -- inserting --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "after", "separators"),
+    [
+        ("the wave broke.", "In the final paragraph", "", (" ", "")),
+        ("the wave broke. ", "In the final", "", ("", "")),
+        ("the wave broke.\n", "In the final", "", ("", "")),
+        ("the wave", ", and then", " it broke.", ("", "")),
+        ("the wave broke.", "## Part Two", "", ("\n\n", "")),
+        ("“", "Hello", "”", ("", "")),
+        ("", "Once upon a time.", "Mara woke.", ("", " ")),
+        ("broke.", " Then", "\nMara", ("", "")),
+    ],
+)
+def test_the_separators_an_insertion_needs(
+    before: str, text: str, after: str, separators: tuple[str, str]
+) -> None:
+    assert aicontroller.joining_separators(before, text, after) == separators
+
+
+def test_continue_inserts_the_space_the_text_needs_as_the_authors_text_in_one_undo_step(
+    server_window: MainWindow, chat_server: ChatServer, qtbot
+) -> None:
+    """No more "…wave broke.In the final paragraph": the space between the author's sentence
+    and the model's is added, recorded as the author's (human) text, not the model's, and
+    one undo takes both away."""
+    window = server_window
+    chapter = window.chapter
+    assert chapter is not None
+    reply = "In the final paragraph the clock stopped."
+    chat_server.script(Behaviour("ok", text=reply))
+    original = chapter.text.text
+    pos = len(FIRST_SENTENCE)  # right after "…kept the town." (a space follows)
+    window.editor.go_to(pos)
+    set_up_panel(window, Mode.CONTINUE)
+    run = wait_for_run(window, qtbot, click_generate(window, qtbot), SERVER_WAIT_MS)
+    [record] = recorded(window, run)
+    assert record.output == reply
+
+    qtbot.mouseClick(window.ai.panel.insert_button, LEFT)
+    assert chapter.text.text == original[:pos] + " " + reply + original[pos:]
+    assert origins(chapter, pos, pos + 1) == {(Origin.HUMAN, None)}
+    assert origins(chapter, pos + 1, pos + 1 + len(reply)) == {(Origin.AI, record.id)}
+    assert window.editor.toPlainText() == chapter.text.text
+    assert window.editor.selection_range() == (pos + 1 + len(reply),) * 2
+    assert "with a space before it, recorded as your text." in note(window)
+
+    window.editor.setFocus()
+    QTest.keyClick(window.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert chapter.text.text == original
+    assert window.editor.toPlainText() == original
+
+
+def test_insert_is_offered_once_a_second_click_inserts_nothing(
+    server_window: MainWindow, chat_server: ChatServer, qtbot
+) -> None:
+    window = server_window
+    panel, chapter = window.ai.panel, window.chapter
+    assert chapter is not None
+    window.editor.go_to(len(chapter.text))
+    set_up_panel(window, Mode.CONTINUE)
+    run = wait_for_run(window, qtbot, click_generate(window, qtbot), SERVER_WAIT_MS)
+    [record] = recorded(window, run)
+    assert panel.insert_button.isEnabled()
+
+    qtbot.mouseClick(panel.insert_button, LEFT)
+    once = chapter.text.text
+    assert once.count(DEFAULT_REPLY) == 1
+    assert not panel.insert_button.isEnabled()
+    assert panel.regenerate_button.isEnabled()
+    # Neither the shortcut nor a request that still arrives puts it in a second time.
+    QTest.keyClick(panel, Qt.Key.Key_Return, SHIFT_CTRL)
+    window.ai.insert(0)
+    assert chapter.text.text == once
+    assert f"{record.id} is already in the manuscript" in note(window)
+
+    # A new generation can be inserted.
+    chat_server.script(Behaviour("ok", text="The gulls came back at dawn."))
+    wait_for_run(window, qtbot, click_generate(window, qtbot), SERVER_WAIT_MS)
+    assert panel.insert_button.isEnabled()

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import docx
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QInputDialog, QPushButton
 
 from coauthor.app.export import ExportFormat, ExportOptions, ScreeningSummary
 from coauthor.core.book import BookMeta
 from coauthor.core.generation import ReviewState
+from coauthor.core.policy import generation_ranges
 from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.publishing import (
     BookDetailsDialog,
@@ -491,3 +493,68 @@ def test_the_export_dialog_writes_a_book_style_docx_and_a_6x9_pdf(
     assert document.core_properties.category == "coauthor-export"
     assert document.paragraphs[0].text  # the title page comes first
     assert any(p.style is not None and p.style.name == "Heading 1" for p in document.paragraphs)
+
+
+def test_go_to_passage_from_the_export_refusal_opens_the_review_queue_on_it(
+    window: MainWindow, reviewer: str, monkeypatch: pytest.MonkeyPatch, qtbot, tmp_path: Path
+) -> None:
+    """The refusal names each passage by its chapter and first words, on as many lines as it
+    needs; Go to Passage shows it, selected, with the Review dock open on it, and A approves
+    it at once: the passage was shown."""
+    refusals = capture(
+        monkeypatch, GateDialog, lambda dialog: button_named(dialog, "Go to Passage").click()
+    )
+    assert refused(window, qtbot, ExportFormat.EPUB, tmp_path / "x.epub")
+    [gate] = refusals
+    line = gate.list.item(0).text()
+    assert line.startswith("The Storm (chapter 3): “The storm finally came to an end. The")
+    assert "generation g2" in line
+    assert "pending review" in line
+    assert "characters" not in line
+    assert gate.list.wordWrap()
+    assert "characters" in gate.list.item(0).toolTip()  # the place, for who wants it
+
+    project = window.project
+    assert project is not None
+    storm = project.chapters[2]
+    assert window.chapter is storm
+    [(start, end)] = generation_ranges(storm, "g2")
+    assert window.editor.selection_range() == (start, end)
+    dock = window.ai.review_dock
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty(), timeout=2000)
+    assert window.ai.queue.current_id() == "g2"
+    assert window.ai.queue.tree.hasFocus()
+    QTest.keyClick(window.ai.queue.tree, Qt.Key.Key_A)
+    assert project.generations["g2"].review_state is ReviewState.APPROVED
+    assert window.ai.queue.note.text() == ""
+
+
+def test_the_export_dialog_remembers_its_folder(
+    window: MainWindow,
+    reviewer: str,
+    app_settings: AppSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot,
+    tmp_path: Path,
+) -> None:
+    approve_g2(window)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    suggested: list[Path] = []
+
+    def exec_(dialog: ExportDialog) -> int:
+        suggested.append(Path(dialog.target.text()).parent)
+        dialog.format.setCurrentIndex(dialog.format.findData(ExportFormat.MARKDOWN))
+        dialog.target.setText(str(folder / "book.md"))
+        return 1
+
+    monkeypatch.setattr(ExportDialog, "exec", exec_)
+    for _ in range(2):
+        window.publish.outcome = None
+        window.publish.export_dialog()
+        window.publish.wait()
+        qtbot.waitUntil(lambda: window.publish.outcome == "exported", timeout=20_000)
+    assert (folder / "book.md").exists()
+    assert window.session is not None
+    assert suggested == [window.session.path.parent, folder]
+    assert app_settings.export_dir == str(folder)  # in the settings: the next launch too

@@ -137,7 +137,7 @@ def test_the_queue_context_menu_reports_the_passage_and_cancel_records_nothing(
     menu = window.ai.queue.context_menu()
     assert menu is not None
     actions = {a.text(): a for a in menu.actions()}
-    assert list(actions) == ["Go To", "Approve", "Reject", "Report Generation…"]
+    assert list(actions) == ["Go To", "Approve", "Reject", "Report Generation…", "Show in History"]
 
     def act(dialog: ReportDialog) -> None:
         dialog.reason.setPlainText("Changed my mind.")

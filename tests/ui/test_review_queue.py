@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from coauthor.core.book import Chapter
 from coauthor.core.generation import ReviewState
@@ -84,6 +85,19 @@ def queue_key(window: MainWindow, key: Qt.Key) -> None:
 def undo(window: MainWindow) -> None:
     window.editor.setFocus()
     QTest.keyClick(window.editor, Qt.Key.Key_Z, CTRL)
+
+
+def answer_reject(monkeypatch: pytest.MonkeyPatch, dialogs, *, yes: bool) -> list[str]:
+    """Answer Reject's question (Yes or Cancel); the questions asked."""
+    asked: list[str] = []
+    dialogs.expect("question")
+
+    def question(_parent, title, text, *_args, **_kwargs):
+        asked.append(f"{title}: {text}")
+        return QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    return asked
 
 
 def stored_reviews(window: MainWindow) -> list[tuple[int, str, str, str]]:
@@ -184,7 +198,7 @@ def test_approve_needs_the_passage_shown_records_who_and_when_and_undoes(
 
 
 def test_reject_removes_the_text_and_one_undo_brings_it_back_pending(
-    window: MainWindow, reviewer: str, qtbot
+    window: MainWindow, reviewer: str, qtbot, monkeypatch: pytest.MonkeyPatch, dialogs
 ) -> None:
     project = window.project
     assert project is not None
@@ -194,6 +208,7 @@ def test_reject_removes_the_text_and_one_undo_brings_it_back_pending(
     start, end = g2_range(window)
     passage = text_before[start:end]
 
+    answer_reject(monkeypatch, dialogs, yes=True)
     queue_key(window, Qt.Key.Key_R)
     assert window.chapter is chapter
     assert passage not in chapter.text.text
@@ -239,3 +254,87 @@ def test_edit_then_approve(window: MainWindow, reviewer: str) -> None:
 
 def g2_range_end(chapter: Chapter) -> int:
     return generation_ranges(chapter, "g2")[-1][1]
+
+
+def test_reject_asks_first_and_says_how_to_undo_it(
+    window: MainWindow, reviewer: str, monkeypatch: pytest.MonkeyPatch, dialogs
+) -> None:
+    """R asks, with the passage shown and named by its first words; Cancel keeps it; Yes
+    removes it and says that Edit ▸ Undo brings it back."""
+    project = window.project
+    assert project is not None
+    chapter = storm(window)
+    text_before = chapter.text.text
+    asked = answer_reject(monkeypatch, dialogs, yes=False)
+    queue_key(window, Qt.Key.Key_R)
+    [question] = asked
+    assert "Reject g2" in question
+    assert "The storm finally came to an end" in question
+    assert "Undo" in question
+    assert window.chapter is chapter  # shown while asked
+    assert chapter.text.text == text_before
+    assert project.generations["g2"].review_state is ReviewState.PENDING
+
+    answer_reject(monkeypatch, dialogs, yes=True)
+    queue_key(window, Qt.Key.Key_R)
+    assert project.generations["g2"].review_state is ReviewState.REJECTED
+    said = "Rejected g2: its text was removed. Edit ▸ Undo brings it back."
+    assert window.statusBar().currentMessage() == said
+    assert window.ai.queue.note.text() == said
+
+
+def test_edit_puts_the_cursor_at_the_end_of_the_passage_so_typing_keeps_it(
+    window: MainWindow, reviewer: str
+) -> None:
+    chapter = storm(window)
+    start, end = g2_range(window)
+    passage = chapter.text.text[start:end]
+    queue_key(window, Qt.Key.Key_E)
+    assert window.editor.hasFocus()
+    assert window.editor.selection_range() == (end, end)
+    QTest.keyClicks(window.editor, " More.")
+    assert chapter.text.text[start : start + len(passage)] == passage
+    assert chapter.text.text[end:].startswith(" More.")
+    assert window.editor.toPlainText() == chapter.text.text
+
+
+def test_the_passage_on_screen_counts_as_shown_and_a_refusal_is_shown_in_full(
+    window: MainWindow, reviewer: str
+) -> None:
+    """Approving a passage the editor shows works at once (no wait for the queue's next
+    refresh); a refusal is in the queue in full, where the status bar would cut it off."""
+    project = window.project
+    assert project is not None
+    queue_key(window, Qt.Key.Key_A)  # not shown: another chapter is on screen
+    note = window.ai.queue.note
+    assert note.isVisible()
+    assert note.wordWrap()
+    assert note.text() == "Read the passage first: press Enter to go to g2."
+    assert note.text() == window.statusBar().currentMessage()
+
+    window.show_chapter(storm(window))  # the passage is on screen, nothing selected
+    start, _ = g2_range(window)
+    window.editor.go_to(start)
+    queue_key(window, Qt.Key.Key_A)
+    assert project.generations["g2"].review_state is ReviewState.APPROVED
+    assert not note.isVisible()  # the refusal no longer applies
+
+
+def test_the_reviewer_is_the_book_author_when_preferences_name_nobody(
+    window: MainWindow, app_settings: AppSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def get_text(_parent, title: str, *_args, **_kwargs) -> tuple[str, bool]:
+        asked.append(title)
+        return "", False
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
+    assert app_settings.reviewer_name == ""
+    project = window.project
+    assert project is not None
+    assert project.meta.author == "Ada Marlowe"  # Book ▸ Book Details
+    window.ai.go_to_generation("g2")
+    assert window.ai.approve("g2")
+    assert project.generations["g2"].reviewer == "Ada Marlowe"
+    assert asked == []

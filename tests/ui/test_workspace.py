@@ -20,7 +20,7 @@ def test_the_menu_bar_order_is_fixed(window: MainWindow) -> None:
     titles = [
         action.text() for action in window.menuBar().actions() if isinstance(action.menu(), QMenu)
     ]
-    assert titles == ["&File", "&Edit", "F&ormat", "&Chapter", "&View", "&AI", "&Book"]
+    assert titles == ["&File", "&Edit", "F&ormat", "&Chapter", "&View", "&AI", "&Book", "&Help"]
 
 
 def test_go_to_shows_the_chapter_and_selects_the_range(window: MainWindow) -> None:

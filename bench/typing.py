@@ -31,6 +31,12 @@ should give; the bare editor ends with the same text; the history written to the
 since the window opened, replayed onto the initial chapter, gives the core text and runs (the log
 processed every keystroke).
 
+All of this is done ``--repeat`` times (3 by default), each run with a new project, window and
+bare editor. On this kind of machine a run's medians move by up to 2x from one run to the next,
+the bare editor's as much as Coauthor's, so one pair decides nothing: the ratio targets are
+judged by the median of the runs' ratios (their range is printed), and the 8 ms bound by the
+worst run's p99.
+
 A second, instrumented pass (``--no-breakdown`` skips it) wraps the Python parts of the keystroke
 path, the editor's paint and the timers' slots to time them per keystroke (exclusive times, the
 garbage collector apart, the rest is Qt's), to say which part dominates the median and the slow
@@ -603,6 +609,12 @@ def main(argv: list[str] | None = None) -> int:
         default=list(SIZES),
         help="chapter sizes in characters, comma-separated",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="independent runs per size (a new project, window and bare editor each time)",
+    )
     parser.add_argument("--no-breakdown", action="store_true", help="skip the instrumented pass")
     parser.add_argument(
         "--spell",
@@ -636,9 +648,13 @@ def main(argv: list[str] | None = None) -> int:
     slices = []
     with tempfile.TemporaryDirectory(prefix="coauthor-typing-") as tmp:
         folder = Path(tmp)
-        results = [
-            measure_size(folder, size, paragraphs, args.warmup, args.keys) for size in args.sizes
-        ]
+        results = []
+        for run in range(1, max(1, args.repeat) + 1):
+            (folder / f"run{run}").mkdir()
+            for size in args.sizes:
+                r = measure_size(folder / f"run{run}", size, paragraphs, args.warmup, args.keys)
+                results.append({**r, "run": run})
+        results.sort(key=lambda r: (r["size"], r["run"]))
         if not args.no_breakdown:
             (folder / "breakdown").mkdir()
             slices = [
@@ -652,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 (
                     f"{r['size']:,}",
+                    f"{r['run']}",
                     name,
                     f"{s.median:.2f}",
                     f"{s.p99:.2f}",
@@ -664,6 +681,7 @@ def main(argv: list[str] | None = None) -> int:
     table(
         (
             "chars",
+            "run",
             "editor",
             "median ms",
             "p99 ms",
@@ -673,9 +691,11 @@ def main(argv: list[str] | None = None) -> int:
             "p99 ratio",
         ),
         rows,
-        left=(1,),
+        left=(2,),
     )
     for r in results:
+        if r["run"] != 1:
+            continue
         w, h = r["editor_size"]
         log = r["log"]
         print(
@@ -720,31 +740,36 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"  keystrokes over {P99_MAX_MS:g} ms, by the section that took longest: {slow}")
 
+    # The ratios are judged by their median over the runs (each run's pair of editors is
+    # measured minutes apart from the next, and a run's medians move by up to 2x on a shared
+    # machine: one run decides nothing); the absolute p99 bound by the worst run.
     checks: list[tuple[str, bool, str]] = []
-    for r in results:
-        c, b = r["coauthor"], r["bare"]
-        if r["size"] == P99_AT_SIZE:
+    for size in args.sizes:
+        runs = [r for r in results if r["size"] == size]
+        if size == P99_AT_SIZE:
+            worst = max(r["coauthor"].p99 for r in runs)
             checks.append(
                 (
-                    f"p99 <= {P99_MAX_MS:g} ms at {P99_AT_SIZE:,} chars",
-                    c.p99 <= P99_MAX_MS,
-                    f"{c.p99:.2f} ms",
+                    f"p99 <= {P99_MAX_MS:g} ms at {P99_AT_SIZE:,} chars (worst run)",
+                    worst <= P99_MAX_MS,
+                    f"{worst:.2f} ms",
                 )
             )
-        checks.append(
-            (
-                f"median within {MAX_MEDIAN_RATIO:g}x of the bare editor at {r['size']:,} chars",
-                c.median <= MAX_MEDIAN_RATIO * b.median,
-                f"{c.median / b.median:.2f}x",
+        for what, bound, stat in (
+            ("median", MAX_MEDIAN_RATIO, "median"),
+            ("p99", MAX_P99_RATIO, "p99"),
+        ):
+            ratios = sorted(getattr(r["coauthor"], stat) / getattr(r["bare"], stat) for r in runs)
+            middle = statistics.median(ratios)
+            spread = f" (runs {ratios[0]:.2f}x-{ratios[-1]:.2f}x)" if len(ratios) > 1 else ""
+            checks.append(
+                (
+                    f"{what} within {bound:g}x of the bare editor at {size:,} chars"
+                    + (" (median of the runs)" if len(ratios) > 1 else ""),
+                    middle <= bound,
+                    f"{middle:.2f}x{spread}",
+                )
             )
-        )
-        checks.append(
-            (
-                f"p99 within {MAX_P99_RATIO:g}x of the bare editor at {r['size']:,} chars",
-                c.p99 <= MAX_P99_RATIO * b.p99,
-                f"{c.p99 / b.p99:.2f}x",
-            )
-        )
     load_after = os.getloadavg()[0]
     print(f"\nload average {load_after:.2f} at the end", end="")
     if max(load_before, load_after) > 0.5:
@@ -762,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
             "results": [
                 {
                     "size": r["size"],
+                    "run": r["run"],
                     "coauthor": r["coauthor"].as_dict(),
                     "bare": r["bare"].as_dict(),
                     "median_ratio": round(r["coauthor"].median / r["bare"].median, 3),

@@ -24,9 +24,10 @@ app=(
   # WeasyPrint's text layout and font subsetting (the print PDF, coauthor/publish/pdf_export.py)
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
   # Spell check (coauthor/core/spelling.py): Enchant, which pyenchant loads, over Hunspell,
-  # and the American English dictionary (tests/ui/test_spelling.py uses it). Other languages:
-  # their hunspell-* packages (hunspell-en-gb, hunspell-fr, hunspell-de-de...).
-  libenchant-2-2 hunspell-en-us
+  # the American English dictionary (tests/ui/test_spelling.py uses it) and the British one
+  # (the sample book is in British English). Other languages: their hunspell-* packages
+  # (hunspell-fr, hunspell-de-de...).
+  libenchant-2-2 hunspell-en-us hunspell-en-gb
 )
 # desktop-file-utils, appstream, shared-mime-info, libglib2.0-bin (gio) and xdg-utils: the
 # desktop's own tools, which tests/test_desktop.py runs on what `coauthor install-desktop` writes.

@@ -367,7 +367,7 @@ def test_metadata_of_the_sample(sample_epub: Epub, sample_document: BookDocument
     assert "A sample book" in book.dc("title")  # the subtitle, refined as such
     assert book.dc("creator") == ["Ada Marlowe"]
     assert book.dc("publisher") == []  # the sample names no company
-    assert book.dc("language") == ["en"]
+    assert book.dc("language") == ["en-GB"]
     (description,) = book.dc("description")
     assert sample_document.disclosure in description
     assert description.startswith(sample_document.meta.description)

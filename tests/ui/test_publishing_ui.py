@@ -137,7 +137,7 @@ def test_book_details_update_the_book(window: MainWindow, monkeypatch: pytest.Mo
         assert dialog.fields["author"].text() == "Ada Marlowe"
         dialog.fields["title"].setText("  The Tide Clock, Revised ")
         dialog.fields["company"].setText("Saltreach Press")
-        dialog.fields["language"].setText("en-GB")
+        dialog.fields["language"].setText("en-US")
         dialog.synopsis.setPlainText("A keeper, a clock and a storm.")
         save_button(dialog).click()
 
@@ -151,7 +151,7 @@ def test_book_details_update_the_book(window: MainWindow, monkeypatch: pytest.Mo
     assert meta.title == "The Tide Clock, Revised"
     assert meta.author == "Ada Marlowe"
     assert meta.company == "Saltreach Press"
-    assert meta.language == "en-GB"
+    assert meta.language == "en-US"
     assert meta.synopsis == "A keeper, a clock and a storm."
     assert meta.description.startswith("A short sample")  # untouched fields are kept
     assert window.windowTitle() == "The Tide Clock, Revised — Coauthor"

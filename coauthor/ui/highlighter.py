@@ -16,7 +16,7 @@ formatted; a review, a mode or a palette change formats every block again as it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, cast
@@ -73,6 +73,7 @@ __all__ = [
     "SpellingProvider",
     "ViewMode",
     "center_scene_breaks",
+    "format_ranges",
 ]
 
 PENDING = ReviewState.PENDING
@@ -782,23 +783,14 @@ class BlockStyler:
         )
 
     def _ranges(self, text: str, segments: list[Segment]) -> list[QTextLayout.FormatRange]:
-        units = None if text.isascii() else Utf16Map(text)
-        if units is not None and units.is_identity:
-            units = None
-        ranges = []
+        formats = self._formats
+        styled = []
         for start, end, flags in segments:
-            fmt = self._formats.get(flags)
+            fmt = formats.get(flags)
             if fmt is None:
-                fmt = self._formats[flags] = self._format(flags)
-            r = QTextLayout.FormatRange()
-            if units is None:
-                r.start, r.length = start, end - start
-            else:
-                r.start = units.to_utf16(start)
-                r.length = units.to_utf16(end) - r.start
-            r.format = fmt
-            ranges.append(r)
-        return ranges
+                fmt = formats[flags] = self._format(flags)
+            styled.append((start, end, fmt))
+        return format_ranges(text, styled)
 
     def _format(self, flags: int) -> QTextCharFormat:
         """What a combination of flags looks like, from the editor's font and palette."""
@@ -891,6 +883,27 @@ class BlockStyler:
                 block = blocks[-1].next()
         finally:
             self._restyling = False
+
+
+def format_ranges(
+    text: str, spans: Iterable[tuple[int, int, QTextCharFormat]]
+) -> list[QTextLayout.FormatRange]:
+    """Format ranges for a block's layout from ``(start, end, format)`` in code points of the
+    block's ``text``: Qt counts UTF-16 units, which differ past a character outside the BMP."""
+    units = None if text.isascii() else Utf16Map(text)
+    if units is not None and units.is_identity:
+        units = None
+    ranges = []
+    for start, end, fmt in spans:
+        r = QTextLayout.FormatRange()
+        if units is None:
+            r.start, r.length = start, end - start
+        else:
+            r.start = units.to_utf16(start)
+            r.length = units.to_utf16(end) - r.start
+        r.format = fmt
+        ranges.append(r)
+    return ranges
 
 
 def center_scene_break(editor: QPlainTextEdit, block: QTextBlock) -> None:

@@ -40,6 +40,7 @@ from coauthor.core.textpos import Utf16Map
 from coauthor.store import ProjectFileError
 from coauthor.store.wordlist import read_book_words, write_book_words
 from coauthor.ui.editor import ProvenanceEditor
+from coauthor.ui.highlighter import format_ranges
 from coauthor.ui.worker import Job
 from coauthor.ui.workspace import Workspace
 
@@ -150,21 +151,8 @@ class SpellingUnderlines:
         self._shown[block.blockNumber()] = (text, spans)
         if not spans:
             return [], 0
-        units = None if text.isascii() else Utf16Map(text)
-        if units is not None and units.is_identity:
-            units = None
         fmt = self._format
-        ranges = []
-        for start, end in spans:
-            r = _Layout.FormatRange()
-            if units is None:
-                r.start, r.length = start, end - start
-            else:
-                r.start = units.to_utf16(start)
-                r.length = units.to_utf16(end) - r.start
-            r.format = fmt
-            ranges.append(r)
-        return ranges, hash(spans) | 1
+        return format_ranges(text, ((start, end, fmt) for start, end in spans)), hash(spans) | 1
 
     def _guess(self, number: int, text: str) -> Spans:
         """The underlines the block had, carried over a small edit (none otherwise)."""

@@ -17,14 +17,20 @@ its formats again, provenance and Markdown, before Qt lays it out and repaints i
 to the end of one ``QApplication.processEvents()`` that follows it (queued work: repaints, and
 any timer that is due: autosave every 500 ms, overview strip and book map 400 ms, status bar
 800 ms, so a timer's work lands in the keystroke it coincides with). The keys are letters and
-spaces, every tenth a Backspace; 50 warm-up keystrokes, then 500 timed ones (``perf_counter``,
-``gc`` left on). Then the same keys go to a bare ``QPlainTextEdit`` with the same text, font and
-size as Coauthor's editor (so the text wraps the same), no highlighter, in the same run.
+spaces, every tenth a Backspace. A bare ``QPlainTextEdit`` with the same text, font and size as
+Coauthor's editor (so the text wraps the same), no highlighter, is open beside it, and the two
+are typed in by turns (``interleave``): 50 warm-up keystrokes each, then turns of 50 timed
+keystrokes (``perf_counter``, ``gc`` left on, a collection between turns), the order of the
+two swapped at each turn, until each has 500. The first two keystrokes of a turn, just after its
+window is activated, are typed but not timed. Both editors get the same keys. Whatever else the
+machine does (on a shared machine a run's medians moved by up to 2x when the editors were
+measured one after the other) then falls on both alike; between turns, the timers of the editor
+left idle run (Coauthor's spelling check among them, as after an author's pause).
 
 Spell check is on in Coauthor, as out of the box (``--spell off`` for the figures without it):
 the lines on screen are checked once before the keys, as after a pause, so the blocks carry
 their underlines and each keystroke carries the typed line's over the edit from the cache. The
-check itself runs 400 ms after the last keystroke, which keys typed back to back never leave.
+check itself runs 400 ms after the last keystroke: between turns, never within one.
 
 Checked after each run: the core text equals ``editor.toPlainText()`` and the text the keys
 should give; the bare editor ends with the same text; the history written to the project file
@@ -32,10 +38,8 @@ since the window opened, replayed onto the initial chapter, gives the core text 
 processed every keystroke).
 
 All of this is done ``--repeat`` times (3 by default), each run with a new project, window and
-bare editor. On this kind of machine a run's medians move by up to 2x from one run to the next,
-the bare editor's as much as Coauthor's, so one pair decides nothing: the ratio targets are
-judged by the median of the runs' ratios (their range is printed), and the 8 ms bound by the
-worst run's p99.
+bare editor: the ratio targets are judged by the median of the runs' ratios (their range is
+printed), and the 8 ms bound by the worst run's p99.
 
 A second, instrumented pass (``--no-breakdown`` skips it) wraps the Python parts of the keystroke
 path, the editor's paint and the timers' slots to time them per keystroke (exclusive times, the
@@ -389,25 +393,22 @@ def bare_editor(text: str, like: QPlainTextEdit) -> QPlainTextEdit:
 
 
 def measure_size(folder: Path, size: int, paragraphs: list[str], warmup: int, count: int) -> dict:
-    keys = key_sequence(warmup + count)
+    """Coauthor and the bare editor side by side, typed in by turns (``interleave``)."""
+    keys = key_sequence(warmup + count + 2 * SWITCH_UNTIMED * (count // BLOCK + 1))
     run = CoauthorRun(folder, size, paragraphs)
     editor_size = run.editor.size()
     origin = run.chapter.text.origin_at(run.pos)[0]
     paragraph = run.editor.document().findBlock(run.chapter.text.to_utf16(run.pos)).length() - 1
-    type_keys(run.editor, keys[:warmup])
-    gc.collect()
-    coauthor = Stats(type_keys(run.editor, keys[warmup:]))
-    log = run.check(keys)
     text, pos, unit = run.initial.text, run.pos, run.initial.to_utf16(run.pos)
     bare = bare_editor(text, run.editor)
-    run.close()
     place_cursor(bare, unit)
     settle()
-    type_keys(bare, keys[:warmup])
-    gc.collect()
-    plain = Stats(type_keys(bare, keys[warmup:]))
-    if bare.toPlainText() != expected_text(text, pos, keys):
+    coauthor_samples, bare_samples, typed = interleave(run.editor, bare, keys, warmup, count)
+    coauthor, plain = Stats(coauthor_samples), Stats(bare_samples)
+    log = run.check(typed)
+    if bare.toPlainText() != expected_text(text, pos, typed):
         fail(f"{size:,}: the bare editor's text is not what the keys should give")
+    run.close()
     bare.close()
     bare.deleteLater()
     QApplication.processEvents()
@@ -420,6 +421,45 @@ def measure_size(folder: Path, size: int, paragraphs: list[str], warmup: int, co
         "typing_origin": origin.value,
         "paragraph_chars": paragraph,
     }
+
+
+BLOCK = 50
+"""Timed keystrokes per turn of one editor (``interleave``)."""
+SWITCH_UNTIMED = 2
+"""Keystrokes typed, untimed, after each switch of editor (its window just activated)."""
+
+
+def interleave(
+    coauthor: QPlainTextEdit, bare: QPlainTextEdit, keys: list[Key], warmup: int, count: int
+) -> tuple[list[float], list[float], list[Key]]:
+    """Type the same keys into both editors by turns of ``BLOCK`` keystrokes, the order of the
+    two swapped at each turn, so that whatever else the machine does falls on both alike;
+    return each editor's timed samples and the keys each was given."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    editors = (coauthor, bare)
+    turn = 0
+    for editor in editors:
+        activate(editor)
+        type_keys(editor, keys[:warmup])
+    given = warmup
+    while len(samples[0]) < count:
+        n = min(BLOCK, count - len(samples[0]))
+        chunk = keys[given : given + SWITCH_UNTIMED + n]
+        for i in (0, 1) if turn % 2 == 0 else (1, 0):
+            activate(editors[i])
+            type_keys(editors[i], chunk[:SWITCH_UNTIMED])
+            gc.collect()
+            samples[i].extend(type_keys(editors[i], chunk[SWITCH_UNTIMED:]))
+        given += len(chunk)
+        turn += 1
+    return samples[0], samples[1], keys[:given]
+
+
+def activate(editor: QPlainTextEdit) -> None:
+    """The editor's window active and the editor focused, as when the author types in it."""
+    editor.window().activateWindow()
+    editor.setFocus()
+    QApplication.processEvents()
 
 
 # -- where the time goes (instrumented pass) ----------------------------------------------------

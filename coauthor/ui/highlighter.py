@@ -16,6 +16,7 @@ formatted; a review, a mode or a palette change formats every block again as it 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -65,6 +66,8 @@ from coauthor.ui.mdstyle import (
 )
 from coauthor.ui.palette import OriginPalette, blend_over
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "BlockMark",
     "BlockStyler",
@@ -98,6 +101,10 @@ class BlockMark:
 class SpellingProvider(Protocol):
     """Where the underlines of misspelled words come from (``ui.spelling.SpellingUnderlines``):
     answers from what its idle check found, never from a dictionary on the keystroke path."""
+
+    moved_only: bool
+    """Whether the last ``block_ranges`` kept, away from the edit, the underlines the block had
+    (moved with the text): a keystroke then changes the underlines of its own lines only."""
 
     @property
     def active(self) -> bool: ...
@@ -502,6 +509,9 @@ class BlockStyler:
         """A scene break was styled: the editor centres them as it paints."""
         self.pending = False
         """Blocks on screen may be unstyled: ``style_visible`` before the next paint."""
+        self.local = False
+        """The last edit changed the formats of its own lines only: every format elsewhere in
+        its block is the one it had, moved with the text (``_restyle_typed``)."""
         self._generation = 1
         self._formats: dict[int, QTextCharFormat] = {}
         self._restyling = False
@@ -564,6 +574,7 @@ class BlockStyler:
     def on_change(self, start: int, added: int, removed: int = 0) -> tuple[int, int]:
         """Style the blocks an edit touched (and their paragraphs); return the range Qt must
         lay out again, ``(start, added)``, widened if other lines of a paragraph changed."""
+        self.local = False
         if self._restyling or not self.active:
             return start, added
         if self.enabled and added + removed == 1 and self._restyle_typed(start, added):
@@ -650,6 +661,10 @@ class BlockStyler:
             else ([], 0)
         )
         tints, key = self._with_spelling(block, tints, key)
+        spelling = self.spelling
+        # The Markdown formats and the origin tints away from the keystroke only move with the
+        # text (no styling decision changed, no run but the typed one); the underlines may not.
+        self.local = spelling is None or not spelling.active or spelling.moved_only
         if segments and segments[-1][1] >= pos + (0 if added else 1):
             # Insertion: boundaries from ``pos`` on move right; deletion: those after it left.
             edge = pos if added else pos + 1
@@ -659,6 +674,7 @@ class BlockStyler:
                     moved.append((seg_start, seg_end, flags))
                     continue
                 if seg_start == pos and added:
+                    self.local = False
                     return False  # a boundary at the edit (never, by the above): in full
                 new_start = seg_start + step if seg_start >= edge else seg_start
                 moved.append((new_start, seg_end + step, flags))
@@ -959,13 +975,151 @@ def _unit_around(block: QTextBlock) -> list[QTextBlock]:
 
 
 class MarkdownLayout(QPlainTextDocumentLayout):
-    """The editor's document layout: styles what an edit touched before laying it out."""
+    """The editor's document layout: styles what an edit touched before laying it out, and
+    lays out and repaints a keystroke's paragraph with as little work as it needs.
+
+    An edit within one paragraph (a keystroke) is laid out here rather than by Qt's
+    ``documentChanged``, for two reasons:
+
+    - Setting a block's formats (``QTextLayout.setFormats``) discards its laid-out lines, and
+      Qt's ``documentChanged`` measures the block's old height before laying it out again:
+      with no lines left, it laid the block out just to measure it, so every styled keystroke
+      was laid out twice. Here the old height is measured before the formats are set and the
+      block is laid out once, by Qt's own ``layoutBlock`` (through ``ensureBlockLayout``).
+    - Qt repaints the whole paragraph after every keystroke (``updateBlock``). Here only the
+      lines that changed are repainted (``_dirty_lines``): the line typed in, the one before
+      it and the lines a word moved to or from. The whole paragraph is repainted, as Qt does,
+      when a format changed away from the keystroke (a style now spanning lines, underlines
+      the spelling check found: ``BlockStyler.local``) and in the heatmap, whose shade is the
+      paragraph's; all of the view when the paragraph's height changed.
+
+    Every other change (several paragraphs, a paragraph added or removed) takes Qt's path.
+    """
 
     def __init__(self, document: QTextDocument, styler: BlockStyler) -> None:
         super().__init__(document)
         self.styler = styler
+        self._blocks = -1
+        """The block count Qt's layout last saw (its ``documentChanged`` took it); -1: none."""
 
     def documentChanged(self, start: int, removed: int, added: int) -> None:  # noqa: N802 - Qt override
-        if self.styler.active:
-            start, added = self.styler.on_change(start, added, removed)
+        # An exception escaping a virtual override called from C++ crashes PySide (6.11) and
+        # with it the author's session: a mistake here costs a styled paragraph, not the book.
+        try:
+            self._changed(start, removed, added)
+        except Exception:
+            logger.exception("Styling an edit failed; it is laid out unstyled")
+            self._qt_changed(start, removed, added)
+
+    def _changed(self, start: int, removed: int, added: int) -> None:
+        styler = self.styler
+        if not styler.active:
+            self._qt_changed(start, removed, added)
+            return
+        block = self._edited_block(start, removed + added)
+        if block is None:
+            start, added = styler.on_change(start, added, removed)
+            self._qt_changed(start, removed, added)
+            return
+        layout = block.layout()
+        height = layout.boundingRect().height()
+        pos = start - block.position()
+        before = _lines_after(layout, pos)
+        new_start, new_added = styler.on_change(start, added, removed)
+        if (new_start, new_added) != (start, added):  # other lines restyled: Qt's path
+            self._qt_changed(new_start, removed, new_added)
+            return
+        if layout.lineCount():  # its formats were not set, so its old lines were kept
+            layout.clearLayout()
+        self.ensureBlockLayout(block)
+        provenance = styler.provenance
+        if layout.boundingRect().height() != height:
+            self.requestUpdate()  # the whole view, as Qt does when a block's height changes
+        elif not styler.local or (provenance is not None and provenance.paints):
+            # Formats changed away from the keystroke, or the heatmap's shade (the whole
+            # paragraph's) may have: all of it, as Qt does.
+            self.updateBlock.emit(block)
+        else:
+            self._repaint_lines(block, *_dirty_lines(layout, pos, added - removed, before))
+
+    def _repaint_lines(self, block: QTextBlock, first: int, last: int) -> None:
+        """Repaint lines ``first`` to ``last`` of ``block``, the width of the view."""
+        editor = self.styler.editor
+        layout = block.layout()
+        top_line = layout.lineAt(first)
+        bottom_line = top_line if last == first else layout.lineAt(last)
+        y = editor.blockBoundingGeometry(block).top() + editor.contentOffset().y() + top_line.y()
+        height = bottom_line.y() + bottom_line.height() - top_line.y()
+        margin = _REPAINT_MARGIN
+        top = int(y) - margin
+        editor.viewport().update(
+            0, top, editor.viewport().width(), int(y + height) + 1 + margin - top
+        )
+
+    def _document(self) -> QTextDocument:
+        # The editor's, not ``self.document()``: called from within this ``documentChanged``,
+        # that leaves PySide (6.11) with a broken wrapper of the document, and the process
+        # crashes at a later paint or focus change.
+        return self.styler.editor.document()
+
+    def _qt_changed(self, start: int, removed: int, added: int) -> None:
         super().documentChanged(start, removed, added)
+        self._blocks = self._document().blockCount()
+
+    def _edited_block(self, start: int, changed: int) -> QTextBlock | None:
+        """The laid-out block an edit stayed within, if Qt's ``documentChanged`` would take
+        its one-block path for it (none: the edit spans blocks or changed their number)."""
+        document = self._document()
+        if document.blockCount() != self._blocks:
+            return None
+        block = document.findBlock(start)
+        if not block.isValid() or not block.layout().lineCount():
+            return None
+        end = max(0, start + changed - 1)
+        if not block.position() <= end < block.position() + block.length():
+            return None
+        return block
+
+
+_REPAINT_MARGIN = 2
+"""Pixels repainted above and below a keystroke's lines (antialiasing, wavy underlines)."""
+
+_LINES_COMPARED = 3
+"""Lines after a keystroke's compared before and after it; a change reaching further
+repaints the rest of the paragraph."""
+
+
+def _lines_after(layout: QTextLayout, pos: int) -> tuple[int, list[int]]:
+    """The line of a laid-out block that ``pos`` is in, and where the next few lines start."""
+    line = layout.lineForTextPosition(pos)
+    number = line.lineNumber() if line.isValid() else layout.lineCount() - 1
+    end = min(layout.lineCount(), number + 1 + _LINES_COMPARED)
+    return number, [layout.lineAt(i).textStart() for i in range(number + 1, end)]
+
+
+def _dirty_lines(
+    layout: QTextLayout, pos: int, delta: int, before: tuple[int, list[int]]
+) -> tuple[int, int]:
+    """The first and last line of a block laid out again after an edit at ``pos`` that
+    changed its length by ``delta``, and kept its height, that must be repainted; ``before``
+    is ``_lines_after`` of the layout it had.
+
+    Line breaking is greedy: a line's breaks depend only on the text from its start. So the
+    lines before the one edited keep their text, but for the one just before it (a word the
+    edit shortened may move up to it); and once a line after the edit starts at the same text
+    as before (moved by ``delta``), it and every line after it are what they were.
+    """
+    old_line, old_starts = before
+    line = layout.lineForTextPosition(pos)
+    count = layout.lineCount()
+    new_line = line.lineNumber() if line.isValid() else count - 1
+    first = max(0, min(old_line, new_line) - 1)
+    following = max(old_line, new_line) + 1
+    while following < count:
+        i = following - old_line - 1
+        if i >= len(old_starts):
+            return first, count - 1
+        if layout.lineAt(following).textStart() == old_starts[i] + delta:
+            break
+        following += 1
+    return first, following - 1

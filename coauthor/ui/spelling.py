@@ -87,6 +87,9 @@ class SpellingUnderlines:
         """Lines edited since their check: the underlines carried over the edit."""
         self._shown: dict[int, tuple[str, Spans]] = {}
         """What each block (by number) was last given: the text, and its underlines."""
+        self.moved_only = False
+        """Whether the last ``block_ranges`` gave, away from the edit, the underlines the block
+        had before it, moved with the text."""
         self._checking = False
         self._format = QTextCharFormat()
         self.set_dark(dark=False)
@@ -139,32 +142,50 @@ class SpellingUnderlines:
     # -- for the styler (on the keystroke path: no dictionary) ----------------------------------
 
     def block_ranges(self, block: QTextBlock) -> tuple[list[_Layout.FormatRange], int]:
-        """The block's underlines and a key that changes with them (0: none)."""
+        """The block's underlines and a key that changes with them (0: none). Sets
+        ``moved_only``: whether, away from the edit since the block was last styled, they are
+        the underlines it had, moved with the text (so only the edited lines need repainting)."""
         text = block.text()
+        number = block.blockNumber()
+        moved = self._moved(number, text)
         spans = self._checked.get(text)
         if spans is None:
             spans = self._guessed.get(text)
             if spans is None:
-                spans = self._guess(block.blockNumber(), text)
+                spans = self._guess(text, moved)
             if not self._checking:
                 self.timer.start(TYPING_PAUSE_MS)
-        self._shown[block.blockNumber()] = (text, spans)
+        self._shown[number] = (text, spans)
+        if moved is None:
+            self.moved_only = False
+        else:
+            kept, start, end = moved
+            self.moved_only = list(kept) == [(s, e) for s, e in spans if e < start or s > end]
         if not spans:
             return [], 0
         fmt = self._format
         return format_ranges(text, ((start, end, fmt) for start, end in spans)), hash(spans) | 1
 
-    def _guess(self, number: int, text: str) -> Spans:
-        """The underlines the block had, carried over a small edit (none otherwise)."""
+    def _moved(self, number: int, text: str) -> tuple[Spans, int, int] | None:
+        """The underlines block ``number`` last had, moved over the small edit that made
+        ``text`` of its text then (those touching the edit dropped), and the edit's span in
+        ``text``; None if it had none recorded or the edit is not small."""
         shown = self._shown.get(number)
-        spans: Spans = ()
-        if shown is not None and shown[1]:
-            old, old_spans = shown
-            prefix = _common_prefix(old, text)
-            suffix = _common_suffix(old, text, min(len(old), len(text)) - prefix)
-            old_end, new_end = len(old) - suffix, len(text) - suffix
-            if max(old_end, new_end) - prefix <= _GUESS_EDIT_CHARS:
-                spans = tuple(shift_spans(old_spans, prefix, old_end, new_end))
+        if shown is None:
+            return None
+        old, old_spans = shown
+        if old == text:
+            return old_spans, len(text), -1  # nothing edited: nothing touches it
+        prefix = _common_prefix(old, text)
+        suffix = _common_suffix(old, text, min(len(old), len(text)) - prefix)
+        old_end, new_end = len(old) - suffix, len(text) - suffix
+        if max(old_end, new_end) - prefix > _GUESS_EDIT_CHARS:
+            return None
+        return tuple(shift_spans(old_spans, prefix, old_end, new_end)), prefix, new_end
+
+    def _guess(self, text: str, moved: tuple[Spans, int, int] | None) -> Spans:
+        """The underlines the block had, carried over a small edit (none otherwise)."""
+        spans: Spans = moved[0] if moved is not None else ()
         if len(self._guessed) >= _GUESSED_LINES:
             self._guessed.clear()
         self._guessed[text] = spans

@@ -9,15 +9,24 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QFont, QPaintEvent, QTextBlock, QTextFormat
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtGui import (
+    QFont,
+    QImage,
+    QPaintEvent,
+    QTextBlock,
+    QTextFormat,
+    QTextLayout,
+)
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from coauthor.core.book import BookMeta
+from coauthor.core.book import BookMeta, ImportRecord
+from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
+from coauthor.ui.highlighter import ViewMode, _dirty_lines, _lines_after
 from coauthor.ui.mainwindow import MainWindow
 
 SAMPLE = (
@@ -209,6 +218,178 @@ def test_a_keystroke_repaints_its_paragraph_only(open_window, tmp_path: Path, qt
     assert watcher.heights
     assert max(watcher.heights) <= 3 * line, watcher.heights
     assert editor.viewport().height() > 10 * line
+
+
+def test_a_styled_paragraph_that_grows_a_line_moves_the_text_below(
+    open_window, tmp_path: Path, screenshot_dir: Path, qtbot
+) -> None:
+    # Each keystroke in a styled paragraph is laid out by the editor's document layout itself
+    # (MarkdownLayout), once; when the paragraph gains a line, what follows must move down and
+    # the whole view be repainted, as Qt's own layout does.
+    paragraphs = "\n\n".join(f"Paragraph {i} has *some* **style** in it." for i in range(40))
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", paragraphs, "markdown")]))
+    editor = window.editor
+    editor.go_to(editor.toPlainText().index("Paragraph 3 ") + len("Paragraph 3 "))
+    qtbot.wait(50)
+    block = editor.textCursor().block()
+    lines = block.layout().lineCount()
+    document_lines = editor.document().lineCount()
+    watcher = RepaintWatcher()
+    editor.viewport().installEventFilter(watcher)
+    typed = 0
+    while block.layout().lineCount() == lines and typed < 400:
+        QTest.keyClicks(editor, "x" if typed % 6 else " ")
+        QApplication.processEvents()
+        typed += 1
+    editor.viewport().removeEventFilter(watcher)
+    assert block.layout().lineCount() == lines + 1
+    assert editor.document().lineCount() == document_lines + 1
+    below = block.next().next()
+    assert editor.blockBoundingGeometry(below).top() == (
+        editor.blockBoundingGeometry(block).bottom()
+        + editor.blockBoundingGeometry(block.next()).height()
+    )
+    assert max(watcher.heights) > 3 * editor.fontMetrics().lineSpacing()  # all of it, once
+    assert italic_text(block).strip(".") == "some"  # the styles moved with the text
+    assert window.chapter is not None
+    assert window.chapter.text.text == editor.toPlainText()
+    window.grab().save(str(screenshot_dir / "markdown-paragraph-grows.png"))
+
+
+LONG = (
+    "The harbour lay *quiet* under a low sky, and the boats that had gone out before dawn came "
+    "back one by one with their nets half empty, and the men who sailed them said little as "
+    "they tied up along the **wall**, because there was little to say that the sea had not "
+    "already said to each of them in the grey hours before the light came up over the point."
+)
+
+
+def mixed_project(path: Path) -> Path:
+    """Paragraphs typed, generated (one approved, one pending review) and imported, each
+    styled: tints, pending marks and emphasis on the same lines."""
+    project = Project(BookMeta(title="Repaint"))
+    chapter = project.add_chapter("One", markup="markdown")
+    record = project.add_import(
+        ImportRecord(project.new_import_id(), "draft.md", "markdown", own_writing=False)
+    )
+    for i in range(6):
+        pos = len(chapter.text.text)
+        piece = LONG + "\n\n"
+        if i % 3 == 0:
+            project.insert(chapter, pos, piece, Origin.HUMAN)
+        elif i % 3 == 1:
+            generation = project.add_generation(
+                Generation(
+                    project.new_generation_id(),
+                    "test",
+                    "test-model",
+                    messages=[{"role": "user", "content": "Continue."}],
+                    output=piece,
+                    created=project.clock(),
+                    chapter_id=chapter.id,
+                )
+            )
+            project.insert(chapter, pos, piece, Origin.AI, generation.id)
+            if i == 1:
+                project.review(generation.id, ReviewState.APPROVED, "test", shown_ms=1000)
+        else:
+            project.insert(chapter, pos, piece, Origin.IMPORTED, record.id)
+    project_file = ProjectFile.create(path, project.meta)
+    try:
+        project_file.flush(project)
+    finally:
+        project_file.close(project)
+    return path
+
+
+def on_screen(window: MainWindow) -> QImage:
+    """The editor's viewport as the window's backing store holds it: what the author sees,
+    stale wherever a repaint was missed (a fresh render, ``grab``, would hide that)."""
+    viewport = window.editor.viewport()
+    corner = viewport.mapTo(window, QPoint(0, 0))
+    size = viewport.size()
+    screen = window.screen()
+    image = screen.grabWindow(window.winId(), corner.x(), corner.y(), size.width(), size.height())
+    return image.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_a_keystroke_repaints_the_lines_it_changed_and_leaves_nothing_stale(
+    open_window, tmp_path: Path, screenshot_dir: Path, qtbot
+) -> None:
+    window = open_window(mixed_project(tmp_path / "b.coauthor"))
+    window.set_view_mode(ViewMode.ORIGINS)
+    editor = window.editor
+    editor.setCursorWidth(0)  # the caret blinks: keep it out of the comparison
+    text = editor.toPlainText()
+    paragraph_start = text.index(LONG, len(LONG))  # the approved generation's paragraph
+    editor.go_to(paragraph_start + LONG.index("boats"))
+    qtbot.wait(50)
+    block = editor.textCursor().block()
+    assert block.layout().lineCount() >= 6
+    line = editor.fontMetrics().lineSpacing()
+    watcher = RepaintWatcher()
+    editor.viewport().installEventFilter(watcher)
+    # Words pushed to the next lines and pulled back, a word deleted, emphasis typed and
+    # taken apart, in approved, pending and the author's own text: after every keystroke the
+    # screen shows exactly what a full repaint draws.
+    keys = [*"many small ", *([Qt.Key.Key_Backspace] * 6), *"*new* ", Qt.Key.Key_Backspace]
+    repainted = []
+    # Then a "**" typed near the start, which pairs with the one before "wall" lines below:
+    # the lines between turn bold although their text did not change.
+    bold = ["*", "*", *([Qt.Key.Key_Backspace] * 2)]
+    for target, typed in (
+        (LONG.index("boats"), keys),
+        (len(LONG) + 2 + LONG.index("sailed"), keys),
+        (LONG.index("lay"), bold),
+    ):
+        editor.go_to(paragraph_start + target)
+        QApplication.processEvents()
+        for key in typed:
+            watcher.heights.clear()
+            QTest.keyClick(editor, key)
+            QApplication.processEvents()
+            repainted.append(max(watcher.heights, default=0))
+            assert on_screen(window) == editor.viewport().grab().toImage().convertToFormat(
+                QImage.Format.Format_RGB32
+            ), f"stale pixels after {key!r}"
+    # Most keystrokes repaint a line or two of the paragraph, not all of its lines (Qt's own
+    # layout repaints the whole paragraph every time).
+    repainted.sort()
+    assert repainted[len(repainted) // 2] <= 2 * line + 6, repainted
+    editor.viewport().removeEventFilter(watcher)
+    chapter = window.chapter
+    assert chapter is not None
+    assert chapter.text.text == editor.toPlainText()
+    window.grab().save(str(screenshot_dir / "markdown-keystroke-repaint.png"))
+
+
+def _laid_out(text: str) -> QTextLayout:
+    layout = QTextLayout(text, QFont())
+    layout.beginLayout()
+    y = 0.0
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(240)
+        line.setPosition(QPointF(0, y))
+        y += line.height()
+    layout.endLayout()
+    return layout
+
+
+def test_which_lines_a_keystroke_repaints(qapp) -> None:
+    # The decision behind the repaint of a keystroke (MarkdownLayout): the line typed in, the
+    # one before it, and the lines whose breaks moved; no further.
+    before = _laid_out(LONG)
+    assert before.lineCount() >= 6
+    pos = LONG.index("boats")
+    line = before.lineForTextPosition(pos).lineNumber()
+    assert line >= 1
+    seen = _lines_after(before, pos)
+    # One letter: that line and the one before it.
+    assert _dirty_lines(_laid_out(LONG[:pos] + "x" + LONG[pos:]), pos, 1, seen) == (line - 1, line)
+    # A word that moves every break after it (the height kept): the rest of the paragraph.
+    pushed = _laid_out(LONG[:pos] + "x" * 8 + LONG[pos:])
+    assert pushed.lineCount() == before.lineCount()
+    assert _dirty_lines(pushed, pos, 8, seen) == (line - 1, before.lineCount() - 1)
 
 
 def test_opening_a_million_characters_styles_what_is_shown_first(

@@ -272,3 +272,41 @@ def test_right_click_below_the_text_keeps_the_standard_menu(window: MainWindow) 
     assert items
     assert not any("Dictionary" in i.text for i in items)
     assert window.spelling.action.shortcut().toString() == "F7"
+
+
+def test_underlines_found_away_from_a_keystroke_are_repainted_with_it(
+    qtbot, window: MainWindow
+) -> None:
+    # A keystroke repaints only its own lines when every underline elsewhere only moved with
+    # the text. When the text it makes was checked before (the cache) and has an underline
+    # the screen does not show yet, far from the keystroke, the whole paragraph is repainted.
+    words = "The harbour lay quiet under a low sky and the boats came back one by one "
+    write_line(window, "The zqxw " + words * 4)
+    wait_checked(qtbot, window, ["zqxw"])
+    editor = window.editor
+    editor.setCursorWidth(0)
+    block = editor.document().firstBlock()
+    assert block.layout().lineCount() >= 3
+    cursor = editor.textCursor()
+    cursor.setPosition(3)  # "The|"
+    editor.setTextCursor(cursor)
+    QTest.keyClicks(editor, "x")  # the paragraph styled in full: the next keys are quicker
+    QTest.keyClick(editor, Qt.Key.Key_Backspace)
+    QApplication.processEvents()
+    underlines = window.spelling.underlines
+    typed = block.text()[:3] + "e" + block.text()[3:]
+    far = typed.rindex("boats")
+    near = typed.index("zqxw")
+    underlines._checked[typed] = ((near, near + 4), (far, far + 5))  # as if checked before
+    QTest.keyClicks(editor, "e")
+    QApplication.processEvents()
+    assert underlines.moved_only is False
+    assert underlined(window) == ["zqxw", "boats"]
+    viewport = editor.viewport()
+    corner = viewport.mapTo(window, QPoint(0, 0))
+    shown = window.screen().grabWindow(
+        window.winId(), corner.x(), corner.y(), viewport.width(), viewport.height()
+    )
+    assert shown.toImage().convertToFormat(
+        shown.toImage().Format.Format_RGB32
+    ) == viewport.grab().toImage().convertToFormat(shown.toImage().Format.Format_RGB32)

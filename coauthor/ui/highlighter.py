@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, cast
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -1033,14 +1033,41 @@ class MarkdownLayout(QPlainTextDocumentLayout):
             layout.clearLayout()
         self.ensureBlockLayout(block)
         provenance = styler.provenance
-        if layout.boundingRect().height() != height:
-            self.requestUpdate()  # the whole view, as Qt does when a block's height changes
-        elif not styler.local or (provenance is not None and provenance.paints):
+        whole = not styler.local or (provenance is not None and provenance.paints)
+        new_height = layout.boundingRect().height()
+        if new_height != height:
+            # A line more or fewer: what follows moves as it is (``_move_below``), and the
+            # paragraph is repainted from the line before the edit (all of it if ``whole``).
+            first = 0 if whole else max(0, before[0] - 1)
+            if not self._move_below(block, height, new_height):
+                self.requestUpdate()  # the whole view, as Qt does
+                return
+            self._repaint_lines(block, first, layout.lineCount() - 1)
+        elif whole:
             # Formats changed away from the keystroke, or the heatmap's shade (the whole
             # paragraph's) may have: all of it, as Qt does.
             self.updateBlock.emit(block)
         else:
             self._repaint_lines(block, *_dirty_lines(layout, pos, added - removed, before))
+
+    def _move_below(self, block: QTextBlock, old_height: float, new_height: float) -> bool:
+        """Move what the view shows below ``block`` by the change of its height (a copy of
+        the pixels, not a repaint: Qt repaints only the strip it uncovers); False if the
+        block is not on screen, where nothing is moved."""
+        editor = self.styler.editor
+        viewport = editor.viewport()
+        top = editor.blockBoundingGeometry(block).top() + editor.contentOffset().y()
+        view_height = viewport.height()
+        if top + old_height < 0 or top >= view_height:
+            return False
+        below = int(top + old_height)
+        dy = round(new_height - old_height)
+        # ``scroll`` moves pixels within its rectangle only: from what was below the block to
+        # where it goes, up over the lines the block lost or down over the lines it gained.
+        area_top = max(0, below + min(dy, 0))
+        if area_top < view_height:
+            viewport.scroll(0, dy, QRect(0, area_top, viewport.width(), view_height - area_top))
+        return True
 
     def _repaint_lines(self, block: QTextBlock, first: int, last: int) -> None:
         """Repaint lines ``first`` to ``last`` of ``block``, the width of the view."""

@@ -999,6 +999,7 @@ class MarkdownLayout(QPlainTextDocumentLayout):
     def __init__(self, document: QTextDocument, styler: BlockStyler) -> None:
         super().__init__(document)
         self.styler = styler
+        self._text_document = document
         self._blocks = -1
         """The block count Qt's layout last saw (its ``documentChanged`` took it); -1: none."""
 
@@ -1084,10 +1085,10 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         )
 
     def _document(self) -> QTextDocument:
-        # The editor's, not ``self.document()``: called from within this ``documentChanged``,
+        # The one given, not ``self.document()``: called from within this ``documentChanged``,
         # that leaves PySide (6.11) with a broken wrapper of the document, and the process
         # crashes at a later paint or focus change.
-        return self.styler.editor.document()
+        return self._text_document
 
     def _qt_changed(self, start: int, removed: int, added: int) -> None:
         super().documentChanged(start, removed, added)
@@ -1102,16 +1103,16 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         block = document.findBlock(start)
         if not block.isValid() or not block.layout().lineCount():
             return None
-        end = max(0, start + changed - 1)
-        if not block.position() <= end < block.position() + block.length():
-            return None
+        position = block.position()
+        if start + changed - 1 >= position + block.length():
+            return None  # (findBlock(start) starts at or before start: only the end can leave)
         return block
 
 
 _REPAINT_MARGIN = 2
 """Pixels repainted above and below a keystroke's lines (antialiasing, wavy underlines)."""
 
-_LINES_COMPARED = 3
+_LINES_COMPARED = 2
 """Lines after a keystroke's compared before and after it; a change reaching further
 repaints the rest of the paragraph."""
 

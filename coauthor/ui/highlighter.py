@@ -1118,11 +1118,20 @@ repaints the rest of the paragraph."""
 
 
 def _lines_after(layout: QTextLayout, pos: int) -> tuple[int, list[int]]:
-    """The line of a laid-out block that ``pos`` is in, and where the next few lines start."""
-    line = layout.lineForTextPosition(pos)
-    number = line.lineNumber() if line.isValid() else layout.lineCount() - 1
-    end = min(layout.lineCount(), number + 1 + _LINES_COMPARED)
-    return number, [layout.lineAt(i).textStart() for i in range(number + 1, end)]
+    """The line of a laid-out block that ``pos`` is in, and where the next few lines start.
+
+    Called after the text changed and before the block is laid out again, so its lines are
+    read by their starts only: ``lineForTextPosition`` would analyse the new text first."""
+    count = layout.lineCount()
+    lo, hi = 0, count - 1  # the last line starting at or before pos
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if layout.lineAt(mid).textStart() <= pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    end = min(count, lo + 1 + _LINES_COMPARED)
+    return lo, [layout.lineAt(i).textStart() for i in range(lo + 1, end)]
 
 
 def _dirty_lines(

@@ -1117,21 +1117,33 @@ _LINES_COMPARED = 2
 repaints the rest of the paragraph."""
 
 
-def _lines_after(layout: QTextLayout, pos: int) -> tuple[int, list[int]]:
-    """The line of a laid-out block that ``pos`` is in, and where the next few lines start.
+def _lines_after(layout: QTextLayout, pos: int, hint: int = -1) -> tuple[int, list[int]]:
+    """The line of a laid-out block that ``pos`` is in, and where the next few lines start;
+    ``hint``: the line it is likely in (tried first).
 
     Called after the text changed and before the block is laid out again, so its lines are
     read by their starts only: ``lineForTextPosition`` would analyse the new text first."""
     count = layout.lineCount()
-    lo, hi = 0, count - 1  # the last line starting at or before pos
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if layout.lineAt(mid).textStart() <= pos:
-            lo = mid
-        else:
-            hi = mid - 1
-    end = min(count, lo + 1 + _LINES_COMPARED)
-    return lo, [layout.lineAt(i).textStart() for i in range(lo + 1, end)]
+    following = [layout.lineAt(i).textStart() for i in range(hint + 1, min(count, hint + 2))]
+    if (
+        0 <= hint < count
+        and layout.lineAt(hint).textStart() <= pos
+        and (not following or pos < following[0])
+    ):
+        line = hint
+    else:
+        lo, hi = 0, count - 1  # the last line starting at or before pos
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if layout.lineAt(mid).textStart() <= pos:
+                lo = mid
+            else:
+                hi = mid - 1
+        line = lo
+        following = []
+    end = min(count, line + 1 + _LINES_COMPARED)
+    following += [layout.lineAt(i).textStart() for i in range(line + 1 + len(following), end)]
+    return line, following
 
 
 def _dirty_lines(
@@ -1147,16 +1159,13 @@ def _dirty_lines(
     as before (moved by ``delta``), it and every line after it are what they were.
     """
     old_line, old_starts = before
-    line = layout.lineForTextPosition(pos)
-    count = layout.lineCount()
-    new_line = line.lineNumber() if line.isValid() else count - 1
+    new_line, new_starts = _lines_after(layout, pos, old_line)
     first = max(0, min(old_line, new_line) - 1)
-    following = max(old_line, new_line) + 1
-    while following < count:
-        i = following - old_line - 1
-        if i >= len(old_starts):
-            return first, count - 1
-        if layout.lineAt(following).textStart() == old_starts[i] + delta:
-            break
-        following += 1
-    return first, following - 1
+    # Line ``following`` (after both edited lines) compared with the old line of that number.
+    for following in range(max(old_line, new_line) + 1, layout.lineCount()):
+        i, j = following - old_line - 1, following - new_line - 1
+        if i >= len(old_starts) or j >= len(new_starts):
+            return first, layout.lineCount() - 1
+        if new_starts[j] == old_starts[i] + delta:
+            return first, following - 1
+    return first, layout.lineCount() - 1

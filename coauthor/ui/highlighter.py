@@ -991,7 +991,8 @@ class MarkdownLayout(QPlainTextDocumentLayout):
       it and the lines a word moved to or from. The whole paragraph is repainted, as Qt does,
       when a format changed away from the keystroke (a style now spanning lines, underlines
       the spelling check found: ``BlockStyler.local``) and in the heatmap, whose shade is the
-      paragraph's; all of the view when the paragraph's height changed.
+      paragraph's. When the paragraph gains or loses a line, what follows it is moved
+      (``_move_below``: a copy of pixels) instead of the whole view being drawn again.
 
     Every other change (several paragraphs, a paragraph added or removed) takes Qt's path.
     """

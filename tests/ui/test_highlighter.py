@@ -42,6 +42,16 @@ SAMPLE = (
 )
 
 
+def saved(project: Project, path: Path) -> Path:
+    """``project`` written to a new project file at ``path``."""
+    project_file = ProjectFile.create(path, project.meta)
+    try:
+        project_file.flush(project)
+    finally:
+        project_file.close(project)
+    return path
+
+
 def make_project(path: Path, chapters: list[tuple[str, str, str]]) -> Path:
     """A project file with chapters ``(title, text, markup)``, all typed by the author."""
     project = Project(BookMeta(title="Styling"))
@@ -49,12 +59,7 @@ def make_project(path: Path, chapters: list[tuple[str, str, str]]) -> Path:
         chapter = project.add_chapter(title, markup=markup)
         if text:
             project.insert(chapter, 0, text, Origin.HUMAN)
-    project_file = ProjectFile.create(path, project.meta)
-    try:
-        project_file.flush(project)
-    finally:
-        project_file.close(project)
-    return path
+    return saved(project, path)
 
 
 def block_of(window: MainWindow, needle: str) -> QTextBlock:
@@ -299,12 +304,7 @@ def mixed_project(path: Path) -> Path:
                 project.review(generation.id, ReviewState.APPROVED, "test", shown_ms=1000)
         else:
             project.insert(chapter, pos, piece, Origin.IMPORTED, record.id)
-    project_file = ProjectFile.create(path, project.meta)
-    try:
-        project_file.flush(project)
-    finally:
-        project_file.close(project)
-    return path
+    return saved(project, path)
 
 
 def on_screen(window: MainWindow) -> QImage:
@@ -446,3 +446,25 @@ def test_editor_keys_still_reach_the_editor(open_window, tmp_path: Path) -> None
     QTest.keyClick(editor, Qt.Key.Key_Return)
     assert italic_text(block_of(window, "A *b")) == "...."  # two paragraphs: no emphasis
     assert italic_text(block_of(window, " c* d")) == "....."
+
+
+def test_a_failure_while_styling_a_keystroke_loses_nothing(
+    open_window, tmp_path: Path, qtbot, monkeypatch, caplog
+) -> None:
+    # An exception escaping the document layout's documentChanged (called from C++) would
+    # crash PySide and the session with it: the keystroke is laid out unstyled instead.
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", SAMPLE, "markdown")]))
+    editor = window.editor
+    editor.go_to(editor.toPlainText().index("She said") + 3)
+
+    def broken(*_args: object) -> tuple[int, int]:
+        raise RuntimeError("a bug in the styler")
+
+    monkeypatch.setattr(editor.styler, "on_change", broken)
+    QTest.keyClicks(editor, "abc")
+    QApplication.processEvents()
+    assert "Sheabc said it" in editor.toPlainText()
+    assert window.chapter is not None
+    assert window.chapter.text.text == editor.toPlainText()
+    assert "Styling an edit failed" in caplog.text
+    assert editor.textCursor().block().layout().lineCount() >= 1  # laid out: it is shown

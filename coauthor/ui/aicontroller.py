@@ -137,11 +137,12 @@ class AiController(QObject):
         self.queue.report_requested.connect(self.report_generation)
         self.panel.report_requested.connect(self.report_shown)
         workspace.project_opened.connect(lambda _: self.refresh())
-        workspace.content_changed.connect(self.schedule_refresh)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(500)
         self._refresh_timer.timeout.connect(self.refresh)
+        # Straight to the timer (``schedule_refresh``): the window emits this on every keystroke.
+        workspace.content_changed.connect(self._refresh_timer.start)
         workspace.editor.verticalScrollBar().valueChanged.connect(self.schedule_refresh)
         workspace.editor.report_requested.connect(self.report_generation)
         app = QApplication.instance()

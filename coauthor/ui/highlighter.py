@@ -571,13 +571,16 @@ class BlockStyler:
 
     # -- from the document layout ---------------------------------------------------------------
 
-    def on_change(self, start: int, added: int, removed: int = 0) -> tuple[int, int]:
+    def on_change(
+        self, start: int, added: int, removed: int = 0, block: QTextBlock | None = None
+    ) -> tuple[int, int]:
         """Style the blocks an edit touched (and their paragraphs); return the range Qt must
-        lay out again, ``(start, added)``, widened if other lines of a paragraph changed."""
+        lay out again, ``(start, added)``, widened if other lines of a paragraph changed.
+        ``block``: the block the edit is in, if the caller found it."""
         self.local = False
         if self._restyling or not self.active:
             return start, added
-        if self.enabled and added + removed == 1 and self._restyle_typed(start, added):
+        if self.enabled and added + removed == 1 and self._restyle_typed(start, added, block):
             return start, added
         self._typed = None
         document = self.editor.document()
@@ -608,7 +611,7 @@ class BlockStyler:
             hi = max(hi, block.position() + block.length() - 1)
         return lo, hi - lo
 
-    def _restyle_typed(self, start: int, added: int) -> bool:
+    def _restyle_typed(self, start: int, added: int, block: QTextBlock | None) -> bool:
         """A keystroke in the block the last edit styled: its segments, shifted, if that is
         exactly what styling it again would give; False if it must be styled in full.
 
@@ -623,7 +626,8 @@ class BlockStyler:
         typed = self._typed
         if typed is None:
             return False
-        block = self.editor.document().findBlock(start)
+        if block is None:
+            block = self.editor.document().findBlock(start)
         if block.userState() != typed.state or block.blockNumber() != typed.number:
             return False
         text = block.text()
@@ -1027,7 +1031,7 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         height = layout.boundingRect().height()
         pos = start - block.position()
         before = _lines_after(layout, pos)
-        new_start, new_added = styler.on_change(start, added, removed)
+        new_start, new_added = styler.on_change(start, added, removed, block)
         if (new_start, new_added) != (start, added):  # other lines restyled: Qt's path
             self._qt_changed(new_start, removed, new_added)
             return

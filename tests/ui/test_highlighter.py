@@ -468,3 +468,59 @@ def test_a_failure_while_styling_a_keystroke_loses_nothing(
     assert window.chapter.text.text == editor.toPlainText()
     assert "Styling an edit failed" in caplog.text
     assert editor.textCursor().block().layout().lineCount() >= 1  # laid out: it is shown
+
+
+def test_the_last_paragraph_grows_and_shrinks_without_stale_lines(
+    open_window, tmp_path: Path, qtbot
+) -> None:
+    # The end of the chapter: nothing below the paragraph to move but the page's margin.
+    text = "\n\n".join([LONG] * 2)
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", text, "markdown")]))
+    editor = window.editor
+    editor.setCursorWidth(0)
+    editor.moveCursor(editor.textCursor().MoveOperation.End)
+    QApplication.processEvents()
+    block = editor.textCursor().block()
+    lines = block.layout().lineCount()
+    typed = 0
+    while block.layout().lineCount() == lines and typed < 400:
+        QTest.keyClick(editor, " " if typed % 7 == 6 else "w")
+        QApplication.processEvents()
+        typed += 1
+    assert block.layout().lineCount() == lines + 1
+    for _ in range(typed):
+        QTest.keyClick(editor, Qt.Key.Key_Backspace)
+        QApplication.processEvents()
+        assert on_screen(window) == editor.viewport().grab().toImage().convertToFormat(
+            QImage.Format.Format_RGB32
+        )
+    assert editor.toPlainText() == text
+
+
+def test_a_paragraph_scrolled_half_out_of_view_grows_without_stale_lines(
+    open_window, tmp_path: Path, qtbot
+) -> None:
+    text = "\n\n".join([LONG] * 30)
+    window = open_window(make_project(tmp_path / "b.coauthor", [("One", text, "markdown")]))
+    editor = window.editor
+    editor.setCursorWidth(0)
+    target = editor.document().findBlockByNumber(20)  # the eleventh paragraph
+    editor.verticalScrollBar().setValue(target.firstLineNumber() + 2)  # its top lines above
+    QApplication.processEvents()
+    top = editor.blockBoundingGeometry(target).translated(editor.contentOffset()).top()
+    assert top < 0
+    cursor = editor.textCursor()
+    cursor.setPosition(target.position() + target.length() - 1 - len("the point."))
+    editor.setTextCursor(cursor)
+    QApplication.processEvents()
+    assert editor.verticalScrollBar().value() == target.firstLineNumber() + 2  # not scrolled
+    lines = target.layout().lineCount()
+    typed = 0
+    while target.layout().lineCount() == lines and typed < 400:
+        QTest.keyClick(editor, " " if typed % 7 == 6 else "w")
+        QApplication.processEvents()
+        typed += 1
+        assert on_screen(window) == editor.viewport().grab().toImage().convertToFormat(
+            QImage.Format.Format_RGB32
+        )
+    assert target.layout().lineCount() == lines + 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import (
     QFont,
@@ -524,3 +526,38 @@ def test_a_paragraph_scrolled_half_out_of_view_grows_without_stale_lines(
             QImage.Format.Format_RGB32
         )
     assert target.layout().lineCount() == lines + 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghij", min_size=1, max_size=14), min_size=5, max_size=80
+    ),
+    line=st.integers(min_value=0, max_value=40),
+    offset=st.integers(min_value=0, max_value=6),
+    insert=st.text(alphabet="abc xyz", min_size=0, max_size=20),
+    remove=st.integers(min_value=0, max_value=12),
+)
+def test_the_lines_not_repainted_are_the_lines_that_did_not_change(
+    qapp, words: list[str], line: int, offset: int, insert: str, remove: int
+) -> None:
+    # Against a brute-force comparison: every line outside the repainted ones shows the same
+    # text as before the edit (moved by its length change), and starts where it did. Edits
+    # near a line's start are the ones that can pull a word back to the line before.
+    text = " ".join(words)
+    before = _laid_out(text)
+    pos = min(len(text), before.lineAt(line % before.lineCount()).textStart() + offset)
+    remove = min(remove, len(text) - pos)
+    edited = text[:pos] + insert + text[pos + remove :]
+    after = _laid_out(edited)
+    if after.lineCount() != before.lineCount():
+        return  # the height changed: the paragraph is repainted from the edit on
+    first, last = _dirty_lines(after, pos, len(insert) - remove, _lines_after(before, pos))
+    for i in range(after.lineCount()):
+        if first <= i <= last:
+            continue
+        old, new = before.lineAt(i), after.lineAt(i)
+        old_text = text[old.textStart() : old.textStart() + old.textLength()]
+        new_text = edited[new.textStart() : new.textStart() + new.textLength()]
+        assert new_text == old_text, (i, first, last)
+        assert new.y() == old.y()

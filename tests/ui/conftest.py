@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QMimeData, QPoint
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from coauthor.app.sample import build_sample
@@ -184,6 +185,27 @@ def empty_clipboard_after(qapp: QApplication) -> Iterator[None]:
     crashes (SIGSEGV) when it frees that text at interpreter exit, after every test passed."""
     yield
     qapp.clipboard().clear()
+
+
+@pytest.fixture
+def shows_fresh_render() -> Callable[[MainWindow], bool]:
+    """Whether the window's editor shows, in the window's backing store (what the author
+    sees: ``grabWindow`` on the offscreen platform), exactly what a full repaint of it draws
+    (``grab``, a fresh render): False where a repaint was missed and old pixels stayed. Set
+    the editor's cursor width to 0 first: the caret blinks."""
+
+    def compare(window: MainWindow) -> bool:
+        viewport = window.editor.viewport()
+        corner = viewport.mapTo(window, QPoint(0, 0))
+        shown = window.screen().grabWindow(
+            window.winId(), corner.x(), corner.y(), viewport.width(), viewport.height()
+        )
+        rgb = QImage.Format.Format_RGB32
+        return shown.toImage().convertToFormat(rgb) == viewport.grab().toImage().convertToFormat(
+            rgb
+        )
+
+    return compare
 
 
 @pytest.fixture

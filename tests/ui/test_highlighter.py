@@ -7,14 +7,14 @@ draws; the text and the provenance must stay exactly what was typed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import (
     QFont,
-    QImage,
     QPaintEvent,
     QTextBlock,
     QTextFormat,
@@ -28,6 +28,7 @@ from coauthor.core.generation import Generation, ReviewState
 from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
+from coauthor.ui.editor import ProvenanceEditor
 from coauthor.ui.highlighter import ViewMode, _dirty_lines, _lines_after
 from coauthor.ui.mainwindow import MainWindow
 
@@ -227,8 +228,25 @@ def test_a_keystroke_repaints_its_paragraph_only(open_window, tmp_path: Path, qt
     assert editor.viewport().height() > 10 * line
 
 
+def type_until_a_line_is_added(
+    editor: ProvenanceEditor, block: QTextBlock, each: Callable[[], None] | None = None
+) -> int:
+    """Type words at the cursor until ``block`` has one line more; the keys typed. ``each``
+    runs after every keystroke."""
+    lines = block.layout().lineCount()
+    typed = 0
+    while block.layout().lineCount() == lines and typed < 400:
+        QTest.keyClicks(editor, " " if typed % 7 == 6 else "w")
+        QApplication.processEvents()
+        typed += 1
+        if each is not None:
+            each()
+    assert block.layout().lineCount() == lines + 1
+    return typed
+
+
 def test_a_styled_paragraph_that_grows_a_line_moves_the_text_below(
-    open_window, tmp_path: Path, screenshot_dir: Path, qtbot
+    open_window, tmp_path: Path, screenshot_dir: Path, qtbot, shows_fresh_render
 ) -> None:
     # Each keystroke in a styled paragraph is laid out by the editor's document layout itself
     # (MarkdownLayout), once; when the paragraph gains a line, what follows must move down.
@@ -239,17 +257,11 @@ def test_a_styled_paragraph_that_grows_a_line_moves_the_text_below(
     editor.go_to(editor.toPlainText().index("Paragraph 3 ") + len("Paragraph 3 "))
     qtbot.wait(50)
     block = editor.textCursor().block()
-    lines = block.layout().lineCount()
     document_lines = editor.document().lineCount()
     watcher = RepaintWatcher()
     editor.viewport().installEventFilter(watcher)
-    typed = 0
-    while block.layout().lineCount() == lines and typed < 400:
-        QTest.keyClicks(editor, "x" if typed % 6 else " ")
-        QApplication.processEvents()
-        typed += 1
+    type_until_a_line_is_added(editor, block)
     editor.viewport().removeEventFilter(watcher)
-    assert block.layout().lineCount() == lines + 1
     assert editor.document().lineCount() == document_lines + 1
     below = block.next().next()
     assert editor.blockBoundingGeometry(below).top() == (
@@ -259,9 +271,7 @@ def test_a_styled_paragraph_that_grows_a_line_moves_the_text_below(
     # What follows was moved down, not drawn again, and the screen is what a full repaint
     # draws (the backing store, compared with a fresh render).
     assert max(watcher.heights) < editor.viewport().height() // 2
-    assert on_screen(window) == editor.viewport().grab().toImage().convertToFormat(
-        QImage.Format.Format_RGB32
-    )
+    assert shows_fresh_render(window)
     assert italic_text(block).strip(".") == "some"  # the styles moved with the text
     assert window.chapter is not None
     assert window.chapter.text.text == editor.toPlainText()
@@ -309,19 +319,8 @@ def mixed_project(path: Path) -> Path:
     return saved(project, path)
 
 
-def on_screen(window: MainWindow) -> QImage:
-    """The editor's viewport as the window's backing store holds it: what the author sees,
-    stale wherever a repaint was missed (a fresh render, ``grab``, would hide that)."""
-    viewport = window.editor.viewport()
-    corner = viewport.mapTo(window, QPoint(0, 0))
-    size = viewport.size()
-    screen = window.screen()
-    image = screen.grabWindow(window.winId(), corner.x(), corner.y(), size.width(), size.height())
-    return image.toImage().convertToFormat(QImage.Format.Format_RGB32)
-
-
 def test_a_keystroke_repaints_the_lines_it_changed_and_leaves_nothing_stale(
-    open_window, tmp_path: Path, screenshot_dir: Path, qtbot
+    open_window, tmp_path: Path, screenshot_dir: Path, qtbot, shows_fresh_render
 ) -> None:
     window = open_window(mixed_project(tmp_path / "b.coauthor"))
     window.set_view_mode(ViewMode.ORIGINS)
@@ -361,9 +360,7 @@ def test_a_keystroke_repaints_the_lines_it_changed_and_leaves_nothing_stale(
             QTest.keyClick(editor, key)
             QApplication.processEvents()
             repainted.append(max(watcher.heights, default=0))
-            assert on_screen(window) == editor.viewport().grab().toImage().convertToFormat(
-                QImage.Format.Format_RGB32
-            ), f"stale pixels after {key!r}"
+            assert shows_fresh_render(window), f"stale pixels after {key!r}"
     # Most keystrokes repaint a line or two of the paragraph, not all of its lines (Qt's own
     # layout repaints the whole paragraph every time).
     repainted.sort()
@@ -473,7 +470,7 @@ def test_a_failure_while_styling_a_keystroke_loses_nothing(
 
 
 def test_the_last_paragraph_grows_and_shrinks_without_stale_lines(
-    open_window, tmp_path: Path, qtbot
+    open_window, tmp_path: Path, qtbot, shows_fresh_render
 ) -> None:
     # The end of the chapter: nothing below the paragraph to move but the page's margin.
     text = "\n\n".join([LONG] * 2)
@@ -482,25 +479,16 @@ def test_the_last_paragraph_grows_and_shrinks_without_stale_lines(
     editor.setCursorWidth(0)
     editor.moveCursor(editor.textCursor().MoveOperation.End)
     QApplication.processEvents()
-    block = editor.textCursor().block()
-    lines = block.layout().lineCount()
-    typed = 0
-    while block.layout().lineCount() == lines and typed < 400:
-        QTest.keyClick(editor, " " if typed % 7 == 6 else "w")
-        QApplication.processEvents()
-        typed += 1
-    assert block.layout().lineCount() == lines + 1
+    typed = type_until_a_line_is_added(editor, editor.textCursor().block())
     for _ in range(typed):
         QTest.keyClick(editor, Qt.Key.Key_Backspace)
         QApplication.processEvents()
-        assert on_screen(window) == editor.viewport().grab().toImage().convertToFormat(
-            QImage.Format.Format_RGB32
-        )
+        assert shows_fresh_render(window)
     assert editor.toPlainText() == text
 
 
 def test_a_paragraph_scrolled_half_out_of_view_grows_without_stale_lines(
-    open_window, tmp_path: Path, qtbot
+    open_window, tmp_path: Path, qtbot, shows_fresh_render
 ) -> None:
     text = "\n\n".join([LONG] * 30)
     window = open_window(make_project(tmp_path / "b.coauthor", [("One", text, "markdown")]))
@@ -516,16 +504,11 @@ def test_a_paragraph_scrolled_half_out_of_view_grows_without_stale_lines(
     editor.setTextCursor(cursor)
     QApplication.processEvents()
     assert editor.verticalScrollBar().value() == target.firstLineNumber() + 2  # not scrolled
-    lines = target.layout().lineCount()
-    typed = 0
-    while target.layout().lineCount() == lines and typed < 400:
-        QTest.keyClick(editor, " " if typed % 7 == 6 else "w")
-        QApplication.processEvents()
-        typed += 1
-        assert on_screen(window) == editor.viewport().grab().toImage().convertToFormat(
-            QImage.Format.Format_RGB32
-        )
-    assert target.layout().lineCount() == lines + 1
+
+    def fresh() -> None:  # after every keystroke, the one that adds the line among them
+        assert shows_fresh_render(window), "stale pixels on screen"
+
+    type_until_a_line_is_added(editor, target, fresh)
 
 
 @settings(max_examples=300, deadline=None)

@@ -395,9 +395,10 @@ class AiController(QObject):
     # -- review -----------------------------------------------------------------------------
 
     def schedule_refresh(self) -> None:
-        """Refresh the review queue half a second after the last edit or scroll (the window
-        calls this on every edit: typing can remove a pending passage). Not while the author
-        types on: in a book with hundreds of pending passages a refresh takes milliseconds."""
+        """Refresh the review queue half a second after the last edit or scroll (every edit
+        restarts the same timer, through ``content_changed``: typing can remove a pending
+        passage). Not while the author types on: in a book with hundreds of pending passages
+        a refresh takes milliseconds."""
         self._refresh_timer.start()
 
     def refresh(self) -> None:

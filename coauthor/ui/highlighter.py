@@ -1044,25 +1044,30 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         if new_height != height:
             # A line more or fewer: what follows moves as it is (``_move_below``), and the
             # paragraph is repainted from the line before the edit (all of it if ``whole``).
-            first = 0 if whole else max(0, before[0] - 1)
-            if not self._move_below(block, height, new_height):
+            top = self._top_in_view(block)
+            if not self._move_below(top, height, new_height):
                 self.requestUpdate()  # the whole view, as Qt does
                 return
-            self._repaint_lines(block, first, layout.lineCount() - 1)
+            first = 0 if whole else max(0, before[0] - 1)
+            self._repaint_lines(block, top, first, layout.lineCount() - 1)
         elif whole:
             # Formats changed away from the keystroke, or the heatmap's shade (the whole
             # paragraph's) may have: all of it, as Qt does.
             self.updateBlock.emit(block)
         else:
-            self._repaint_lines(block, *_dirty_lines(layout, pos, added - removed, before))
+            first, last = _dirty_lines(layout, pos, added - removed, before)
+            self._repaint_lines(block, self._top_in_view(block), first, last)
 
-    def _move_below(self, block: QTextBlock, old_height: float, new_height: float) -> bool:
-        """Move what the view shows below ``block`` by the change of its height (a copy of
-        the pixels, not a repaint: Qt repaints only the strip it uncovers); False if the
-        block is not on screen, where nothing is moved."""
+    def _top_in_view(self, block: QTextBlock) -> float:
+        """Where ``block`` starts in the view (negative: above its top edge)."""
         editor = self.styler.editor
-        viewport = editor.viewport()
-        top = editor.blockBoundingGeometry(block).top() + editor.contentOffset().y()
+        return editor.blockBoundingGeometry(block).top() + editor.contentOffset().y()
+
+    def _move_below(self, top: float, old_height: float, new_height: float) -> bool:
+        """Move what the view shows below the block starting at ``top`` by the change of its
+        height (a copy of the pixels, not a repaint: Qt repaints only the strip it uncovers);
+        False if the block is not on screen, where nothing is moved."""
+        viewport = self.styler.editor.viewport()
         view_height = viewport.height()
         if top + old_height < 0 or top >= view_height:
             return False
@@ -1075,19 +1080,18 @@ class MarkdownLayout(QPlainTextDocumentLayout):
             viewport.scroll(0, dy, QRect(0, area_top, viewport.width(), view_height - area_top))
         return True
 
-    def _repaint_lines(self, block: QTextBlock, first: int, last: int) -> None:
-        """Repaint lines ``first`` to ``last`` of ``block``, the width of the view."""
-        editor = self.styler.editor
+    def _repaint_lines(self, block: QTextBlock, top: float, first: int, last: int) -> None:
+        """Repaint lines ``first`` to ``last`` of ``block`` (starting at ``top`` in the
+        view), the width of the view."""
         layout = block.layout()
         top_line = layout.lineAt(first)
         bottom_line = top_line if last == first else layout.lineAt(last)
-        y = editor.blockBoundingGeometry(block).top() + editor.contentOffset().y() + top_line.y()
+        y = top + top_line.y()
         height = bottom_line.y() + bottom_line.height() - top_line.y()
         margin = _REPAINT_MARGIN
-        top = int(y) - margin
-        editor.viewport().update(
-            0, top, editor.viewport().width(), int(y + height) + 1 + margin - top
-        )
+        area_top = int(y) - margin
+        viewport = self.styler.editor.viewport()
+        viewport.update(0, area_top, viewport.width(), int(y + height) + 1 + margin - area_top)
 
     def _document(self) -> QTextDocument:
         # The one given, not ``self.document()``: called from within this ``documentChanged``,
@@ -1129,26 +1133,22 @@ def _lines_after(layout: QTextLayout, pos: int, hint: int = -1) -> tuple[int, li
     Called after the text changed and before the block is laid out again, so its lines are
     read by their starts only: ``lineForTextPosition`` would analyse the new text first."""
     count = layout.lineCount()
-    following = [layout.lineAt(i).textStart() for i in range(hint + 1, min(count, hint + 2))]
-    if (
-        0 <= hint < count
-        and layout.lineAt(hint).textStart() <= pos
-        and (not following or pos < following[0])
-    ):
+
+    def start(line: int) -> int:
+        return layout.lineAt(line).textStart()
+
+    if 0 <= hint < count and start(hint) <= pos and (hint + 1 == count or pos < start(hint + 1)):
         line = hint
     else:
         lo, hi = 0, count - 1  # the last line starting at or before pos
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if layout.lineAt(mid).textStart() <= pos:
+            if start(mid) <= pos:
                 lo = mid
             else:
                 hi = mid - 1
         line = lo
-        following = []
-    end = min(count, line + 1 + _LINES_COMPARED)
-    following += [layout.lineAt(i).textStart() for i in range(line + 1 + len(following), end)]
-    return line, following
+    return line, [start(i) for i in range(line + 1, min(count, line + 1 + _LINES_COMPARED))]
 
 
 def _dirty_lines(

@@ -101,9 +101,10 @@ def _stats_by_day(args: argparse.Namespace) -> int:
 
     project_file = ProjectFile.open(args.project, readonly=True)
     try:
-        tally = summarise(
-            project_file.conn, Path(args.project), None if args.no_cache else default_cache_dir()
-        )
+        if args.no_cache:
+            tally = summarise(project_file.conn, Path(args.project), None, kept=False)
+        else:
+            tally = summarise(project_file.conn, Path(args.project), default_cache_dir())
     finally:
         project_file.close()
     days = by_day(tally, dt.UTC if args.utc else None)
@@ -824,8 +825,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-cache",
         action="store_true",
-        help="with --by-day: read the whole history, neither using nor writing the summary "
-        "cached in $COAUTHOR_CACHE_DIR (default ~/.cache/coauthor)",
+        help="with --by-day: read the whole history, using neither the summary the file "
+        "keeps nor the one cached in $COAUTHOR_CACHE_DIR (default ~/.cache/coauthor), and "
+        "writing nothing",
     )
     p.set_defaults(func=cmd_stats)
 

@@ -2,25 +2,30 @@
 ``coauthor stats --by-day``.
 
 Reading a long history takes seconds (500,000 events: SQLite hands Python one row at a time),
-so the summary (``core.daily.Tally``) is kept between runs in a cache file outside the
-project, keyed by the project's path and checked against the chain: it is used only if the
-event it ends with still has the chain hash it had, which holds only if no earlier event
-changed. Then only the newer events are read. The cache is a convenience: when it is missing,
-stale or cannot be written, the figures are the same, only slower.
+so the summary (``core.daily.Tally``) is never computed from the start twice:
+
+- the project file keeps one, brought up to date as events are written (``ProjectFile.flush``,
+  like the chapter snapshots) and checked against the whole history by ``verify``;
+- a cache file outside the project, keyed by the project's path, keeps the last one computed
+  on this machine (for files written before the project kept one, or opened read-only).
+
+Each is used only if the event it ends with still has the chain hash it was kept with, which
+holds only if no earlier event changed; then only the newer events are read. Both are
+conveniences: when they are missing, stale or cannot be written, the figures are the same,
+only slower.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import sqlite3
 import threading
 from pathlib import Path
 
-from coauthor.core.daily import DayFigures, Tally, daily_csv
-from coauthor.store.activity import activity_batches, event_hash_at
+from coauthor.core.daily import DayFigures, Tally, daily_csv, read_tally_record, tally_record
+from coauthor.store.activity import activity_batches, event_hash_at, stored_tally
 
 logger = logging.getLogger(__name__)
 
@@ -52,37 +57,47 @@ def summarise(
     project_path: Path,
     cache_dir: Path | None,
     cancel: threading.Event | None = None,
+    *,
+    kept: bool = True,
 ) -> Tally:
     """The summary of the project's whole history (``conn``: a connection to its file).
 
-    ``cache_dir`` None reads every event and keeps nothing. Raises ``ProjectFileError`` when
+    Starts from the later of the summary the project file keeps (unless ``kept`` is False)
+    and the one cached for it (``cache_dir``; None: no cache), each used only if the chain
+    still ends the same way, and reads the events after it. Raises ``ProjectFileError`` when
     the history cannot be read, ``Cancelled`` when ``cancel`` is set.
     """
     path = cache_file(cache_dir, project_path) if cache_dir is not None else None
-    tally = _cached(conn, path) if path is not None else None
+    cached = _cached(conn, path) if path is not None else None
+    tally = max(
+        (t for t in (stored_tally(conn) if kept else None, cached) if t is not None),
+        key=lambda t: t.seq,
+        default=None,
+    )
     if tally is None:
         tally = Tally()
-    start = tally.seq
     for batch in activity_batches(conn, tally.seq):
         if cancel is not None and cancel.is_set():
             raise Cancelled
         tally.feed(batch)
-    if path is not None and tally.seq != start:
+    if path is not None and (cached is None or tally.seq != cached.seq):
         _store(conn, path, tally)
     return tally
 
 
 def _cached(conn: sqlite3.Connection, path: Path) -> Tally | None:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        tally = Tally.from_json(raw["tally"])
-        digest = bytes.fromhex(raw["hash"])
+        record = read_tally_record(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         logger.info("Statistics cache %s not used: %s", path, exc)
         return None
-    if tally is None or not tally.seq or event_hash_at(conn, tally.seq) != digest:
+    if record is None:
+        logger.info("Statistics cache %s not used: damaged or of another version", path)
+        return None
+    tally, digest = record
+    if not tally.seq or event_hash_at(conn, tally.seq) != digest:
         return None  # another history, or this one rewritten: start again
     return tally
 
@@ -91,11 +106,10 @@ def _store(conn: sqlite3.Connection, path: Path, tally: Tally) -> None:
     digest = event_hash_at(conn, tally.seq)
     if digest is None:
         return
-    data = json.dumps({"hash": digest.hex(), "tally": tally.to_json()})
     temp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_text(data, encoding="utf-8")
+        temp.write_text(tally_record(tally, digest), encoding="utf-8")
         os.replace(temp, path)
     except OSError as exc:
         logger.warning("Statistics cache %s not written: %s", path, exc)

@@ -47,7 +47,9 @@ __all__ = [
     "daily_csv",
     "event_row",
     "goal_progress",
+    "read_tally_record",
     "streak",
+    "tally_record",
 ]
 
 SESSION_GAP_MS = 5 * 60 * 1000
@@ -202,7 +204,8 @@ class Tally:
 
     @classmethod
     def from_json(cls, data: str) -> Tally | None:
-        """The summary ``to_json`` wrote, or None if it is of another version or damaged."""
+        """The summary ``to_json`` wrote, or None if it is of another version or damaged (a
+        count below zero, a field missing or of the wrong type)."""
         try:
             raw = json.loads(data)
             if (raw["version"], raw["slot_ms"], raw["gap_ms"]) != (
@@ -211,18 +214,68 @@ class Tally:
                 SESSION_GAP_MS,
             ):
                 return None
-            segments = [[int(v) for v in s] for s in raw["segments"]]
-            if any(len(s) != _SEGMENT_FIELDS for s in segments):
+            segments = [[_integer(v) for v in s] for s in raw["segments"]]
+            if any(len(s) != _SEGMENT_FIELDS or min(s[_GAP:]) < 0 for s in segments):
                 return None
             last = raw["last_timed"]
+            tails = {_integer(c): (_integer(p), t) for c, p, t in raw["tails"]}
+            seq = _integer(raw["seq"])
+            if seq < 0 or any(
+                p < 0 or not isinstance(t, str) or len(t) > _TAIL for p, t in tails.values()
+            ):
+                return None
             return cls(
-                seq=int(raw["seq"]),
+                seq=seq,
                 segments=segments,
-                last_timed=None if last is None else int(last),
-                tails={int(c): (int(p), str(t)) for c, p, t in raw["tails"]},
+                last_timed=None if last is None else _integer(last),
+                tails=tails,
             )
         except (ValueError, KeyError, TypeError):
             return None
+
+    def copy(self) -> Tally:
+        """A copy that feeding leaves this one as it is (feeding changes only the last
+        segment in place, and the insertion points)."""
+        segments = self.segments[:]
+        if segments:
+            segments[-1] = segments[-1][:]
+        return Tally(self.seq, segments, self.last_timed, dict(self.tails))
+
+    def same_figures(self, other: Tally) -> bool:
+        """Whether both hold the same figures and would count the next events alike.
+
+        ``seq`` is left out: fed whole events, a summary ends at the last event whatever its
+        kind; fed the statistics' rows, at the last text event.
+        """
+        return (self.segments, self.last_timed, self.tails) == (
+            other.segments,
+            other.last_timed,
+            other.tails,
+        )
+
+
+def _integer(value: object) -> int:
+    """An integer of a summary read back (not a float, a string or a boolean)."""
+    if type(value) is not int:
+        raise TypeError(f"{value!r} is not an integer")
+    return value
+
+
+def tally_record(tally: Tally, digest: bytes) -> str:
+    """The summary as it is kept (in the project file and in the user's cache), with the
+    chain hash of its last event: it applies only to a history that still ends that way."""
+    return json.dumps({"hash": digest.hex(), "tally": tally.to_json()})
+
+
+def read_tally_record(data: str) -> tuple[Tally, bytes] | None:
+    """What ``tally_record`` wrote (None if it is damaged or of another version)."""
+    try:
+        raw = json.loads(data)
+        tally = Tally.from_json(raw["tally"])
+        digest = bytes.fromhex(raw["hash"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return None if tally is None else (tally, digest)
 
 
 @dataclass(frozen=True)
@@ -250,14 +303,18 @@ class DayFigures:
 
 def by_day(tally: Tally, tz: dt.tzinfo | None = None) -> list[DayFigures]:
     """The summary per local day (``tz``; the computer's own zone when None), oldest first;
-    days without a change are left out."""
+    days without a change are left out, and so are changes dated outside the years 1-9999."""
     days: dict[dt.date, list[int]] = {}
     dates: dict[int, dt.date] = {}
     for segment in tally.segments:
         slot = segment[_SLOT]
         date = dates.get(slot)
         if date is None:
-            date = dates[slot] = dt.datetime.fromtimestamp(slot * SLOT_MS / 1000, tz).date()
+            try:
+                date = dt.datetime.fromtimestamp(slot * SLOT_MS / 1000, tz).date()
+            except (OverflowError, OSError, ValueError):
+                continue  # a time no calendar day holds (a clock or a file gone wrong)
+            dates[slot] = date
         sums = days.get(date)
         if sums is None:
             days[date] = list(segment)

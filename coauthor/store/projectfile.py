@@ -31,6 +31,7 @@ from coauthor.core.history import (
 from coauthor.core.project import Project
 from coauthor.core.provenance import ProvenanceText
 from coauthor.store import backups
+from coauthor.store.activity import STATISTICS_KEY, KeptSummary
 from coauthor.store.errors import LogLeftBeside, ProjectFileError
 from coauthor.store.files import (
     _is_read_only,
@@ -54,6 +55,8 @@ from coauthor.store.schema import APPLICATION_ID, SCHEMA_VERSION, foreign_object
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+    from coauthor.core.daily import Tally
 
 
 def _warn(message: str, *args: object) -> None:
@@ -123,6 +126,9 @@ class ProjectFile:
         # could not be read where it is (read-only media); removed on close.
         self.data_path = path
         self._private_copy: Path | None = None
+        # The writing statistics' summary, kept up to date as events are written (not read
+        # only): ``store.activity.KeptSummary``.
+        self._summary: KeptSummary | None = None
 
     @functools.cached_property
     def db(self) -> sqlite_utils.Database:
@@ -165,6 +171,7 @@ class ProjectFile:
         project_file = cls(path, conn, readonly=False)
         project_file._lock = lock
         project_file._configure()
+        project_file._summary = KeptSummary.load(conn, 0, time.monotonic())
         return project_file
 
     @classmethod
@@ -357,6 +364,8 @@ class ProjectFile:
         if replayer.partial_generations:
             self._fill_partial(project, replayer.partial_generations)
         project._id_counter = len(project.generations)
+        if not self.readonly:
+            self._summary = KeptSummary.load(conn, project.history.last_seq, time.monotonic())
         return project
 
     def _fill_partial(self, project: Project, partial: set[str]) -> None:
@@ -495,6 +504,12 @@ class ProjectFile:
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('book', ?)",
                     (json.dumps(project.meta.to_dict()),),
                 )
+            tally, record = self._statistics(events, history, now, snapshot)
+            if record is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (STATISTICS_KEY, record),
+                )
             conn.execute("COMMIT")
         except BaseException as exc:
             # Whatever went wrong (the disk, SQLite, text it cannot encode, memory, an
@@ -509,6 +524,8 @@ class ProjectFile:
             if not isinstance(exc, Exception):
                 raise
             raise ProjectFileError(_write_error_sentence(self.path, exc)) from exc
+        if self._summary is not None:
+            self._summary.written(tally, record is not None, now)
         self._stale.update(tail)
         for cid, seq in snapshots:
             self._snapshot_seq[cid] = seq
@@ -520,6 +537,44 @@ class ProjectFile:
         project.dirty_overrides.clear()
         project.dirty_meta = False
         return len(events)
+
+    def _statistics(
+        self, events: list[EditEvent], history: History, now: float, close: bool
+    ) -> tuple[Tally | None, str | None]:
+        """The statistics' summary once ``events`` are written, and its record if it is time
+        to store it. A fault here never stops a save: the summary is dropped instead (the
+        Statistics job computes it again)."""
+        summary = self._summary
+        if summary is None:
+            return None, None
+        try:
+            tally = summary.after(events)
+            record = summary.record(
+                tally,
+                (history.last_seq, history.last_hash),
+                now=now,
+                every_events=_SNAPSHOT_EVERY_EVENTS,
+                every_ms=_SNAPSHOT_EVERY_MS,
+                close=close,
+            )
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).exception("The statistics summary was dropped")
+            return None, None
+        return tally, record
+
+    def adopt_statistics(self, tally: Tally) -> bool:
+        """Keep ``tally`` (the statistics' summary of this file's history, computed from it by
+        the Statistics job) up to date from now on, when the file had none; True if kept."""
+        summary = self._summary
+        if summary is None or self.readonly:
+            return False
+        try:
+            return summary.adopt(self.conn, tally)
+        except ProjectFileError as exc:
+            _warn("The statistics summary of %s is not kept: %s", self.path, exc)
+            return False
 
     def _write_generation(self, g: Generation) -> None:
         columns = ", ".join(_GENERATION_COLUMNS)

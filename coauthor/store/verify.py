@@ -4,9 +4,10 @@ The chain is the only truth. ``verify`` replays every event from an empty book w
 ``ChainReplayer`` in strict mode (hashes, sequence, restores against their sources, approvals
 against what was in the book and shown), then checks every table beside the chain against the
 project the replay produced: chapter snapshots (text, runs, process figures), chapter titles
-and order, generations, the review log, imports, overrides and the book's details. AI text
-whose generation the chain does not hold is named too, and pasted text naming a declaration
-of own writing it does not hold. The first disagreement is reported.
+and order, generations, the review log, imports, overrides, the book's details and the
+writing statistics' summary. AI text whose generation the chain does not hold is named too,
+and pasted text naming a declaration of own writing it does not hold. The first disagreement
+is reported.
 
 ``checked_project`` is what exports use: the project as the chain says it is, or
 ``ChainMismatch`` with one line naming the first bad event.
@@ -15,12 +16,14 @@ of own writing it does not hold. The first disagreement is reported.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import pickle
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +35,13 @@ from coauthor.core.chain import (
     restore_source,
     unknown_ai_text,
 )
+from coauthor.core.daily import Tally
 from coauthor.core.declarations import undeclared_pasted_text
 from coauthor.core.generation import Generation
 from coauthor.core.history import GENESIS, EditEvent, row_hash, runs_from_json, runs_to_json
 from coauthor.core.project import Project
 from coauthor.core.provenance import Fragment, ProvenanceText
+from coauthor.store.activity import activity_batches, stored_tally
 from coauthor.store.errors import ProjectFileError
 from coauthor.store.projectfile import ProjectFile
 from coauthor.store.rows import (
@@ -248,7 +253,7 @@ def _replay_part(
 
 def _part_in_process(path: str, own: frozenset[int] | None) -> _Part:
     """``_replay_part`` on a read-only connection of its own (what the second process runs)."""
-    conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+    conn = _read_only(path)
     try:
         snapshots = {
             cid: (text or "", runs or "[]", process or "{}", snap or 0)
@@ -261,9 +266,15 @@ def _part_in_process(path: str, own: frozenset[int] | None) -> _Part:
         conn.close()
 
 
+def _read_only(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+
+
 class _SecondProcess:
     """The other half of a long verify, in a new interpreter (``python -m coauthor.store.verify``
-    reads its task on standard input and writes its ``_Part`` on standard output)."""
+    reads its task on standard input and writes its ``_Part`` on standard output, then the
+    comparison of the stored writing statistics, which it makes while this process settles
+    the replay)."""
 
     def __init__(self, path: str, own: frozenset[int]) -> None:
         self.task = (path, own)
@@ -282,33 +293,48 @@ class _SecondProcess:
             logger.info("Verifying in one process: %s", exc)
             self.process = None
 
-    def result(self) -> _Part:
+    def _answer(self) -> tuple[bool, object]:
+        """The child's next answer (False if it has none: it failed, and is stopped)."""
         process = self.process
-        if process is not None:
+        if process is None or process.stdout is None:
+            return False, None
+        try:
+            return True, pickle.load(process.stdout)  # noqa: S301 - our own child's answer
+        except (pickle.UnpicklingError, EOFError, OSError, TypeError, ValueError) as exc:
+            logger.warning("The second verify process failed (%s)", exc)
+            self.cancel()
+            self.process = None
+            return False, None
+
+    def result(self) -> _Part:
+        """Its part (replayed here if the child failed)."""
+        ok, values = self._answer()
+        if ok and isinstance(values, tuple):
             try:
-                assert process.stdout is not None
-                out = process.stdout.read()  # until the part is done: it writes at its end
-                process.stdout.close()
-                process.wait(timeout=60)
-                if process.returncode == 0:
-                    values = pickle.loads(out)  # noqa: S301 - our own child's answer
-                    return _Part(*values)
-                logger.warning("The second verify process failed (%s)", process.returncode)
-            except (
-                subprocess.TimeoutExpired,
-                pickle.UnpicklingError,
-                EOFError,
-                OSError,
-                TypeError,
-            ) as exc:
-                process.kill()
-                logger.warning("The second verify process failed (%s)", exc)
+                return _Part(*values)
+            except TypeError as exc:
+                logger.warning("The second verify process answered wrongly (%s)", exc)
+                self.cancel()
+                self.process = None
         return _part_in_process(*self.task)
 
+    def statistics(self, conn: sqlite3.Connection) -> str | None:
+        """The child's comparison of the stored writing statistics (made here, on ``conn``,
+        if the child failed)."""
+        ok, answer = self._answer()
+        if ok and (answer is None or isinstance(answer, str)):
+            self.cancel()
+            return answer
+        return _compare_statistics(conn)
+
     def cancel(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        process = self.process
+        if process is not None:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 def _split(conn: sqlite3.Connection) -> tuple[frozenset[int], frozenset[int]]:
@@ -352,15 +378,20 @@ def verify(project_file: ProjectFile) -> VerifyResult:
     try:
         try:
             mine, replayer = _replay_part(conn, snapshots, own)
+            parts = [mine] if other is None else [mine, other.result()]
+            statistics = (
+                functools.partial(_compare_statistics, conn)
+                if other is None
+                else functools.partial(other.statistics, conn)
+            )
+            return _settle(project_file, snapshots, replayer, parts, count, statistics)
         except sqlite3.DatabaseError as exc:
             raise ProjectFileError(
                 f"{project_file.path} is damaged and cannot be read ({exc})."
             ) from exc
-        parts = [mine] if other is None else [mine, other.result()]
     finally:
         if other is not None:
             other.cancel()
-    return _settle(project_file, snapshots, replayer, parts, count)
 
 
 def _settle(
@@ -369,8 +400,10 @@ def _settle(
     replayer: ChainReplayer,
     parts: list[_Part],
     count: int,
+    statistics: Callable[[], str | None],
 ) -> VerifyResult:
-    """Join the parts of a replay, settle what needed every chapter, compare the caches."""
+    """Join the parts of a replay, settle what needed every chapter, compare the caches
+    (``statistics`` compares the stored writing statistics)."""
     issues = [issue for part in parts for issue in part.issues]
     captured = {
         piece: _fragment(text, runs)
@@ -447,7 +480,7 @@ def _settle(
             return VerifyResult(
                 False, count, f"chapter {cid} is in the history but missing from the file"
             )
-    problem = _compare_tables(project_file, project)
+    problem = _compare_tables(project_file, project) or statistics()
     if problem:
         return VerifyResult(False, count, problem, None, project)
     unknown = unknown_ai_text(project)
@@ -553,6 +586,23 @@ def _compare_tables(project_file: ProjectFile, project: Project) -> str | None:
     return None
 
 
+def _compare_statistics(conn: sqlite3.Connection) -> str | None:
+    """The writing statistics' summary the file keeps, if any, against one computed from the
+    history up to the same event (a sentence if they differ)."""
+    stored = stored_tally(conn)
+    if stored is None:
+        return None  # none, or one no reader would use: nothing shown comes from it
+    computed = Tally()
+    for batch in activity_batches(conn, 0, stored.seq):
+        computed.feed(batch)
+    if computed.same_figures(stored):
+        return None
+    return (
+        f"the writing statistics stored in the file (up to event {stored.seq}) differ from "
+        "the history"
+    )
+
+
 def _generation_fields(generation: Generation) -> dict[str, object]:
     fields = dict(generation.__dict__)
     fields["review_state"] = str(generation.review_state)
@@ -583,11 +633,17 @@ def checked_project(project_file: ProjectFile) -> Project:
 
 def _second_process_main() -> int:
     """``python -m coauthor.store.verify``: run one part of a verify for a parent process."""
-    task = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from our own parent
-    part = _part_in_process(*task)
+    path, own = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from our own parent
+    part = _part_in_process(path, own)
     # Plain values (the class would be __main__._Part here): the parent rebuilds the _Part.
     values = tuple(getattr(part, f.name) for f in dataclasses.fields(part))
     sys.stdout.buffer.write(pickle.dumps(values))
+    sys.stdout.buffer.flush()
+    conn = _read_only(path)
+    try:
+        sys.stdout.buffer.write(pickle.dumps(_compare_statistics(conn)))
+    finally:
+        conn.close()
     return 0
 
 

@@ -2,7 +2,8 @@
 goal figure in the status bar, View ▸ Statistics and Book ▸ Writing Goals.
 
 When a project opens, its history is summarised in a worker job (``app.statistics``: from the
-cache, then the events after it). After that the summary only grows: each refresh reads the
+summary the project file keeps or the cache, then the events after it); a file that kept no
+summary (written by an older Coauthor) is handed this one to keep. After that the summary only grows: each refresh reads the
 events written since the last one (the autosave writes them about once a second). The main
 window calls ``refresh`` from its status timer, after a pause in typing, never on a keystroke.
 """
@@ -105,6 +106,9 @@ class StatisticsController(QObject):
         if path != self._path or not isinstance(tally, Tally):
             return  # a project since closed
         self.tally = tally
+        session = self.workspace.session
+        if session is not None:  # a file written before Coauthor kept the summary keeps it now
+            session.file.adopt_statistics(tally.copy())
         self.refresh(self._book_words)
 
     def _on_failed(self, message: str) -> None:

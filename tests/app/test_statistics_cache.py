@@ -108,3 +108,29 @@ def test_the_csv_file_is_written_whole(tmp_path: Path) -> None:
         == (",".join(CSV_HEADER) + "\r\n2026-03-02,2,0,0,0,8,0,0,0,0,0,1,0.5\r\n").encode()
     )
     project_file.close(project)
+
+
+def test_the_first_summary_starts_from_the_later_of_the_files_and_the_cache(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "days.coauthor"
+    project_file, project, _ = _book(path, ["one", "two", "three"])
+    project_file.close(project)  # the file keeps its summary, to the last event
+    cache = tmp_path / "cache"
+    kept_only = summarise(read_connection(path), path, cache)
+    # An older Coauthor writes more (the file's summary stays behind) ...
+    project_file = ProjectFile.open(path)
+    project = project_file.load()
+    project_file._summary = None
+    chapter = project.chapters[0]
+    project.insert(chapter, len(chapter.text), "four five ", Origin.HUMAN)
+    project_file.close(project)
+    # ... then the cache on this machine is the later one; without it, the file's summary.
+    with_cache = summarise(read_connection(path), path, cache)
+    without = summarise(read_connection(path), path, None)
+    every_event = Tally()
+    every_event.feed(event_row(e) for e in ProjectFile.open(path, readonly=True).events())
+    assert with_cache.seq > kept_only.seq
+    assert with_cache.same_figures(every_event)
+    assert without.same_figures(every_event)
+    assert sum(d.words[Origin.HUMAN] for d in by_day(with_cache, UTC)) == 5

@@ -21,7 +21,9 @@ from coauthor.core.daily import (
     daily_csv,
     event_row,
     goal_progress,
+    read_tally_record,
     streak,
+    tally_record,
 )
 from coauthor.core.history import EDIT, RESTORE
 from coauthor.core.origin import Origin
@@ -187,6 +189,45 @@ def test_a_cache_of_another_version_or_damaged_is_not_used() -> None:
     good = tally_of([row(1, 0, "a b")]).to_json()
     assert Tally.from_json(good) == tally_of([row(1, 0, "a b")])
     assert Tally.from_json(good.replace('"segments":[[', '"segments":[[1,')) is None
+
+
+def test_a_summary_with_negative_counts_or_wrong_types_is_not_read() -> None:
+    good = tally_of([row(1, 0, "a b")])
+    assert Tally.from_json(good.to_json()) == good
+    for bad in (
+        good.to_json().replace('"seq":1', '"seq":-1'),
+        good.to_json().replace('"seq":1', '"seq":1.5'),
+        good.to_json().replace('"seq":1', '"seq":true'),
+        good.to_json().replace('"tails":[[1,3,"a b"]]', '"tails":[[1,3,7]]'),
+        good.to_json().replace('"tails":[[1,3,"a b"]]', f'"tails":[[1,3,"{"x" * 65}"]]'),
+    ):
+        assert bad != good.to_json()
+        assert Tally.from_json(bad) is None, bad
+    negative = good.copy()
+    negative.segments[0][3] = -2  # words typed
+    assert Tally.from_json(negative.to_json()) is None
+    record = tally_record(good, b"\x01" * 32)
+    assert read_tally_record(record) == (good, b"\x01" * 32)
+    assert read_tally_record(record.replace('"hash": "01', '"hash": "zz')) is None
+    assert read_tally_record("[1]") is None
+
+
+def test_a_copy_fed_on_leaves_the_original_as_it_was() -> None:
+    earlier = [row(1, 0, "one two"), row(2, 7, " three")]
+    later = [row(3, 13, "four"), row(4, 0, "x", chapter=2, time=T0 + 90 * MIN)]
+    first = tally_of(earlier)
+    before = Tally.from_json(first.to_json())
+    fed = first.copy()
+    fed.feed(later)
+    assert first == before
+    assert not fed.same_figures(first)
+    fed.seq = 99  # a summary fed whole events ends at the last event, whatever its kind
+    assert fed.same_figures(tally_of(earlier + later))
+
+
+def test_changes_dated_outside_any_calendar_are_left_out_of_the_days() -> None:
+    tally = tally_of([row(1, 0, "far future", time=10**18), row(2, 10, " today")])
+    assert [d.date for d in by_day(tally, UTC)] == [dt.date(2026, 3, 2)]
 
 
 # -- time and sessions ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ event, its hash, or a chapter's stored text with any SQLite tool is reported, na
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -143,3 +145,35 @@ def test_changed_origin_of_an_event_is_named(copy: Path, cli, code: str) -> None
     _execute(copy, "UPDATE events SET origin = ? WHERE seq = ?", code, seq)
 
     assert f"event {seq} " in _failed_verify(cli, copy)
+
+
+def test_changed_writing_statistics_are_shown_until_verify_names_them(copy: Path, cli) -> None:
+    """The statistics' summary the file keeps is what ``stats`` shows (like the chapter
+    snapshots, it is what makes a long book quick to open); editing it, chain hash kept, is
+    caught by ``verify`` as any other table beside the chain, and ``--no-cache`` reads the
+    history itself."""
+    honest = cli(
+        "stats", copy, "--by-day", env={**os.environ, "COAUTHOR_CACHE_DIR": str(copy.parent / "c")}
+    )
+    assert honest.returncode == 0, honest.stderr
+    conn = sqlite3.connect(copy)
+    (value,) = conn.execute("SELECT value FROM meta WHERE key = 'statistics'").fetchone()
+    record = json.loads(value)
+    tally = json.loads(record["tally"])
+    tally["segments"][-1][3] += 1_000_000  # words typed
+    record["tally"] = json.dumps(tally)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'statistics'", (json.dumps(record),))
+    conn.commit()
+    conn.close()
+    forged = cli(
+        "stats", copy, "--by-day", env={**os.environ, "COAUTHOR_CACHE_DIR": str(copy.parent / "d")}
+    )
+    assert forged.returncode == 0, forged.stderr
+    assert forged.stdout != honest.stdout
+    # --no-cache reads the whole history and prints what it says.
+    assert cli("stats", copy, "--by-day", "--no-cache").stdout == honest.stdout
+
+    stderr = _failed_verify(cli, copy)
+
+    assert "writing statistics stored in the file" in stderr
+    assert "differ from the history" in stderr

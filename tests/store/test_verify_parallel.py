@@ -19,6 +19,7 @@ from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.store import ProjectFile
 from coauthor.store import verify as verify_module
+from coauthor.store.activity import STATISTICS_KEY
 
 
 def _build(path: Path) -> Project:
@@ -101,7 +102,7 @@ def _change_one_old_hash(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "tamper",
-    ["relabelled pastes", "late event changed", "early event changed", "snapshot"],
+    ["relabelled pastes", "late event changed", "early event changed", "snapshot", "statistics"],
 )
 def test_each_tampering_gets_the_same_verdict_both_ways(
     built, tmp_path: Path, monkeypatch, tamper: str
@@ -119,6 +120,8 @@ def test_each_tampering_gets_the_same_verdict_both_ways(
         conn.execute("UPDATE events SET pos = pos + 1 WHERE seq = ?", (last,))
         conn.commit()
         conn.close()
+    elif tamper == "statistics":
+        _more_words_typed(copy)
     else:
         conn = sqlite3.connect(copy)
         conn.execute("""UPDATE chapters SET runs = replace(runs, '"a","g', '"h","g')""")
@@ -129,6 +132,45 @@ def test_each_tampering_gets_the_same_verdict_both_ways(
     assert not one.ok
     assert not two.ok
     assert (one.bad_event, one.message) == (two.bad_event, two.message)
+    if tamper == "statistics":
+        assert "writing statistics stored in the file" in one.message
+
+
+def _more_words_typed(path: Path) -> None:
+    """The stored statistics' summary claims more words typed; its chain hash is kept."""
+    conn = sqlite3.connect(path)
+    (value,) = conn.execute("SELECT value FROM meta WHERE key = ?", (STATISTICS_KEY,)).fetchone()
+    record = json.loads(value)
+    tally = json.loads(record["tally"])
+    tally["segments"][0][3] += 1000  # words typed, in the first quarter hour
+    record["tally"] = json.dumps(tally)
+    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(record), STATISTICS_KEY))
+    conn.commit()
+    conn.close()
+
+
+def test_the_statistics_are_checked_here_when_the_second_process_fails(
+    built, tmp_path: Path, monkeypatch
+) -> None:
+    path, _ = built
+    copy = tmp_path / "copy.coauthor"
+    shutil.copyfile(path, copy)
+    _more_words_typed(copy)
+    # The pipe from the child breaks after its part, before its comparison of the statistics.
+    answer = verify_module._SecondProcess._answer
+    calls: list[int] = []
+
+    def broken_after_the_part(self):
+        calls.append(1)
+        if len(calls) == 2 and self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
+        return answer(self)
+
+    monkeypatch.setattr(verify_module._SecondProcess, "_answer", broken_after_the_part)
+    result = _verify(copy, parallel=True, monkeypatch=monkeypatch)
+    assert len(calls) == 2
+    assert not result.ok
+    assert "writing statistics stored in the file" in result.message
 
 
 def test_an_approval_of_text_that_is_in_no_chapter_fails_both_ways(

@@ -7,14 +7,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
-from coauthor.core.daily import CSV_HEADER, ORIGIN_ORDER, Goals
+from coauthor.core.daily import CSV_HEADER, ORIGIN_ORDER, Goals, Tally, event_row
 from coauthor.core.origin import Origin
+from coauthor.store import ProjectFile
+from coauthor.store.activity import STATISTICS_KEY, stored_tally
+from coauthor.store.verify import verify
 from coauthor.ui.goals import GoalsDialog
 from coauthor.ui.mainwindow import MainWindow
 from coauthor.ui.statsview import DEFINITIONS, StatisticsDialog
@@ -140,3 +144,33 @@ def test_goals_are_kept_per_book_outside_the_file(window: MainWindow, tmp_path: 
 def _typed_today(text: str) -> int:
     assert text.startswith("Typed today "), text
     return int(text.split()[2].partition("/")[0].replace(",", ""))
+
+
+def test_a_book_from_an_older_coauthor_keeps_its_summary_from_then_on(
+    open_window, sample_project: Path, close_window, qtbot
+) -> None:
+    """A file without the statistics' summary (an older Coauthor wrote it) is summarised
+    from every event once; the file keeps that summary, so the next first summary is quick."""
+    conn = sqlite3.connect(sample_project)
+    conn.execute("DELETE FROM meta WHERE key = ?", (STATISTICS_KEY,))
+    conn.commit()
+    conn.close()
+    window = open_window(sample_project)
+    _summarised(window, qtbot)
+    _type(window, " Words typed after the summary")
+    close_window(window)
+    conn = sqlite3.connect(sample_project)
+    try:
+        kept = stored_tally(conn)
+        assert kept is not None
+        assert kept.seq == conn.execute("SELECT max(seq) FROM events").fetchone()[0]
+    finally:
+        conn.close()
+    reread = ProjectFile.open(sample_project, readonly=True)
+    try:
+        everything = Tally()
+        everything.feed(event_row(e) for e in reread.events())
+        assert kept.same_figures(everything)
+        assert verify(reread).ok
+    finally:
+        reread.close()

@@ -31,11 +31,13 @@ _GENERATION_COLUMNS = (
 
 
 def _generation_row(g: Generation) -> tuple:
+    """The row of the generations table (its JSON with sorted keys, as in the chain's events:
+    ``verify`` compares a row with the one the chain's generation gives, text for text)."""
     return (
-        g.id, g.chapter_id, g.provider, g.model, json.dumps(g.parameters),
-        json.dumps(g.messages, ensure_ascii=False), g.output, str(g.outcome), g.created,
-        g.finished, str(g.review_state), g.reviewer, g.reviewed_at, g.note, g.inserted_at,
-        json.dumps(g.timing), g.error,
+        g.id, g.chapter_id, g.provider, g.model, json.dumps(g.parameters, sort_keys=True),
+        json.dumps(g.messages, ensure_ascii=False, sort_keys=True), g.output, str(g.outcome),
+        g.created, g.finished, str(g.review_state), g.reviewer, g.reviewed_at, g.note,
+        g.inserted_at, json.dumps(g.timing, sort_keys=True), g.error,
     )  # fmt: skip
 
 

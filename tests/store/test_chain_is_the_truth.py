@@ -8,6 +8,7 @@ one line pointing to ``coauthor verify``), and nothing the tables claim reaches 
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -95,6 +96,26 @@ def test_1_approval_written_into_the_generations_table_is_caught(
         project_file.close()
     assert {g.review_state.value for g in project.generations.values()} == {"pending"}
     assert all(g.reviewer != "forger" for g in project.generations.values())
+
+
+def test_generation_rows_an_older_coauthor_wrote_verify_and_a_changed_prompt_does_not(
+    copy: Path, cli
+) -> None:
+    """Rows are compared text for text first; one whose JSON has its keys in another order (as
+    Coauthor wrote them before it sorted them) is compared by what it says."""
+    conn = sqlite3.connect(copy)
+    gid, messages = conn.execute("SELECT id, messages FROM generations LIMIT 1").fetchone()
+    reordered = json.dumps([dict(reversed(list(m.items()))) for m in json.loads(messages)])
+    assert reordered != messages
+    conn.execute("UPDATE generations SET messages = ? WHERE id = ?", (reordered, gid))
+    conn.commit()
+    assert cli("verify", copy).returncode == 0
+    changed = json.loads(messages)
+    changed[-1]["content"] += " (and more)"
+    conn.execute("UPDATE generations SET messages = ? WHERE id = ?", (json.dumps(changed), gid))
+    conn.commit()
+    conn.close()
+    _fails(cli("verify", copy), f"generation {gid}", "generations table differs", "messages")
 
 
 def test_2_deleted_generation_records_are_caught(copy: Path, cli, tmp_path: Path) -> None:

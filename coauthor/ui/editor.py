@@ -18,8 +18,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import cast
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QDragLeaveEvent,
@@ -216,6 +217,9 @@ class ProvenanceEditor(QPlainTextEdit):
         # The provenance, and a Markdown chapter's styles: formats on the blocks' layouts, set
         # by the document layout as each edit is laid out (ui/highlighter.BlockStyler).
         self.styler = BlockStyler(self)
+        self._paint_hook = _PaintHook(self)
+        self._paint_hook_on = False
+        self.styler.on_paint_work = self._update_paint_hook
         document = QTextDocument(self)
         document.setDocumentLayout(MarkdownLayout(document, self.styler))
         self.setDocument(document)
@@ -255,6 +259,7 @@ class ProvenanceEditor(QPlainTextEdit):
         self._units = chapter.text.utf16_length() if chapter is not None else 0
         self.setReadOnly(chapter is None)
         self.moveCursor(QTextCursor.MoveOperation.Start)
+        self._update_paint_hook()
 
     # -- positions --------------------------------------------------------------------------
 
@@ -700,10 +705,36 @@ class ProvenanceEditor(QPlainTextEdit):
         self._overlay = overlay
         self.styler.provenance = overlay
         if overlay is not None:
-            overlay.on_changed = self.styler.refresh
-        self.styler.refresh()
+            overlay.on_changed = self._on_provenance_shown
+        self._on_provenance_shown()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def _on_provenance_shown(self) -> None:
+        """What the blocks show changed (a review, the view mode, the chapter)."""
+        self.styler.refresh()
+        self._update_paint_hook()  # the heatmap is painted
+
+    def _needs_paint_hook(self) -> bool:
+        styler, overlay = self.styler, self._overlay
+        return (
+            styler.pending
+            or styler.scenes
+            or (overlay is not None and overlay.paints and self.chapter is not None)
+        )
+
+    def _update_paint_hook(self) -> None:
+        """Watch the viewport's paints while there is work before them (blocks to style, the
+        heatmap, scene breaks), and only then: a Python ``paintEvent`` would run on every
+        paint, a keystroke's included, and cost it about 0.06 ms (``bench/typing.py``)."""
+        needed = self._needs_paint_hook()
+        if needed != self._paint_hook_on:
+            self._paint_hook_on = needed
+            if needed:
+                self.viewport().installEventFilter(self._paint_hook)
+            else:
+                self.viewport().removeEventFilter(self._paint_hook)
+
+    def _before_paint(self, event: QPaintEvent) -> None:
+        """What the viewport needs before Qt paints it (from the paint hook)."""
         styler = self.styler
         if styler.pending:
             styler.style_visible()  # before anything is painted: never a plain flash
@@ -718,7 +749,7 @@ class ProvenanceEditor(QPlainTextEdit):
                 painter.end()
         elif styler.scenes:
             center_scene_breaks(self, QRectF(event.rect()))
-        super().paintEvent(event)
+        self._update_paint_hook()
 
     # -- undo keys and tooltips -------------------------------------------------------------
 
@@ -758,6 +789,21 @@ class ProvenanceEditor(QPlainTextEdit):
 
     def refuse(self, message: str) -> None:
         QMessageBox.warning(self, "Coauthor", message)
+
+
+class _PaintHook(QObject):
+    """Runs ``ProvenanceEditor._before_paint`` before each paint of the editor's viewport,
+    while the editor has it installed (an event filter runs before the viewport's own
+    handler, inside the paint event, so it may paint under what Qt then draws)."""
+
+    def __init__(self, editor: ProvenanceEditor) -> None:
+        super().__init__(editor)
+        self._editor = editor
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint:
+            self._editor._before_paint(cast("QPaintEvent", event))
+        return False
 
 
 def _holds_pending(project: Project, chapter: Chapter, start: int, end: int) -> bool:

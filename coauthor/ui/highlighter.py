@@ -505,10 +505,11 @@ class BlockStyler:
         ranges and folded into their key (``_with_spelling``); none: no spell check."""
         self.paused = False
         """A chapter is being loaded: its blocks are formatted as they are first painted."""
-        self.scenes = False
-        """A scene break was styled: the editor centres them as it paints."""
-        self.pending = False
-        """Blocks on screen may be unstyled: ``style_visible`` before the next paint."""
+        self.on_paint_work: Callable[[], None] | None = None
+        """Called when ``pending`` or ``scenes`` turns true: the editor has work to do before
+        its next paint (and runs no Python on a paint otherwise)."""
+        self._scenes = False
+        self._pending = False
         self.local = False
         """The last edit changed the formats of its own lines only: every format elsewhere in
         its block is the one it had, moved with the text (``_restyle_typed``)."""
@@ -519,6 +520,29 @@ class BlockStyler:
         """The block the last edit styled, for the next keystroke in it (``_restyle_typed``)."""
 
     # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> bool:
+        """Blocks on screen may be unstyled: ``style_visible`` before the next paint."""
+        return self._pending
+
+    @pending.setter
+    def pending(self, value: bool) -> None:
+        self._pending = value
+        if value and self.on_paint_work is not None:
+            self.on_paint_work()
+
+    @property
+    def scenes(self) -> bool:
+        """A scene break was styled: the editor centres them as it paints."""
+        return self._scenes
+
+    @scenes.setter
+    def scenes(self, value: bool) -> None:
+        if value != self._scenes:
+            self._scenes = value
+            if value and self.on_paint_work is not None:
+                self.on_paint_work()
 
     @property
     def active(self) -> bool:

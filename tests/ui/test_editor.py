@@ -215,3 +215,44 @@ def test_the_context_menus_undo_takes_back_the_last_edit(window: MainWindow, qtb
     items = dict(choose("Redo"))
     assert any(text.startswith("Redo") and enabled for text, enabled in items.items())
     assert chapter.text.text == "Yes. " + before
+
+
+def test_a_keystroke_paints_without_python_unless_the_view_needs_it(
+    window: MainWindow, qtbot, monkeypatch
+) -> None:
+    """The editor's work before a paint (blocks to style, the heatmap, scene breaks) runs
+    only while there is some: typing in the origin colours paints through Qt alone, and the
+    heatmap, which is painted, still is."""
+    from coauthor.ui.editor import ProvenanceEditor
+    from coauthor.ui.highlighter import ViewMode
+
+    calls: list[str] = []
+    before = ProvenanceEditor._before_paint
+
+    def counted(self, event) -> None:
+        calls.append(window.highlighter.mode.value)
+        before(self, event)
+
+    monkeypatch.setattr(ProvenanceEditor, "_before_paint", counted)
+    editor = window.editor
+    window.set_view_mode(ViewMode.ORIGINS)
+    editor.setFocus()
+    editor.viewport().repaint()  # styles what is shown, then needs nothing more
+    calls.clear()
+    QTest.keyClicks(editor, "The rain came at dusk")
+    QApplication.processEvents()
+    editor.viewport().repaint()
+    assert calls == []
+    assert window.chapter is not None
+    assert window.chapter.text.text == editor.toPlainText()
+    window.set_view_mode(ViewMode.HEATMAP)
+    editor.viewport().repaint()
+    QTest.keyClicks(editor, " and")
+    editor.viewport().repaint()
+    assert calls.count("heatmap") >= 2  # the shading is painted under the text every time
+    window.set_view_mode(ViewMode.ORIGINS)
+    editor.viewport().repaint()  # styles the blocks again
+    calls.clear()
+    QTest.keyClicks(editor, " went")
+    editor.viewport().repaint()
+    assert calls == []

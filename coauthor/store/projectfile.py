@@ -3,7 +3,9 @@
 A project file is a SQLite database opened through ``sqlite-utils``. While open it runs in WAL
 mode and every ``flush`` is one small transaction, so a killed process loses at most the work
 since the last flush and never leaves a file that fails to open. Chapters keep a snapshot of
-their text and runs; events after the snapshot are replayed on open.
+their text and runs; events after the snapshot are replayed on open. The writing statistics'
+summary is kept alike (``store.activity.KeptSummary``). ``verify`` checks both against the
+whole history.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import closing
 from pathlib import Path
 
 from coauthor.app.statistics import cache_file, summarise, write_csv
@@ -117,7 +118,8 @@ def test_the_first_summary_starts_from_the_later_of_the_files_and_the_cache(
     project_file, project, _ = _book(path, ["one", "two", "three"])
     project_file.close(project)  # the file keeps its summary, to the last event
     cache = tmp_path / "cache"
-    kept_only = summarise(read_connection(path), path, cache)
+    with closing(read_connection(path)) as conn:
+        kept_only = summarise(conn, path, cache)
     # An older Coauthor writes more (the file's summary stays behind) ...
     project_file = ProjectFile.open(path)
     project = project_file.load()
@@ -126,10 +128,15 @@ def test_the_first_summary_starts_from_the_later_of_the_files_and_the_cache(
     project.insert(chapter, len(chapter.text), "four five ", Origin.HUMAN)
     project_file.close(project)
     # ... then the cache on this machine is the later one; without it, the file's summary.
-    with_cache = summarise(read_connection(path), path, cache)
-    without = summarise(read_connection(path), path, None)
+    with closing(read_connection(path)) as conn:
+        with_cache = summarise(conn, path, cache)
+        without = summarise(conn, path, None)
     every_event = Tally()
-    every_event.feed(event_row(e) for e in ProjectFile.open(path, readonly=True).events())
+    reread = ProjectFile.open(path, readonly=True)
+    try:
+        every_event.feed(event_row(e) for e in reread.events())
+    finally:
+        reread.close()
     assert with_cache.seq > kept_only.seq
     assert with_cache.same_figures(every_event)
     assert without.same_figures(every_event)

@@ -1023,6 +1023,8 @@ class MarkdownLayout(QPlainTextDocumentLayout):
       (``_move_below``: a copy of pixels) instead of the whole view being drawn again.
 
     Every other change (several paragraphs, a paragraph added or removed) takes Qt's path.
+    On either path, the paragraph an edit stayed within keeps its shaped text between being
+    laid out and being drawn (``_keep_shaped``).
     """
 
     def __init__(self, document: QTextDocument, styler: BlockStyler) -> None:
@@ -1031,6 +1033,8 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         self._text_document = document
         self._blocks = -1
         """The block count Qt's layout last saw (its ``documentChanged`` took it); -1: none."""
+        self._shaped = -1
+        """The number of the block whose layout keeps its shaped text (``_keep_shaped``)."""
 
     def documentChanged(self, start: int, removed: int, added: int) -> None:  # noqa: N802 - Qt override
         # An exception escaping a virtual override called from C++ crashes PySide (6.11) and
@@ -1043,10 +1047,12 @@ class MarkdownLayout(QPlainTextDocumentLayout):
 
     def _changed(self, start: int, removed: int, added: int) -> None:
         styler = self.styler
+        block = self._edited_block(start, removed + added)
+        if block is not None and not block.layout().cacheEnabled():
+            self._keep_shaped(block.layout(), block.blockNumber())
         if not styler.active:
             self._qt_changed(start, removed, added)
             return
-        block = self._edited_block(start, removed + added)
         if block is None:
             start, added = styler.on_change(start, added, removed)
             self._qt_changed(start, removed, added)
@@ -1081,6 +1087,23 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         else:
             first, last = _dirty_lines(layout, pos, added - removed, before)
             self._repaint_lines(block, self._top_in_view(block), first, last)
+
+    def _keep_shaped(self, layout: QTextLayout, number: int) -> None:
+        """Have the layout of the block being edited keep its shaped text between being laid
+        out and being drawn, and the one edited before it no longer.
+
+        A ``QTextLayout`` drops its items and glyphs when a layout ends (``endLayout``), to save
+        memory. Every paint of a line of the block, and every cursor rectangle asked of it
+        after a keystroke, then splits and shapes the paragraph's text again: more than the
+        layout itself costs. Only the paragraph being edited keeps them (a paragraph's worth of
+        glyphs), so the memory the book takes does not grow with what was scrolled past."""
+        previous = self._shaped
+        if previous >= 0 and previous != number:
+            old = self._document().findBlockByNumber(previous)
+            if old.isValid():
+                old.layout().setCacheEnabled(False)
+        layout.setCacheEnabled(True)
+        self._shaped = number
 
     def _top_in_view(self, block: QTextBlock) -> float:
         """Where ``block`` starts in the view (negative: above its top edge)."""

@@ -35,6 +35,7 @@ from PySide6.QtGui import (
     QPixmap,
     QTextBlock,
     QTextCharFormat,
+    QTextCursor,
     QTextDocument,
     QTextLayout,
     QTextLine,
@@ -1033,8 +1034,9 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         self._text_document = document
         self._blocks = -1
         """The block count Qt's layout last saw (its ``documentChanged`` took it); -1: none."""
-        self._shaped = -1
-        """The number of the block whose layout keeps its shaped text (``_keep_shaped``)."""
+        self._shaped: QTextCursor | None = None
+        """At the block whose layout keeps its shaped text (``_keep_shaped``): a cursor, which
+        Qt keeps in that block however the text before it changes."""
 
     def documentChanged(self, start: int, removed: int, added: int) -> None:  # noqa: N802 - Qt override
         # An exception escaping a virtual override called from C++ crashes PySide (6.11) and
@@ -1049,7 +1051,7 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         styler = self.styler
         block = self._edited_block(start, removed + added)
         if block is not None and not block.layout().cacheEnabled():
-            self._keep_shaped(block.layout(), block.blockNumber())
+            self._keep_shaped(block)
         if not styler.active:
             self._qt_changed(start, removed, added)
             return
@@ -1088,7 +1090,7 @@ class MarkdownLayout(QPlainTextDocumentLayout):
             first, last = _dirty_lines(layout, pos, added - removed, before)
             self._repaint_lines(block, self._top_in_view(block), first, last)
 
-    def _keep_shaped(self, layout: QTextLayout, number: int) -> None:
+    def _keep_shaped(self, block: QTextBlock) -> None:
         """Have the layout of the block being edited keep its shaped text between being laid
         out and being drawn, and the one edited before it no longer.
 
@@ -1097,13 +1099,13 @@ class MarkdownLayout(QPlainTextDocumentLayout):
         after a keystroke, then splits and shapes the paragraph's text again: more than the
         layout itself costs. Only the paragraph being edited keeps them (a paragraph's worth of
         glyphs), so the memory the book takes does not grow with what was scrolled past."""
-        previous = self._shaped
-        if previous >= 0 and previous != number:
-            old = self._document().findBlockByNumber(previous)
-            if old.isValid():
+        shaped = self._shaped
+        if shaped is not None:
+            old = shaped.block()  # (after a paragraph merged, the block it was merged into)
+            if old.isValid() and old.blockNumber() != block.blockNumber():
                 old.layout().setCacheEnabled(False)
-        layout.setCacheEnabled(True)
-        self._shaped = number
+        block.layout().setCacheEnabled(True)
+        self._shaped = QTextCursor(block)
 
     def _top_in_view(self, block: QTextBlock) -> float:
         """Where ``block`` starts in the view (negative: above its top edge)."""

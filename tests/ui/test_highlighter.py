@@ -15,7 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import (
+    QColor,
     QFont,
+    QImage,
+    QPainter,
     QPaintEvent,
     QTextBlock,
     QTextFormat,
@@ -257,6 +260,73 @@ def test_only_the_paragraph_being_edited_keeps_its_shaped_text(
         QApplication.processEvents()
         assert kept() == [editor.textCursor().block().text()]
     assert kept() == ["Paragraph ab4 has *some* **style** in it."]
+    assert window.chapter is not None
+    assert window.chapter.text.text == editor.toPlainText()
+
+
+def _drawn(layout: QTextLayout) -> QImage:
+    """What a laid-out layout draws (from what it keeps, if it keeps its shaping)."""
+    rect = layout.boundingRect().toAlignedRect()
+    image = QImage(rect.width() + 20, rect.height() + 4, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    try:
+        layout.draw(painter, QPointF(-rect.left() + 10, -rect.top() + 2))
+    finally:
+        painter.end()
+    return image
+
+
+def _drawn_afresh(block: QTextBlock, editor: ProvenanceEditor) -> QImage:
+    """What ``block``'s text and formats draw, shaped now by a new layout of its lines."""
+    kept = block.layout()
+    layout = QTextLayout(block.text(), editor.document().defaultFont())
+    layout.setTextOption(editor.document().defaultTextOption())
+    layout.setFormats(kept.formats())
+    layout.beginLayout()
+    for i in range(kept.lineCount()):
+        line = layout.createLine()
+        line.setLineWidth(kept.lineAt(i).width())
+        line.setLeadingIncluded(True)
+        line.setPosition(kept.lineAt(i).position())
+    layout.endLayout()
+    return _drawn(layout)
+
+
+def test_the_shaped_text_kept_is_never_stale(open_window, tmp_path: Path, qtbot) -> None:
+    # The paragraph being edited keeps its glyphs from one keystroke to the next: after typing,
+    # deleting, undo and redo and a paste over a line break, what it draws is what its text,
+    # shaped afresh, draws.
+    window = open_window(mixed_project(tmp_path / "b.coauthor"))
+    window.set_view_mode(ViewMode.ORIGINS)
+    editor = window.editor
+    editor.go_to(editor.toPlainText().index("boats"))
+    block = editor.textCursor().block()
+
+    def same() -> bool:
+        QApplication.processEvents()
+        block = editor.textCursor().block()
+        return block.layout().cacheEnabled() and _drawn(block.layout()) == _drawn_afresh(
+            block, editor
+        )
+
+    for key in [*"fine ", Qt.Key.Key_Backspace, Qt.Key.Key_Backspace, *"*sea*"]:
+        QTest.keyClick(editor, key)
+        assert same(), f"stale glyphs after {key!r}"
+    for step in ("undo", "undo", "redo"):
+        stack = editor.undo_stack
+        assert stack is not None
+        getattr(stack, step)()
+        QApplication.processEvents()
+        QTest.keyClicks(editor, "x")  # typing again keeps this paragraph's glyphs
+        assert same(), f"stale glyphs after {step}"
+    cursor = editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.EndOfBlock, cursor.MoveMode.KeepAnchor)
+    editor.setTextCursor(cursor)
+    editor.insertPlainText("waves\n\nand more ")
+    QTest.keyClicks(editor, "y")
+    assert same(), "stale glyphs after a paste over a line break"
+    assert block.isValid()
     assert window.chapter is not None
     assert window.chapter.text.text == editor.toPlainText()
 

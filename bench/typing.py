@@ -35,8 +35,8 @@ check itself runs 400 ms after the last keystroke: between turns, never within o
 A third editor is typed in by the same turns, for information: a bare ``QPlainTextEdit`` whose
 typed paragraph keeps its shaped text (``QTextLayout.setCacheEnabled``), as Coauthor's editor has
 the paragraph being edited do. Qt's layout drops a paragraph's glyphs once it is laid out, so the
-plain bare editor shapes the paragraph again to paint it after every keystroke; Coauthor does not,
-which is worth more than everything else Coauthor adds to a keystroke costs. The targets compare
+plain bare editor shapes the paragraph again to paint it after every keystroke. Coauthor does not,
+and that saves more than all the rest of Coauthor's work on a keystroke costs. The targets compare
 Coauthor with the bare editor as Qt makes it; the ratios against the third say what Coauthor
 costs over an editor with the same cache.
 

@@ -65,6 +65,7 @@ __all__ = [
     "Trim",
     "check_engine",
     "export_pdf",
+    "parts_for",
     "render_print_html",
 ]
 
@@ -145,6 +146,14 @@ def print_context(document: BookDocument, trim: Trim, provenance_styling: bool) 
         else None
     )
     headers, rows, total = roles_table(document)
+    chapters = [
+        {
+            "id": f"chapter-{chapter.number}",
+            "title": display_title(chapter.title, chapter.number),
+            "body": _chapter_body(chapter, marking),
+        }
+        for chapter in document.chapters
+    ]
     return {
         "meta": meta,
         "lang": book_language(meta.language),
@@ -161,14 +170,11 @@ def print_context(document: BookDocument, trim: Trim, provenance_styling: bool) 
             if document.with_chapter_table and document.chapters
             else None
         ),
-        "chapters": [
-            {
-                "id": f"chapter-{chapter.number}",
-                "title": display_title(chapter.title, chapter.number),
-                "body": _chapter_body(chapter, marking),
-            }
-            for chapter in document.chapters
-        ],
+        "chapters": chapters,
+        # The whole book in one document; pdf_parts.py lays a long one out in parts.
+        "front": True,
+        "bodies": chapters,
+        "toc_pages": None,
     }
 
 
@@ -229,6 +235,26 @@ def _with_manifest(pdf: bytes, make: Callable[[str], Mapping[str, object]], size
     return pdf[:start] + text + b" " * (size - len(text)) + pdf[end:]
 
 
+def _own_print_templates(template_dirs: list[Path] | None) -> bool:
+    """Whether a user's templates folder has its own ``print.html.j2`` or ``print.css``."""
+    return any(
+        (Path(folder) / name).is_file()
+        for folder in template_dirs or []
+        for name in (PRINT_TEMPLATE, "print.css")
+    )
+
+
+def parts_for(document: BookDocument, template_dirs: list[Path] | None) -> int:
+    """How many parts to lay the book out in at once: one for a short book, or with the user's
+    own print templates; otherwise one per processor (at most ``pdf_parts.MAX_PARTS``)."""
+    from coauthor.publish import pdf_parts
+
+    size = sum(len(chapter.text) for chapter in document.chapters)
+    if size < pdf_parts.MIN_PARALLEL_CHARS or _own_print_templates(template_dirs):
+        return 1
+    return min(pdf_parts.available_processors(), pdf_parts.MAX_PARTS, len(document.chapters))
+
+
 def export_pdf(
     document: BookDocument,
     target: Path,
@@ -237,40 +263,64 @@ def export_pdf(
     provenance_styling: bool = False,
     progress: Progress | None = None,
     template_dirs: list[Path] | None = None,
+    parts: int | None = None,
 ) -> Path:
-    """Typeset the book as a print PDF (atomically written) and return its path."""
+    """Typeset the book as a print PDF (atomically written) and return its path.
+
+    A long book is laid out in ``parts`` parts at once (``pdf_parts.py``); by default, one per
+    processor for a book of more than ``pdf_parts.MIN_PARALLEL_CHARS`` characters typeset with
+    the shipped templates, else in one piece."""
     check_engine()
     import weasyprint
 
     chosen = _trim(trim)
-    steps = 4
+    steps = 5
     if progress:
         progress(0, steps, "Preparing the pages")
-    page = render_print_html(
-        document,
-        trim=chosen.name,
-        provenance_styling=provenance_styling,
-        template_dirs=template_dirs,
-    )
-    if progress:
-        progress(1, steps, "Laying out the pages (this takes a few seconds)")
-    base = resources_dir() / "templates"
-    laid_out = weasyprint.HTML(string=page, base_url=str(base) + "/").render()
-    pages = len(laid_out.pages)
-    if progress:
-        progress(2, steps, f"Embedding the fonts in {pages} pages")
+    template = environment(template_dirs).get_template(PRINT_TEMPLATE)
+    context = print_context(document, chosen, provenance_styling)
+    base = str(resources_dir() / "templates") + "/"
 
-    def make(digest: str) -> Mapping[str, object]:
+    def make(digest: str, pages: int) -> Mapping[str, object]:
         export = {"file_sha256": digest, "trim": chosen.name, "pages": pages}
         return build_manifest(document, "pdf", export)
 
-    # The manifest's length does not depend on the hash it holds: measure it with a dummy one.
-    size = len(manifest_text(make("0" * 64)))
-    written = laid_out.write_pdf(finisher=_attach_placeholder(size))
-    assert written is not None  # no target: WeasyPrint returns the bytes
-    data = _with_manifest(written, make, size)
+    def room(pages: int) -> int:
+        # The manifest's length does not depend on the hash it holds: measured with a dummy one.
+        return len(manifest_text(make("0" * 64, pages)))
+
+    count = parts_for(document, template_dirs) if parts is None else parts
+    laid_in = 1
+    written: bytes | None = None
+    pages = 0
+    if count > 1 and len(document.chapters) > 1:
+        from coauthor.publish import pdf_parts
+
+        done = [1]
+
+        def step(what: str) -> None:
+            if progress:
+                progress(done[0], steps, what)
+            done[0] = min(done[0] + 1, steps - 1)
+
+        try:
+            written, pages, laid_in = pdf_parts.lay_out_in_parts(
+                template, context, base, count, room=room, progress=step
+            )
+        except pdf_parts.PartsFailed as exc:
+            logger.warning("PDF export: laying the book out in one piece, because %s", exc)
+    if written is None:
+        if progress:
+            progress(1, steps, "Laying out the pages (this takes a few seconds)")
+        laid_out = weasyprint.HTML(string=template.render(**context), base_url=base).render()
+        pages = len(laid_out.pages)
+        if progress:
+            progress(3, steps, f"Drawing {pages} pages and embedding the fonts")
+        written = laid_out.write_pdf(finisher=_attach_placeholder(room(pages)))
+        assert written is not None  # no target: WeasyPrint returns the bytes
+    data = _with_manifest(written, lambda digest: make(digest, pages), room(pages))
     if progress:
-        progress(3, steps, "Writing the file")
+        progress(4, steps, "Writing the file")
 
     def write(temp: Path) -> None:
         temp.write_bytes(data)
@@ -278,5 +328,11 @@ def export_pdf(
     path = atomic_write(Path(target), write)
     if progress:
         progress(steps, steps, "Done")
-    logger.info("PDF export: %s pages, %s bytes, trim %s", pages, len(data), chosen.name)
+    logger.info(
+        "PDF export: %s pages laid out in %s, %s bytes, trim %s",
+        pages,
+        f"{laid_in} parts at once" if laid_in > 1 else "one piece",
+        len(data),
+        chosen.name,
+    )
     return path

@@ -26,8 +26,12 @@ on), each step on its own and the first run (imports included) printed apart:
   manuscript style; target: with ``prepare_export``, at most 2 s), each from that document,
   written to a temporary folder (atomically, with ``fsync``, as the app writes them);
 * ``export_pdf`` (the print PDF, 5.5 × 8.5 in, WeasyPrint), best of ``--pdf-repeats`` (default
-  1: it takes seconds); target: with ``prepare_export``, at most 30 s. Its page count is printed,
-  and the PDF must pass ``coauthor verify`` (not timed).
+  1: it takes seconds), as the app makes it: a book this long is laid out in parts at once, one
+  per processor (``coauthor/publish/pdf_parts.py``); target: with ``prepare_export``, at most
+  30 s. Its page count and parts are printed, and the PDF must pass ``coauthor verify`` (not
+  timed). For information, the same PDF laid out in one piece (``parts=1``, what a computer
+  with one processor does; ``--no-one-piece`` skips it), and whether the two read the same,
+  page for page (``pdftotext -layout``, not timed).
 
 The peer: ``pandoc book.md -o book.epub`` (a subprocess, best of 3) on the Markdown this run
 exported, so the same text. The targets apply to ``prepare_export`` plus the format's writer
@@ -87,6 +91,8 @@ from coauthor.core.origin import Origin
 from coauthor.core.project import Project
 from coauthor.importers import apply, parse_source
 from coauthor.publish.document import BookDocument, ExportRefused, prepare_export
+from coauthor.publish.pdf_export import parts_for
+from coauthor.publish.pdf_parts import available_processors
 from coauthor.store import ProjectFile
 from coauthor.store.verify import checked_project
 
@@ -256,10 +262,19 @@ def write_docx(document: BookDocument, target: Path) -> None:
     export_docx(document, target, style="manuscript")
 
 
-def write_pdf(document: BookDocument, target: Path) -> None:
+def write_pdf(document: BookDocument, target: Path, parts: int | None = None) -> None:
     from coauthor.publish.pdf_export import export_pdf
 
-    export_pdf(document, target)
+    export_pdf(document, target, parts=parts)
+
+
+def pdf_pages_text(path: Path) -> str | None:
+    """Not timed: the PDF's text as ``pdftotext -layout`` places it (None without poppler)."""
+    if shutil.which("pdftotext") is None:
+        return None
+    command = ["pdftotext", "-layout", str(path), "-"]
+    done = subprocess.run(command, check=False, capture_output=True)
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
 
 
 def check_pdf(path: Path) -> int:
@@ -381,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="seed of the mixed origins")
     parser.add_argument("--no-epubcheck", action="store_true", help="skip epubcheck")
     parser.add_argument("--pdf-repeats", type=int, default=1, help="PDF runs (best)")
+    parser.add_argument(
+        "--no-one-piece", action="store_true", help="skip the PDF laid out in one piece"
+    )
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -460,7 +478,24 @@ def main(argv: list[str] | None = None) -> int:
             "export_pdf (5.5x8.5 in)", lambda: write_pdf(document, pdf_path), args.pdf_repeats
         )
         pdf_pages = check_pdf(pdf_path)
-        pdf.note = f"{pdf_pages} pages; best of {args.pdf_repeats}"
+        parts = parts_for(document, None)
+        laid = f"{parts} parts at once" if parts > 1 else "one piece"
+        pdf.note = (
+            f"{pdf_pages} pages, laid out in {laid} ({available_processors()} processors);"
+            f" best of {args.pdf_repeats}"
+        )
+        whole_pdf: Timing | None = None
+        same_text: bool | None = None
+        if parts > 1 and not args.no_one_piece:
+            whole_path = folder / "book-one-piece.pdf"
+            whole_pdf = timed(
+                "export_pdf, in one piece (information)",
+                lambda: write_pdf(document, whole_path, parts=1),
+                args.pdf_repeats,
+            )
+            whole_pdf.note = f"{check_pdf(whole_path)} pages"
+            texts = pdf_pages_text(pdf_path), pdf_pages_text(whole_path)
+            same_text = None if None in texts else texts[0] == texts[1]
         entries = check_epub(epub_path)
         check_markdown(md_path, project)
         check_report(report_path, project)
@@ -492,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         (report, sizes["report"]),
         (docx, sizes["docx"]),
         (pdf, sizes["pdf"]),
+        (whole_pdf, None),
         (command, None),
         (pandoc, sizes.get("pandoc_epub")),
     ):
@@ -587,6 +623,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_targets(checks)
 
+    if same_text is not None:
+        print(
+            "  info  the PDF laid out in parts and the one laid out in one piece read the same,"
+            f" page for page (pdftotext -layout): {'yes' if same_text else 'NO'}"
+        )
     whole = screen.best + epub_total
     print(
         f"  info  the app's whole EPUB export (export_project: screening, then prepare_export and"
@@ -610,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
                 "export_report": report.as_dict(),
                 "export_docx": docx.as_dict(),
                 "export_pdf": pdf.as_dict(),
+                "export_pdf_one_piece": whole_pdf.as_dict() if whole_pdf is not None else None,
                 "pandoc_epub": pandoc.as_dict() if pandoc is not None else None,
             },
             "sizes_bytes": sizes,

@@ -548,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"checked: the EPUB ({entries} entries) has the foreword and {CHAPTERS} chapter pages,"
         " mimetype first and stored; the Markdown imports back to the same chapter texts; the"
-        " report names every chapter; the DOCX passes coauthor verify"
+        " report names every chapter; the DOCX and the PDF pass coauthor verify"
     )
     status = "PASS" if verdict[0] else ("not run" if verdict[0] is None else "FAIL")
     print(f"epubcheck on Coauthor's EPUB (not timed): {status}: {verdict[1]}")

@@ -280,6 +280,10 @@ def lay_out_in_parts(
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
+    try:
+        import pypdf  # noqa: F401 - joins the parts
+    except ImportError as exc:
+        raise PartsFailed(f"pypdf, which joins the parts, cannot be loaded ({exc})") from exc
     chapters = context["chapters"]
     sizes = [len(str(c["body"])) for c in chapters]
     runs = split_runs(sizes, parts)
@@ -334,15 +338,20 @@ def lay_out_in_parts(
             starts = settled  # the contents took a page more or less: number again
         else:
             raise PartsFailed("the contents did not settle on a page count")
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise PartsFailed(f"a part could not be laid out in its own process ({exc})") from exc
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise PartsFailed(f"a part could not be laid out in its own process ({exc!r})") from exc
     finally:
         for part in started:
             part.stop()
     total = starts[-1] + laid[-1].pages - 1
     if progress:
         progress(f"Joining the {len(runs)} parts")
-    data = _join(_facts(matter), front_pdf, list(zip(laid, pdfs, strict=True)), starts, room(total))
+    try:
+        data = _join(
+            _facts(matter), front_pdf, list(zip(laid, pdfs, strict=True)), starts, room(total)
+        )
+    except Exception as exc:  # whatever pypdf raises, the book is laid out in one piece
+        raise PartsFailed(f"the parts could not be joined ({exc!r})") from exc
     return data, total, len(runs)
 
 

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,20 @@ def test_a_part_whose_process_dies_leaves_the_book_laid_out_in_one_piece(
     assert "laid out in one piece" in caplog.text
     assert pages(path) == pages(whole)
     verify_export(path, expect_key=ADA.fingerprint)
+
+
+def test_without_pypdf_the_book_is_laid_out_in_one_piece(
+    book: BookDocument,
+    whole: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setitem(sys.modules, "pypdf", None)  # as in an installation without it
+    with caplog.at_level(logging.INFO, logger="coauthor.publish"):
+        path = export_pdf(book, tmp_path / "no-pypdf.pdf", parts=3)
+    assert "because pypdf, which joins the parts, cannot be loaded" in caplog.text
+    assert pages(path) == pages(whole)
 
 
 def test_only_a_long_book_with_the_shipped_templates_is_laid_out_in_parts(

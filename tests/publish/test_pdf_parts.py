@@ -119,6 +119,12 @@ def test_a_book_laid_out_in_parts_reads_the_same_as_in_one_piece(
     assert len(feet) > len(expected) // 2
 
 
+def export_in_parts(book: BookDocument, target: Path, caplog: pytest.LogCaptureFixture) -> Path:
+    """The book exported in three parts, what the export logs captured."""
+    with caplog.at_level(logging.INFO, logger="coauthor.publish"):
+        return export_pdf(book, target, parts=3)
+
+
 def pictures(path: Path, folder: Path) -> list[bytes]:
     """Every page drawn at 72 dpi, in grey, as raw pixels."""
     from PIL import Image
@@ -147,8 +153,7 @@ def test_parts_whose_first_page_was_guessed_wrong_are_renumbered(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(pdf_parts, "CHARS_PER_PAGE", per_page)
-    with caplog.at_level(logging.INFO, logger="coauthor.publish"):
-        path = export_pdf(book, tmp_path / "guessed.pdf", parts=3)
+    path = export_in_parts(book, tmp_path / "guessed.pdf", caplog)
     assert "renumber" in caplog.text  # the parts' own account of their work
     assert pages(path) == pages(whole)
     assert pictures(path, tmp_path / "guessed") == pictures(whole, tmp_path / "whole")
@@ -207,8 +212,7 @@ def test_a_part_whose_process_dies_leaves_the_book_laid_out_in_one_piece(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(pdf_parts, "_part_worker", _dies)
-    with caplog.at_level(logging.INFO, logger="coauthor.publish"):
-        path = export_pdf(book, tmp_path / "fallback.pdf", parts=3)
+    path = export_in_parts(book, tmp_path / "fallback.pdf", caplog)
     assert "laying the book out in one piece, because a part's process ended early" in caplog.text
     assert "laid out in one piece" in caplog.text
     assert pages(path) == pages(whole)
@@ -223,8 +227,7 @@ def test_without_pypdf_the_book_is_laid_out_in_one_piece(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setitem(sys.modules, "pypdf", None)  # as in an installation without it
-    with caplog.at_level(logging.INFO, logger="coauthor.publish"):
-        path = export_pdf(book, tmp_path / "no-pypdf.pdf", parts=3)
+    path = export_in_parts(book, tmp_path / "no-pypdf.pdf", caplog)
     assert "because pypdf, which joins the parts, cannot be loaded" in caplog.text
     assert pages(path) == pages(whole)
 

@@ -86,6 +86,13 @@ def pages(path: Path) -> list[str]:
     return run("pdftotext", "-layout", path, "-").split("\f")[:-1]
 
 
+def page_number(reader: Any, destination: Any) -> int:
+    """The page (from 1) a destination of the PDF leads to."""
+    number = reader.get_destination_page_number(destination)
+    assert number is not None
+    return number + 1
+
+
 def outline(path: Path) -> list[tuple[int, str, int]]:
     """The outline as (depth, title, page number from 1)."""
     from pypdf import PdfReader
@@ -98,7 +105,7 @@ def outline(path: Path) -> list[tuple[int, str, int]]:
             if isinstance(item, list):
                 walk(item, depth + 1)
             else:
-                found.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+                found.append((depth, item.title, page_number(reader, item)))
 
     walk(reader.outline, 0)
     return found
@@ -173,13 +180,14 @@ def test_the_contents_link_to_the_chapters_and_the_outline_nests_them(
     destinations = reader.named_destinations
     contents = next(n for n, page in enumerate(reader.pages) if "Contents" in texts[n])
     targets = []
-    for annotation in reader.pages[contents]["/Annots"]:
+    annotations: list[Any] = reader.pages[contents]["/Annots"]  # type: ignore[assignment]
+    for annotation in annotations:
         name = str(annotation.get_object()["/Dest"])
-        number = reader.get_destination_page_number(destinations[name])
-        targets.append((name, number + 1))
+        number = page_number(reader, destinations[name])
+        targets.append((name, number))
         if name.startswith("chapter-"):
             title = f"Crossing {name.removeprefix('chapter-')}"
-            assert texts[number].strip().startswith(title), f"{name} leads to page {number + 1}"
+            assert texts[number - 1].strip().startswith(title), f"{name} leads to page {number}"
     assert {name for name, _ in targets} == {"foreword"} | {f"chapter-{n}" for n in range(1, 7)}
 
 

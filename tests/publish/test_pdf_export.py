@@ -199,6 +199,19 @@ def test_the_fonts_are_the_shipped_face_embedded_as_subsets(pdf: Path) -> None:
     assert all(flags == ["yes", "yes", "yes"] for flags in fonts.values()), rows  # emb sub uni
 
 
+def test_code_blocks_are_set_in_the_shipped_face_too(tmp_path: Path) -> None:
+    # An indented line reads as a code block in Markdown (Pride and Prejudice's "* * * * *"
+    # between letters is one); WeasyPrint would set it in the machine's monospaced font.
+    project = storm_book(
+        "Before.\n\n        * * * * *\n\n```\nfenced\n```\n\nAfter.\n", MODEL, PLAIN
+    )
+    path = export_pdf(prepare_export(project), tmp_path / "code.pdf")
+    text = "".join(run("pdftotext", path, "-").split())
+    assert "Before.*****fenced" in text
+    fonts = {row.split()[0].split("+", 1)[1] for row in run("pdffonts", path).splitlines()[2:]}
+    assert fonts <= {"Gentium-Book-Plus", "Gentium-Book-Plus-Italic", "Gentium-Book-Plus-Bold"}
+
+
 def word_fonts(path: Path) -> dict[str, set[str]]:
     """Every word of the PDF with the fonts it is set in (``pdftohtml -xml`` names a font by
     its subset tag and family; ``pdffonts`` gives the tag's full name)."""

@@ -861,7 +861,10 @@ class Project:
         if not reason.strip():
             raise ProjectError("an override needs a reason")
         reason, reviewer = valid_unicode(reason), valid_unicode(reviewer)
-        override = Override(text_hash, tuple(categories), reason.strip(), reviewer, self.clock())
+        # One reading of the clock for the override and its event: a replay dates the override
+        # by its event, and verify compares the two.
+        when = self.clock()
+        override = Override(text_hash, tuple(categories), reason.strip(), reviewer, when)
         self.overrides[text_hash] = override
         self.dirty_overrides.add(text_hash)
         self._meta_event(
@@ -873,6 +876,7 @@ class Project:
                 "reason": override.reason,
                 "reviewer": reviewer,
             },
+            time=when,
         )
         return override
 
@@ -937,11 +941,13 @@ class Project:
         known = self.signing_keys.get(fingerprint)
         if known is not None:
             return known
-        key = SigningKey(fingerprint, public_key, name, self.clock())
+        when = self.clock()  # the key's time is its event's, as a replay reads it
+        key = SigningKey(fingerprint, public_key, name, when)
         self.signing_keys[fingerprint] = key
         self._meta_event(
             0,
             {"op": "key", "fingerprint": fingerprint, "public_key": public_key, "name": name},
+            time=when,
         )
         return key
 

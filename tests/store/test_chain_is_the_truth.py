@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from forge import rewrite_chain
 
+from coauthor.core.book import BookMeta
 from coauthor.core.history import event_hash
 from coauthor.core.origin import Origin
-from coauthor.core.project import ProjectError
+from coauthor.core.project import Project, ProjectError
 from coauthor.core.provenance import Fragment
 from coauthor.store import ProjectFile
 from coauthor.store.verify import verify
@@ -278,3 +279,26 @@ def test_verify_returns_the_project_the_chain_describes(base: Path) -> None:
     assert result.project is not None
     assert [c.text.text for c in result.project.chapters] == [c.text.text for c in loaded.chapters]
     assert set(result.project.generations) == set(loaded.generations)
+
+
+def test_facts_recorded_as_the_clock_ticks_verify(tmp_path: Path) -> None:
+    # An override and a signing key each carry a time, and so does the event that records it.
+    # Read from the clock twice, the two could fall a millisecond apart, and verify (which dates
+    # the fact by its event) then refused the project's exports. This clock ticks on every read.
+    ticks = iter(range(1_000_000, 2_000_000))
+    project = Project(BookMeta(title="Ticking"), clock=lambda: next(ticks))
+    chapter = project.add_chapter("One")
+    project.insert(chapter, 0, "A passage the screening flagged.", Origin.HUMAN)
+    override = project.record_override("0" * 64, ("harassment",), "A quotation.", "Ada")
+    key = project.record_signing_key("ab" * 16, "cd" * 16, "Ada")
+    path = tmp_path / "ticking.coauthor"
+    ProjectFile.create(path, project.meta).close(project)
+    project_file = ProjectFile.open(path, readonly=True)
+    try:
+        result = verify(project_file)
+        loaded = project_file.load()
+    finally:
+        project_file.close()
+    assert result.ok, result.message
+    assert loaded.overrides["0" * 64].time == override.time
+    assert loaded.signing_keys["ab" * 16].time == key.time

@@ -66,7 +66,6 @@ __all__ = [
     "check_engine",
     "export_pdf",
     "parts_for",
-    "render_print_html",
 ]
 
 logger = logging.getLogger(__name__)
@@ -176,18 +175,6 @@ def print_context(document: BookDocument, trim: Trim, provenance_styling: bool) 
         "bodies": chapters,
         "toc_pages": None,
     }
-
-
-def render_print_html(
-    document: BookDocument,
-    *,
-    trim: str = DEFAULT_TRIM,
-    provenance_styling: bool = False,
-    template_dirs: list[Path] | None = None,
-) -> str:
-    """The print edition's HTML, with its CSS inline (what WeasyPrint lays out)."""
-    template = environment(template_dirs).get_template(PRINT_TEMPLATE)
-    return template.render(**print_context(document, _trim(trim), provenance_styling))
 
 
 def _attach_placeholder(size: int) -> Any:

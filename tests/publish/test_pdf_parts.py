@@ -73,7 +73,22 @@ def whole(book: BookDocument, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def in_parts(book: BookDocument, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_pdf(book, tmp_path_factory.mktemp("parts") / "parts.pdf", parts=3)
+    # The export falls back to one piece, silently but for its log, and that would read the
+    # same as the book laid out whole: the log must say that the parts were used.
+    messages: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("coauthor.publish")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        path = export_pdf(book, tmp_path_factory.mktemp("parts") / "parts.pdf", parts=3)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert any("pages laid out in 3 parts at once" in m for m in messages), messages
+    return path
 
 
 def run(*command: str | Path) -> str:
